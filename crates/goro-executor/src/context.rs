@@ -1,0 +1,79 @@
+//! The thread-local context: which runtime `spawn` targets on this thread,
+//! and, on a worker thread, the worker whose P (`Core`) this thread runs.
+
+use std::cell::{Cell, RefCell};
+use std::ptr;
+
+use crate::runtime::Handle;
+use crate::worker::WorkerContext;
+
+struct Context {
+    /// The runtime entered on this thread (by `block_on` or a worker).
+    handle: RefCell<Option<Handle>>,
+    /// Set for the lifetime of a worker thread's run loop.
+    worker: Cell<*const WorkerContext>,
+}
+
+thread_local! {
+    static CONTEXT: Context = const {
+        Context { handle: RefCell::new(None), worker: Cell::new(ptr::null()) }
+    };
+}
+
+/// Restores the previously entered runtime when dropped.
+pub(crate) struct EnterGuard {
+    previous: Option<Handle>,
+}
+
+/// Makes `handle` this thread's current runtime until the guard drops.
+pub(crate) fn enter(handle: Handle) -> EnterGuard {
+    let previous = CONTEXT.with(|c| c.handle.replace(Some(handle)));
+    EnterGuard { previous }
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // The thread-local may already be gone during thread teardown.
+        let _ = CONTEXT.try_with(|c| c.handle.replace(previous));
+    }
+}
+
+/// Calls `f` with this thread's current runtime, if any, without cloning it.
+pub(crate) fn with_handle<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
+    let mut f = Some(f);
+    let r = CONTEXT.try_with(|c| match c.handle.try_borrow() {
+        Ok(h) => (f.take().unwrap())(h.as_ref()),
+        Err(_) => (f.take().unwrap())(None),
+    });
+    match r {
+        Ok(r) => r,
+        Err(_) => (f.take().unwrap())(None),
+    }
+}
+
+/// Runs `f` with this thread marked as running worker `ctx`.
+pub(crate) fn set_worker<R>(ctx: &WorkerContext, f: impl FnOnce() -> R) -> R {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let _ = CONTEXT.try_with(|c| c.worker.set(ptr::null()));
+        }
+    }
+    CONTEXT.with(|c| c.worker.set(ctx));
+    let _reset = Reset;
+    f()
+}
+
+/// Calls `f` with the worker this thread runs, if it is a worker thread.
+pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerContext>) -> R) -> R {
+    let p = CONTEXT.try_with(|c| c.worker.get()).unwrap_or(ptr::null());
+    // SAFETY: the pointer is set only by `set_worker`, which clears it before
+    // the `WorkerContext` it borrows goes away, and only this thread reads it.
+    f(unsafe { p.as_ref() })
+}
+
+/// Whether this thread is a worker thread of any goro runtime.
+pub(crate) fn is_worker_thread() -> bool {
+    with_worker(|w| w.is_some())
+}

@@ -1,0 +1,58 @@
+//! goro's scheduler: Go's M:N design for Rust futures.
+//!
+//! Tasks are [`async-task`](async_task) allocations. Each worker thread runs a
+//! *P* ([`worker`] module): a fixed ring of 256 tasks plus a `runnext` slot
+//! ([`ring`]). Tasks woken from outside the workers, and a full ring's
+//! overflow, go to a global queue ([`injector`]). Idle workers steal half of
+//! another worker's ring; at most half of the busy workers search at once,
+//! and sleeping workers are woken one at a time ([`idle`], [`park`]).
+//!
+//! | concept | Go | here |
+//! |---|---|---|
+//! | goroutine | `g` | a task: [`spawn`] / [`Handle::spawn`] |
+//! | P (run queue, `runnext`) | `p` | `worker::Core` + `shared::ProcRemote` |
+//! | M (OS thread) | `m` | a worker thread, `worker::run` |
+//! | global run queue | `sched.runq` | `injector::Injector` |
+//! | `wakep` / spinning Ms | `proc.go` | `idle::Idle` |
+//!
+//! Most users want the `goro` crate, which adds I/O, timers and a global
+//! runtime on top of this one.
+//!
+//! # Examples
+//!
+//! ```
+//! use goro_executor::Runtime;
+//!
+//! let rt = Runtime::builder().maxprocs(2).build().unwrap();
+//! let n = rt.block_on(async {
+//!     let tasks: Vec<_> = (0..1000).map(|i| goro_executor::spawn(async move { i })).collect();
+//!     let mut n = 0;
+//!     for t in tasks {
+//!         n += t.await.unwrap();
+//!     }
+//!     n
+//! });
+//! assert_eq!(n, 499_500);
+//! ```
+
+mod context;
+mod idle;
+mod injector;
+mod join;
+mod park;
+mod registry;
+mod ring;
+mod runtime;
+mod shared;
+mod sync;
+mod task;
+mod worker;
+mod yield_now;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
+
+pub use join::{JoinError, JoinHandle};
+pub use runtime::{BuildError, Builder, Handle, MAX_PROCS, Runtime, spawn};
+pub use task::{TaskId, TaskMeta};
+pub use yield_now::{YieldNow, yield_now};

@@ -1,0 +1,139 @@
+//! How an idle worker thread sleeps and is woken: a token-based parker in the
+//! style of `std::thread::park`, built on a mutex and condition variable so
+//! loom can model-check it. An `unpark` that comes before the `park` is kept
+//! as a token, so a wakeup is never lost.
+
+use std::sync::atomic::Ordering::SeqCst;
+use std::time::Duration;
+
+use crate::sync::{AtomicUsize, Condvar, Mutex, lock};
+
+const EMPTY: usize = 0;
+const PARKED: usize = 1;
+const NOTIFIED: usize = 2;
+
+/// One per worker thread.
+pub(crate) struct Parker {
+    state: AtomicUsize,
+    lock: Mutex<()>,
+    cvar: Condvar,
+}
+
+impl Parker {
+    /// A parker with no token.
+    pub(crate) fn new() -> Self {
+        Parker {
+            state: AtomicUsize::new(EMPTY),
+            lock: Mutex::new(()),
+            cvar: Condvar::new(),
+        }
+    }
+
+    /// Blocks until [`Parker::unpark`] is called (or was called since the
+    /// last return), then consumes the token.
+    pub(crate) fn park(&self) {
+        self.park_inner(None);
+    }
+
+    /// Like [`Parker::park`], but returns after `timeout` at the latest.
+    /// Returns whether a token was consumed.
+    #[cfg_attr(any(not(test), loom), allow(dead_code))] // timers will park with a deadline
+    pub(crate) fn park_timeout(&self, timeout: Duration) -> bool {
+        self.park_inner(Some(timeout))
+    }
+
+    fn park_inner(&self, timeout: Option<Duration>) -> bool {
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+        {
+            return true;
+        }
+        let mut guard = lock(&self.lock);
+        if let Err(actual) = self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
+            debug_assert_eq!(actual, NOTIFIED, "only one thread parks on a parker");
+            self.state.store(EMPTY, SeqCst);
+            return true;
+        }
+        loop {
+            guard = match timeout {
+                None => self.cvar.wait(guard).unwrap_or_else(|p| p.into_inner()),
+                Some(t) => {
+                    #[cfg(not(loom))]
+                    {
+                        let (g, res) = self
+                            .cvar
+                            .wait_timeout(guard, t)
+                            .unwrap_or_else(|p| p.into_inner());
+                        if res.timed_out() {
+                            // Whatever happened meanwhile, leave the parker empty.
+                            return self.state.swap(EMPTY, SeqCst) == NOTIFIED;
+                        }
+                        g
+                    }
+                    #[cfg(loom)]
+                    {
+                        let _ = t;
+                        self.cvar.wait(guard).unwrap_or_else(|p| p.into_inner())
+                    }
+                }
+            };
+            if self
+                .state
+                .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+                .is_ok()
+            {
+                return true;
+            }
+            // Spurious wakeup: wait again.
+        }
+    }
+
+    /// Wakes the thread parked here, or leaves a token for its next `park`.
+    pub(crate) fn unpark(&self) {
+        match self.state.swap(NOTIFIED, SeqCst) {
+            EMPTY | NOTIFIED => {}
+            PARKED => {
+                // Take the lock so the notification cannot fall between the
+                // parker's state check and its wait.
+                drop(lock(&self.lock));
+                self.cvar.notify_one();
+            }
+            _ => unreachable!("invalid parker state"),
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    #[test]
+    fn token_before_park_returns_at_once() {
+        let p = Parker::new();
+        p.unpark();
+        p.unpark(); // tokens do not accumulate
+        p.park();
+        assert!(
+            !p.park_timeout(Duration::from_millis(20)),
+            "second park must time out"
+        );
+    }
+
+    #[test]
+    fn unpark_from_another_thread_wakes() {
+        let p = Arc::new(Parker::new());
+        let p2 = p.clone();
+        let start = Instant::now();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(30));
+            p2.unpark();
+        });
+        assert!(p.park_timeout(Duration::from_secs(10)));
+        assert!(start.elapsed() < Duration::from_secs(5));
+        t.join().unwrap();
+    }
+}

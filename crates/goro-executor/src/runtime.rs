@@ -1,0 +1,480 @@
+//! [`Runtime`], its [`Builder`] and [`Handle`]: start the workers, spawn
+//! tasks, block on a future, shut down.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::panic::Location;
+use std::sync::Arc;
+use std::thread;
+
+use async_task::WithInfo;
+
+use crate::context;
+use crate::join::JoinHandle;
+use crate::shared::{Config, Shared};
+use crate::task::{TaskMeta, Tracked};
+use crate::worker;
+
+type Callback = Arc<dyn Fn() + Send + Sync>;
+
+/// Configures and starts a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// let rt = goro_executor::Runtime::builder()
+///     .maxprocs(2)
+///     .thread_name(|i| format!("my-worker-{i}"))
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.maxprocs(), 2);
+/// ```
+#[must_use = "a Builder does nothing until `build` is called"]
+pub struct Builder {
+    maxprocs: Option<usize>,
+    thread_name: Arc<dyn Fn(usize) -> String + Send + Sync>,
+    stack_size: Option<usize>,
+    on_thread_start: Option<Callback>,
+    on_thread_stop: Option<Callback>,
+    panic_aborts: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            maxprocs: None,
+            thread_name: Arc::new(|i| format!("goro-worker-{i}")),
+            stack_size: None,
+            on_thread_start: None,
+            on_thread_stop: None,
+            panic_aborts: false,
+        }
+    }
+}
+
+impl Builder {
+    /// A builder with the defaults: one worker per CPU, named
+    /// `goro-worker-N`, panics caught per task.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The number of workers (Go's `GOMAXPROCS`): OS threads that run tasks
+    /// in parallel. Defaults to the number of CPUs.
+    pub fn maxprocs(mut self, n: usize) -> Self {
+        self.maxprocs = Some(n);
+        self
+    }
+
+    /// Names worker threads; `f` gets the worker index.
+    pub fn thread_name(mut self, f: impl Fn(usize) -> String + Send + Sync + 'static) -> Self {
+        self.thread_name = Arc::new(f);
+        self
+    }
+
+    /// The stack size of worker threads, in bytes (default: std's).
+    pub fn thread_stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Runs `f` on each worker thread when it starts.
+    pub fn on_thread_start(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.on_thread_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on each worker thread just before it exits.
+    pub fn on_thread_stop(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.on_thread_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// Makes a panic in any task abort the whole process after printing the
+    /// task's id and spawn location, as an unrecovered panic does in Go.
+    /// Off by default: a panic is caught, its task ends, and the panic
+    /// reaches the task's [`JoinHandle`] as a [`crate::JoinError`].
+    pub fn panic_aborts(mut self, yes: bool) -> Self {
+        self.panic_aborts = yes;
+        self
+    }
+
+    /// Starts the workers.
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidMaxProcs`] for `maxprocs(0)`;
+    /// [`BuildError::SpawnThread`] when the OS refuses a thread.
+    pub fn build(self) -> Result<Runtime, BuildError> {
+        let n = self.maxprocs.unwrap_or_else(num_cpus::get);
+        if n == 0 || n > MAX_PROCS {
+            return Err(BuildError::InvalidMaxProcs(n));
+        }
+        let (cores, remotes): (Vec<_>, Vec<_>) = (0..n).map(worker::new_proc).unzip();
+        let shared = Arc::new(Shared::new(
+            remotes.into_boxed_slice(),
+            Config {
+                panic_aborts: self.panic_aborts,
+            },
+        ));
+        let mut rt = Runtime {
+            handle: Handle {
+                shared: shared.clone(),
+            },
+            threads: Vec::new(),
+        };
+        for (i, core) in cores.into_iter().enumerate() {
+            let mut b = thread::Builder::new().name((self.thread_name)(i));
+            if let Some(size) = self.stack_size {
+                b = b.stack_size(size);
+            }
+            let shared = shared.clone();
+            let handle = rt.handle.clone();
+            let (on_start, on_stop) = (self.on_thread_start.clone(), self.on_thread_stop.clone());
+            let spawned = b.spawn(move || {
+                let _enter = context::enter(handle);
+                if let Some(f) = on_start {
+                    f();
+                }
+                worker::run(shared, core);
+                if let Some(f) = on_stop {
+                    f();
+                }
+            });
+            match spawned {
+                Ok(t) => rt.threads.push(t),
+                // Dropping `rt` stops the workers started so far.
+                Err(e) => return Err(BuildError::SpawnThread(e)),
+            }
+        }
+        Ok(rt)
+    }
+}
+
+/// The most workers a runtime accepts.
+pub const MAX_PROCS: usize = 1 << 16;
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("maxprocs", &self.maxprocs)
+            .field("stack_size", &self.stack_size)
+            .field("panic_aborts", &self.panic_aborts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why [`Builder::build`] failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// `maxprocs` was 0 or above [`MAX_PROCS`].
+    InvalidMaxProcs(usize),
+    /// The OS refused to start a worker thread.
+    SpawnThread(io::Error),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::InvalidMaxProcs(n) => {
+                write!(f, "maxprocs must be from 1 to {MAX_PROCS}, got {n}")
+            }
+            BuildError::SpawnThread(e) => write!(f, "could not start a worker thread: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::SpawnThread(e) => Some(e),
+            BuildError::InvalidMaxProcs(_) => None,
+        }
+    }
+}
+
+/// A set of worker threads running tasks M:N, with per-worker run queues
+/// and work stealing.
+///
+/// Dropping a `Runtime` stops its workers, drops every task still queued,
+/// and joins the worker threads. A task that is parked (waiting on a waker
+/// held elsewhere) is dropped when that waker is woken or dropped.
+///
+/// # Examples
+///
+/// ```
+/// let rt = goro_executor::Runtime::new().unwrap();
+/// let sum = rt.block_on(async {
+///     let handles: Vec<_> = (0..10u64).map(|i| goro_executor::spawn(async move { i * i })).collect();
+///     let mut sum = 0;
+///     for h in handles {
+///         sum += h.await.unwrap();
+///     }
+///     sum
+/// });
+/// assert_eq!(sum, 285);
+/// ```
+pub struct Runtime {
+    handle: Handle,
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+impl Runtime {
+    /// A runtime with the default settings.
+    ///
+    /// # Errors
+    /// See [`Builder::build`].
+    pub fn new() -> Result<Runtime, BuildError> {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to configure a runtime.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// A handle that spawns onto this runtime from anywhere.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// The number of workers.
+    pub fn maxprocs(&self) -> usize {
+        self.handle.maxprocs()
+    }
+
+    /// Spawns a task (the equivalent of `go f()`); see [`Handle::spawn`].
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn_at(future, Location::caller())
+    }
+
+    /// Same as [`Runtime::spawn`], named after Go's `go` statement.
+    #[track_caller]
+    pub fn go<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn_at(future, Location::caller())
+    }
+
+    /// Runs `future` to completion on the calling thread, while the workers
+    /// run the tasks it spawns; see [`Handle::block_on`].
+    ///
+    /// # Panics
+    /// When called from a worker thread of any goro runtime: that would
+    /// block a worker; `.await` the future instead.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.handle.block_on(future)
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let shared = &self.handle.shared;
+        shared.begin_shutdown();
+        let on_own_worker = context::with_worker(|w| w.is_some_and(|w| w.belongs_to(shared)));
+        for t in self.threads.drain(..) {
+            if on_own_worker && t.thread().id() == thread::current().id() {
+                continue; // a worker cannot join itself; it exits after this task
+            }
+            // A worker thread that panicked has nothing left to clean up.
+            let _ = t.join();
+        }
+        shared.finish_shutdown();
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("maxprocs", &self.maxprocs())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A cheap, clonable reference to a runtime, to spawn onto it from anywhere.
+///
+/// # Examples
+///
+/// ```
+/// let rt = goro_executor::Runtime::new().unwrap();
+/// let handle = rt.handle().clone();
+/// let out = std::thread::spawn(move || handle.block_on(handle.spawn(async { 1 + 1 })))
+///     .join()
+///     .unwrap();
+/// assert_eq!(out.unwrap(), 2);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// The runtime this thread is in (inside a task, or inside `block_on`).
+    ///
+    /// # Panics
+    /// When the thread is in no goro runtime; see [`Handle::try_current`].
+    #[track_caller]
+    pub fn current() -> Handle {
+        Self::try_current().expect("goro: not inside a goro runtime (no block_on or task here)")
+    }
+
+    /// The runtime this thread is in, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(goro_executor::Handle::try_current().is_none());
+    /// let rt = goro_executor::Runtime::new().unwrap();
+    /// rt.block_on(async { assert!(goro_executor::Handle::try_current().is_some()) });
+    /// ```
+    pub fn try_current() -> Option<Handle> {
+        context::with_handle(|h| h.cloned())
+    }
+
+    /// Calls `f` with the current runtime's handle, if any, without cloning
+    /// it (cheaper than [`Handle::try_current`] on hot paths).
+    pub fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
+        context::with_handle(f)
+    }
+
+    /// The number of workers.
+    pub fn maxprocs(&self) -> usize {
+        self.shared.num_procs()
+    }
+
+    /// The number of live tasks: spawned and not yet finished (Go's
+    /// `runtime.NumGoroutine`). A snapshot: it can change at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = goro_executor::Runtime::new().unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// let h = rt.spawn(async move { rx.recv().unwrap() });
+    /// assert_eq!(rt.handle().num_tasks(), 1);
+    /// tx.send(()).unwrap();
+    /// rt.block_on(h).unwrap();
+    /// assert_eq!(rt.handle().num_tasks(), 0);
+    /// ```
+    pub fn num_tasks(&self) -> usize {
+        self.shared.registry.len()
+    }
+
+    /// Spawns a task onto this runtime. From a worker of this runtime the
+    /// task goes to that worker's `runnext` slot and runs as soon as the
+    /// current task yields; from elsewhere it goes to the global queue and
+    /// wakes an idle worker.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_at(future, Location::caller())
+    }
+
+    /// Like [`Handle::spawn`], recording `location` as the spawn site. For
+    /// wrappers that capture `Location::caller()` themselves.
+    pub fn spawn_at<F>(
+        &self,
+        future: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let meta = TaskMeta::new(
+            location,
+            Some(&self.shared.registry),
+            self.shared.config.panic_aborts,
+        );
+        let shared = self.shared.clone();
+        let schedule = WithInfo(move |runnable, info| shared.schedule(runnable, info));
+        // SAFETY: `spawn_unchecked` lifts the `'static` bound so that the
+        // future can borrow the task's own metadata; it borrows nothing else
+        // (`future` is `'static`), and the metadata lives in the task header,
+        // which is freed only after the future. The future and the schedule
+        // function are `Send`, and the schedule function is `Send + Sync +
+        // 'static`, so the remaining conditions of `spawn_unchecked` hold.
+        let (runnable, task) = unsafe {
+            async_task::Builder::new()
+                .metadata(meta)
+                .propagate_panic(true)
+                .spawn_unchecked(move |meta| Tracked::new(meta, future), schedule)
+        };
+        let waker = runnable.waker();
+        match self.shared.registry.insert(runnable.waker()) {
+            Some(key) => {
+                runnable.metadata().set_key(key);
+                runnable.schedule();
+            }
+            // The runtime has shut down: the task is cancelled unpolled.
+            None => drop(runnable),
+        }
+        JoinHandle::new(task, waker)
+    }
+
+    /// Runs `future` to completion on the calling thread with this runtime
+    /// entered, so [`crate::spawn`] inside it spawns here. The calling thread
+    /// is not a worker: it sleeps while the future is pending.
+    ///
+    /// # Panics
+    /// When called from a worker thread of any goro runtime: that would
+    /// block a worker; `.await` the future instead.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        assert!(
+            !context::is_worker_thread(),
+            "goro: block_on called from a worker thread, which would block it; .await instead"
+        );
+        let _enter = context::enter(self.clone());
+        futures_lite::future::block_on(future)
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("maxprocs", &self.maxprocs())
+            .finish()
+    }
+}
+
+/// Spawns a task onto the current runtime (the one whose task or
+/// `block_on` this thread is in), like Go's `go` statement.
+///
+/// The `goro` facade's `goro::go` also works outside any runtime, by
+/// starting a global one; this function requires a current runtime.
+///
+/// # Panics
+/// When this thread is in no goro runtime.
+///
+/// # Examples
+///
+/// ```
+/// let rt = goro_executor::Runtime::new().unwrap();
+/// let v = rt.block_on(async { goro_executor::spawn(async { "hi" }).await.unwrap() });
+/// assert_eq!(v, "hi");
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let location = Location::caller();
+    context::with_handle(|h| match h {
+        Some(h) => h.spawn_at(future, location),
+        None => panic!("goro: spawn called outside a goro runtime (at {location})"),
+    })
+}

@@ -1,0 +1,156 @@
+//! The state all workers of one runtime share: the stealable half of every
+//! P, the parkers, the global queue, the idle accounting, and the schedule
+//! function every task calls when it is woken.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::{Acquire, SeqCst};
+
+use async_task::ScheduleInfo;
+
+use crate::idle::Idle;
+use crate::injector::Injector;
+use crate::park::Parker;
+use crate::registry::Registry;
+use crate::ring::{RunNext, Stealer};
+use crate::task::Runnable;
+use crate::worker;
+
+/// Keeps per-worker data on separate cache lines.
+#[repr(align(128))]
+pub(crate) struct Padded<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// The parts of a P that other workers touch: stealing and runnext.
+pub(crate) struct ProcRemote {
+    pub(crate) stealer: Stealer<Runnable>,
+    pub(crate) runnext: RunNext<Runnable>,
+}
+
+/// Settings fixed at build time that the hot paths read.
+pub(crate) struct Config {
+    pub(crate) panic_aborts: bool,
+}
+
+pub(crate) struct Shared {
+    pub(crate) procs: Box<[Padded<ProcRemote>]>,
+    /// One per worker thread (Go's M).
+    pub(crate) parkers: Box<[Padded<Parker>]>,
+    pub(crate) injector: Injector,
+    pub(crate) idle: Idle,
+    /// Steal orders: every stride coprime with the number of Ps, so that a
+    /// random start plus a stride visits each P once (Go's `stealOrder`).
+    pub(crate) coprimes: Box<[usize]>,
+    pub(crate) config: Config,
+    pub(crate) registry: Registry,
+    shutdown: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn new(procs: Box<[Padded<ProcRemote>]>, config: Config) -> Self {
+        let n = procs.len();
+        Shared {
+            parkers: (0..n).map(|_| Padded(Parker::new())).collect(),
+            injector: Injector::new(),
+            idle: Idle::new(n),
+            coprimes: (1..=n).filter(|&k| gcd(k, n) == 1).collect(),
+            registry: Registry::new(n),
+            procs,
+            config,
+            shutdown: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn num_procs(&self) -> usize {
+        self.procs.len()
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Acquire)
+    }
+
+    /// The schedule function of every task of this runtime.
+    pub(crate) fn schedule(self: &Arc<Self>, task: Runnable, info: ScheduleInfo) {
+        let task = worker::with_local_core(self, task, |core, task| {
+            core.schedule_local(self, task, info.woken_while_running);
+        });
+        if let Some(task) = task {
+            self.schedule_remote(task);
+        }
+    }
+
+    /// Queues a task from a thread that holds no P of this runtime.
+    ///
+    /// During shutdown too: the task then waits in the global queue for
+    /// shutdown's final drain. Dropping it here instead would run its
+    /// future's destructor inside `wake`, often under the waker owner's lock.
+    pub(crate) fn schedule_remote(&self, task: Runnable) {
+        self.injector.push(task);
+        self.notify();
+    }
+
+    /// Go's `wakep`: work became visible; make sure a worker will look.
+    pub(crate) fn notify(&self) {
+        self.idle
+            .notify(|| self.has_work(), |i| self.parkers[i].unpark());
+    }
+
+    /// Whether any queue holds a task (racy; used for the final recheck
+    /// before sleeping).
+    pub(crate) fn has_work(&self) -> bool {
+        !self.injector.is_empty()
+            || self
+                .procs
+                .iter()
+                .any(|p| !p.stealer.is_empty() || p.runnext.is_occupied())
+    }
+
+    /// Stops the workers; tasks left in their queues are dropped by their
+    /// workers, everything else by [`Shared::finish_shutdown`].
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutdown.store(true, SeqCst);
+        for p in self.parkers.iter() {
+            p.unpark();
+        }
+    }
+
+    fn drain_injector(&self) {
+        while let Some(task) = self.injector.pop() {
+            drop(task);
+        }
+    }
+
+    /// Once every worker has stopped: schedules every task still alive one
+    /// last time, then drops every queued task, which drops its future.
+    /// This breaks the cycle task → schedule function → `Shared` → queue
+    /// (or a waker in the reactor) → task. Tasks closed this way never call
+    /// the schedule function again.
+    pub(crate) fn finish_shutdown(&self) {
+        for waker in self.registry.close() {
+            waker.wake();
+        }
+        for p in self.procs.iter() {
+            drop(p.runnext.take());
+        }
+        self.drain_injector();
+    }
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    #[test]
+    fn coprimes() {
+        let c: Vec<usize> = (1..=6).filter(|&k| super::gcd(k, 6) == 1).collect();
+        assert_eq!(c, vec![1, 5]);
+    }
+}

@@ -1,0 +1,272 @@
+//! What a goro task is: an `async-task` allocation whose metadata is a
+//! [`TaskMeta`] (id, spawn location, a few flags), running a future wrapped so
+//! that a panic is attributed to the task that raised it.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::{AtomicU8, AtomicU64};
+
+use crate::registry::{Key, Registry};
+use std::task::{Context, Poll};
+
+/// The runnable half of a goro task, queued by the scheduler.
+pub(crate) type Runnable = async_task::Runnable<TaskMeta>;
+
+/// A task's identity, unique within the process for its lifetime.
+///
+/// # Examples
+///
+/// ```
+/// let rt = goro_executor::Runtime::new().unwrap();
+/// let a = rt.spawn(async {});
+/// let b = rt.spawn(async {});
+/// assert_ne!(a.id(), b.id());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(u64);
+
+impl TaskId {
+    /// The id as a number.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+
+    /// Hands out ids in blocks per thread, so spawning from many threads
+    /// does not contend on one counter.
+    fn next() -> TaskId {
+        const BLOCK: u64 = 1024;
+        static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+        thread_local! {
+            static RANGE: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+        }
+        RANGE.with(|r| {
+            let (mut next, mut end) = r.get();
+            if next == end {
+                next = NEXT_BLOCK.fetch_add(BLOCK, Relaxed);
+                end = next + BLOCK;
+            }
+            r.set((next + 1, end));
+            TaskId(next)
+        })
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The handle was dropped without taking the output.
+const DETACHED: u8 = 1 << 0;
+/// The future panicked.
+const PANICKED: u8 = 1 << 1;
+/// A panic aborts the process (Go's behaviour), set at spawn.
+const ABORT_ON_PANIC: u8 = 1 << 2;
+/// The future has been dropped: completed, panicked or cancelled.
+const FINISHED: u8 = 1 << 3;
+/// `JoinHandle::abort` was called: the next poll drops the future instead.
+const ABORTED: u8 = 1 << 4;
+
+/// Per-task metadata stored in the task's header.
+pub struct TaskMeta {
+    id: TaskId,
+    location: &'static Location<'static>,
+    /// The runtime's registry; it outlives the task's future because the
+    /// task's schedule function holds the runtime's shared state.
+    registry: Option<NonNull<Registry>>,
+    /// The task's `registry::Key`, or `UNREGISTERED`.
+    key: AtomicU64,
+    flags: AtomicU8,
+}
+
+const UNREGISTERED: u64 = u64::MAX;
+
+// SAFETY: the registry pointer is only dereferenced to call `Registry`'s
+// thread-safe methods; everything else in `TaskMeta` is `Send + Sync`.
+unsafe impl Send for TaskMeta {}
+// SAFETY: as above.
+unsafe impl Sync for TaskMeta {}
+
+impl TaskMeta {
+    pub(crate) fn new(
+        location: &'static Location<'static>,
+        registry: Option<&Registry>,
+        abort_on_panic: bool,
+    ) -> Self {
+        let flags = if abort_on_panic { ABORT_ON_PANIC } else { 0 };
+        TaskMeta {
+            id: TaskId::next(),
+            location,
+            registry: registry.map(NonNull::from),
+            key: AtomicU64::new(UNREGISTERED),
+            flags: AtomicU8::new(flags),
+        }
+    }
+
+    /// Records where the task sits in its runtime's registry.
+    pub(crate) fn set_key(&self, key: Key) {
+        self.key.store(key.to_u64(), Relaxed);
+    }
+
+    /// Takes the task out of its registry; called when its future is gone.
+    fn unregister(&self) {
+        let key = self.key.swap(UNREGISTERED, Relaxed);
+        if let (Some(registry), true) = (self.registry, key != UNREGISTERED) {
+            // SAFETY: see the `registry` field: the registry outlives the
+            // future, whose drop is what calls this.
+            unsafe { registry.as_ref() }.remove(Key::from_u64(key));
+        }
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// Where the task was spawned (`goro::go` is `#[track_caller]`).
+    pub fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+
+    /// Whether the future is gone (completed, panicked or cancelled).
+    pub(crate) fn is_finished(&self) -> bool {
+        self.flags.load(Acquire) & FINISHED != 0
+    }
+
+    /// Asks the task to stop; the caller then wakes it so it gets polled.
+    pub(crate) fn request_abort(&self) {
+        self.flags.fetch_or(ABORTED, AcqRel);
+    }
+
+    /// The `JoinHandle` was dropped before the output was taken. Reports a
+    /// panic that happened before, which no one will see otherwise.
+    pub(crate) fn mark_detached(&self) {
+        let prev = self.flags.fetch_or(DETACHED, AcqRel);
+        if prev & PANICKED != 0 {
+            self.report_unobserved_panic();
+        }
+    }
+
+    /// Called while the task's future unwinds.
+    fn mark_panicked(&self) {
+        let prev = self.flags.fetch_or(PANICKED, AcqRel);
+        if prev & ABORT_ON_PANIC != 0 {
+            eprintln!(
+                "goro: task {} spawned at {} panicked; aborting the process (Builder::panic_aborts)",
+                self.id, self.location
+            );
+            std::process::abort();
+        }
+        if prev & DETACHED != 0 {
+            self.report_unobserved_panic();
+        }
+    }
+
+    fn report_unobserved_panic(&self) {
+        eprintln!(
+            "goro: task {} spawned at {} panicked and its JoinHandle was dropped, so no one \
+             observes the panic; the worker thread carries on",
+            self.id, self.location
+        );
+    }
+}
+
+impl fmt::Debug for TaskMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskMeta")
+            .field("id", &self.id)
+            .field("location", &format_args!("{}", self.location))
+            .finish()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future a task runs: the user's future plus the bookkeeping that
+    /// needs the task's metadata. Its output is `None` when the task was
+    /// aborted.
+    pub(crate) struct Tracked<'a, F> {
+        #[pin]
+        future: F,
+        // Declared after `future`, so it drops after the future does.
+        finish: FinishOnDrop<'a>,
+    }
+}
+
+impl<'a, F> Tracked<'a, F> {
+    pub(crate) fn new(meta: &'a TaskMeta, future: F) -> Self {
+        Tracked {
+            future,
+            finish: FinishOnDrop(meta),
+        }
+    }
+}
+
+struct FinishOnDrop<'a>(&'a TaskMeta);
+
+impl Drop for FinishOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.flags.fetch_or(FINISHED, AcqRel);
+        self.0.unregister();
+    }
+}
+
+/// Armed for the duration of one poll; if the poll unwinds, its destructor
+/// runs and records the panic against the task.
+struct PanicGuard<'a>(&'a TaskMeta);
+
+impl Drop for PanicGuard<'_> {
+    fn drop(&mut self) {
+        self.0.mark_panicked();
+    }
+}
+
+impl<F: Future> Future for Tracked<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
+        let this = self.project();
+        let meta = this.finish.0;
+        if meta.flags.load(Relaxed) & ABORTED != 0 {
+            // Ready(None) makes async-task drop the future now.
+            return Poll::Ready(None);
+        }
+        let guard = PanicGuard(meta);
+        let out = this.future.poll(cx);
+        std::mem::forget(guard);
+        out.map(Some)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_across_threads() {
+        let handles: Vec<_> = (0..4)
+            .map(|_| std::thread::spawn(|| (0..5000).map(|_| TaskId::next()).collect::<Vec<_>>()))
+            .collect();
+        let mut all: Vec<_> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect();
+        let n = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), n);
+    }
+
+    #[test]
+    fn finish_flag_set_when_future_dropped() {
+        let meta = TaskMeta::new(Location::caller(), None, false);
+        let t = Tracked::new(&meta, async {});
+        assert!(!meta.is_finished());
+        drop(t);
+        assert!(meta.is_finished());
+    }
+}

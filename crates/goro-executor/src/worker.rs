@@ -1,0 +1,290 @@
+//! A worker: an OS thread (Go's M) running a P (`Core`: its ring, tick and
+//! random state) through Go's scheduling loop — `findRunnable`, run, repeat.
+//!
+//! The `Core` is a value the thread owns through its [`WorkerContext`], not
+//! something welded to the thread: the blocking hand-off and sysmon's retake
+//! move it to another thread, and a runtime resize retires it.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use crate::context;
+use crate::idle::Wake;
+use crate::ring::{self, Local};
+use crate::shared::{Padded, ProcRemote, Shared};
+use crate::task::Runnable;
+
+/// Go checks the global queue first on every 61st tick so it cannot starve.
+const GLOBAL_QUEUE_INTERVAL: u32 = 61;
+/// Tasks run back to back from `runnext` in one time slice (tokio's 3): more,
+/// and two tasks waking each other would monopolise the worker.
+const MAX_RUNNEXT_CHAIN: u32 = 3;
+/// Steal passes over the other Ps before giving up (Go's `stealTries`).
+const STEAL_PASSES: usize = 4;
+
+/// A P: the owner's half of a worker's scheduling state.
+pub(crate) struct Core {
+    index: usize,
+    ring: Local<Runnable>,
+    /// Scheduling ticks, for the global-queue fairness check.
+    tick: u32,
+    /// Whether this worker is counted in `Idle::num_spinning`.
+    spinning: bool,
+    rng: u64,
+}
+
+/// Creates the P with index `index`: its owner half and its stealable half.
+pub(crate) fn new_proc(index: usize) -> (Box<Core>, Padded<ProcRemote>) {
+    let (ring, stealer) = ring::new();
+    let core = Core {
+        index,
+        ring,
+        tick: 0,
+        spinning: false,
+        rng: 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(index as u64 + 1) | 1,
+    };
+    let remote = ProcRemote {
+        stealer,
+        runnext: ring::RunNext::new(),
+    };
+    (Box::new(core), Padded(remote))
+}
+
+/// What a worker thread keeps in its thread-local context.
+pub(crate) struct WorkerContext {
+    shared: Arc<Shared>,
+    /// The P this thread runs; `None` while it has none.
+    core: RefCell<Option<Box<Core>>>,
+}
+
+impl WorkerContext {
+    /// Whether this worker belongs to the runtime of `shared`.
+    pub(crate) fn belongs_to(&self, shared: &Arc<Shared>) -> bool {
+        Arc::ptr_eq(&self.shared, shared)
+    }
+}
+
+/// If this thread runs a P of `shared`, calls `f` with it and the task;
+/// otherwise hands the task back.
+pub(crate) fn with_local_core(
+    shared: &Arc<Shared>,
+    task: Runnable,
+    f: impl FnOnce(&mut Core, Runnable),
+) -> Option<Runnable> {
+    context::with_worker(|w| {
+        let Some(w) = w.filter(|w| w.belongs_to(shared)) else {
+            return Some(task);
+        };
+        // A borrow is held only inside scheduler code that does not run user
+        // code; should that ever change, fall back to the global queue.
+        let Ok(mut core) = w.core.try_borrow_mut() else {
+            return Some(task);
+        };
+        match core.as_deref_mut() {
+            Some(core) => {
+                f(core, task);
+                None
+            }
+            None => Some(task),
+        }
+    })
+}
+
+/// The body of a worker thread.
+pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
+    let ctx = WorkerContext {
+        shared: shared.clone(),
+        core: RefCell::new(Some(core)),
+    };
+    context::set_worker(&ctx, || {
+        while let Some(task) = next_task(&ctx) {
+            run_task(&ctx, task);
+        }
+    });
+    // Shutdown: drop what this P still holds. Destructors may wake other
+    // tasks; those wait in the global queue for `Shared::finish_shutdown`.
+    let core = ctx.core.borrow_mut().take();
+    if let Some(core) = core {
+        drop(shared.procs[core.index].runnext.take());
+        drop(core);
+    }
+}
+
+fn next_task(ctx: &WorkerContext) -> Option<Runnable> {
+    let mut core = ctx.core.borrow_mut();
+    let core = core.as_deref_mut()?;
+    core.find_runnable(&ctx.shared)
+}
+
+/// Runs `task`, then whatever it put in `runnext`, up to the chain cap.
+fn run_task(ctx: &WorkerContext, task: Runnable) {
+    task.run();
+    let mut chain = 0;
+    loop {
+        let next = {
+            let mut core = ctx.core.borrow_mut();
+            let Some(core) = core.as_deref_mut() else {
+                return;
+            };
+            let Some(next) = ctx.shared.procs[core.index].runnext.take() else {
+                return;
+            };
+            if chain == MAX_RUNNEXT_CHAIN {
+                // The slice is used up: queue it behind the others.
+                core.push_back(&ctx.shared, next);
+                return;
+            }
+            next
+        };
+        chain += 1;
+        next.run();
+    }
+}
+
+impl Core {
+    /// Schedules a task woken on this worker (Go's `runqput` + `wakep`): a
+    /// wake from another task takes `runnext`, pushing its previous occupant
+    /// to the tail; a task that woke itself while running (a yield) goes to
+    /// the tail so it cannot monopolise the worker.
+    pub(crate) fn schedule_local(&mut self, shared: &Shared, task: Runnable, yielded: bool) {
+        if yielded {
+            self.push_back(shared, task);
+        } else if let Some(prev) = shared.procs[self.index].runnext.replace(task) {
+            self.push_back(shared, prev);
+        }
+        shared.notify();
+    }
+
+    fn push_back(&mut self, shared: &Shared, task: Runnable) {
+        self.ring.push_back(task, |t| shared.injector.push(t));
+    }
+
+    /// Go's `findRunnable`. Returns `None` only at shutdown.
+    fn find_runnable(&mut self, shared: &Shared) -> Option<Runnable> {
+        loop {
+            if shared.is_shutdown() {
+                return None;
+            }
+            if let Some(task) = self.find_local_or_global(shared) {
+                return Some(self.found(shared, task));
+            }
+            if self.spinning || shared.idle.try_start_spinning() {
+                self.spinning = true;
+                if let Some(task) = self.steal(shared) {
+                    return Some(self.found(shared, task));
+                }
+            }
+            // Nothing anywhere: sleep, after the protocol's final recheck.
+            let was_spinning = std::mem::take(&mut self.spinning);
+            match shared.idle.sleep(
+                self.index,
+                was_spinning,
+                &shared.parkers[self.index],
+                || shared.has_work(),
+                || shared.is_shutdown(),
+                |p| {
+                    p.park();
+                    true
+                },
+            ) {
+                Wake::Search => self.spinning = true,
+                Wake::TimedOut => {}
+                Wake::Shutdown => return None,
+            }
+        }
+    }
+
+    /// A spinning worker that finds work stops spinning; if it was the last
+    /// spinner it wakes another, which will look for more (Go's
+    /// `resetspinning`). This chains wakeups only while work keeps appearing.
+    fn found(&mut self, shared: &Shared, task: Runnable) -> Runnable {
+        if std::mem::take(&mut self.spinning) && shared.idle.stop_spinning() {
+            shared.notify();
+        }
+        task
+    }
+
+    fn find_local_or_global(&mut self, shared: &Shared) -> Option<Runnable> {
+        self.tick = self.tick.wrapping_add(1);
+        if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
+            if let Some(task) = shared.injector.pop() {
+                return Some(task);
+            }
+        }
+        if let Some(task) = shared.procs[self.index].runnext.take() {
+            return Some(task);
+        }
+        if let Some(task) = self.ring.pop() {
+            return Some(task);
+        }
+        self.take_global_batch(shared)
+    }
+
+    /// Moves a fair share of the global queue into the ring; returns one.
+    fn take_global_batch(&mut self, shared: &Shared) -> Option<Runnable> {
+        let n = shared
+            .injector
+            .batch_size(shared.num_procs(), self.ring.remaining());
+        if n == 0 {
+            return None;
+        }
+        let first = shared.injector.pop()?;
+        for _ in 1..n {
+            match shared.injector.pop() {
+                Some(task) => self.push_back(shared, task),
+                None => break,
+            }
+        }
+        Some(first)
+    }
+
+    /// Go's `stealWork`: passes over the other Ps in a random order, taking
+    /// half of a victim's ring; `runnext` only on the last pass, since its
+    /// owner is likely to run it next.
+    fn steal(&mut self, shared: &Shared) -> Option<Runnable> {
+        let n = shared.num_procs();
+        if n == 1 {
+            return None;
+        }
+        for pass in 0..STEAL_PASSES {
+            let last_pass = pass == STEAL_PASSES - 1;
+            let r = self.next_rand();
+            let start = (r % n as u64) as usize;
+            let stride = shared.coprimes[((r >> 32) % shared.coprimes.len() as u64) as usize];
+            for k in 0..n {
+                let victim = (start + k * stride) % n;
+                if victim == self.index {
+                    continue;
+                }
+                let remote = &shared.procs[victim];
+                if let Some(task) = remote.stealer.steal_into(&mut self.ring) {
+                    return Some(task);
+                }
+                if last_pass && remote.runnext.is_occupied() {
+                    // Give the owner a moment to run it itself (Go sleeps
+                    // 3us here) so hand-offs between two tasks stay local.
+                    for _ in 0..200 {
+                        std::hint::spin_loop();
+                    }
+                    if let Some(task) = remote.runnext.take() {
+                        return Some(task);
+                    }
+                }
+            }
+            if let Some(task) = self.take_global_batch(shared) {
+                return Some(task);
+            }
+        }
+        None
+    }
+
+    fn next_rand(&mut self) -> u64 {
+        // xorshift64*
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}

@@ -1,0 +1,153 @@
+//! Scheduling policy: runnext, yield to the tail, the runnext chain cap, the
+//! global queue's fairness check, and runnext being stealable.
+
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use goro_executor::{Runtime, spawn, yield_now};
+
+#[test]
+fn last_spawned_runs_first_then_fifo() {
+    // One worker: the spawner's children go to runnext (newest) and the tail.
+    let rt = Runtime::builder().maxprocs(1).build().unwrap();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let o = order.clone();
+    rt.block_on(rt.spawn(async move {
+        let hs: Vec<_> = (1..=4)
+            .map(|i| {
+                let o = o.clone();
+                spawn(async move { o.lock().unwrap().push(i) })
+            })
+            .collect();
+        for h in hs {
+            h.await.unwrap();
+        }
+    }))
+    .unwrap();
+    assert_eq!(*order.lock().unwrap(), vec![4, 1, 2, 3]);
+}
+
+#[test]
+fn yield_goes_behind_queued_tasks() {
+    let rt = Runtime::builder().maxprocs(1).build().unwrap();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let o = order.clone();
+    rt.block_on(rt.spawn(async move {
+        let o2 = o.clone();
+        let a = spawn(async move { o2.lock().unwrap().push("a") });
+        let o3 = o.clone();
+        let b = spawn(async move { o3.lock().unwrap().push("b") });
+        yield_now().await;
+        o.lock().unwrap().push("parent");
+        a.await.unwrap();
+        b.await.unwrap();
+    }))
+    .unwrap();
+    assert_eq!(*order.lock().unwrap(), vec!["b", "a", "parent"]);
+}
+
+#[test]
+fn ping_pong_pair_cannot_starve_a_queued_task() {
+    // Two tasks waking each other would keep refilling runnext forever; the
+    // chain cap must let the third task (in the ring) run.
+    let rt = Runtime::builder().maxprocs(1).build().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = rt.block_on({
+        let stop = stop.clone();
+        rt.spawn(async move {
+            let (a_tx, a_rx) = async_channel::bounded::<()>(1);
+            let (b_tx, b_rx) = async_channel::bounded::<()>(1);
+            let s1 = stop.clone();
+            let a = spawn(async move {
+                while !s1.load(SeqCst) {
+                    a_tx.send(()).await.unwrap();
+                    b_rx.recv().await.unwrap();
+                }
+                drop(a_tx);
+            });
+            let b = spawn(async move {
+                while let Ok(()) = a_rx.recv().await {
+                    if b_tx.send(()).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            let s2 = stop.clone();
+            let flag = spawn(async move { s2.store(true, SeqCst) });
+            flag.await.unwrap();
+            a.await.unwrap();
+            b.await.unwrap();
+            true
+        })
+    });
+    assert!(done.unwrap());
+}
+
+#[test]
+fn global_queue_is_not_starved_by_a_busy_local_queue() {
+    let rt = Runtime::builder().maxprocs(1).build().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    // Keep the worker's ring permanently non-empty.
+    let spinners: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = stop.clone();
+            rt.spawn(async move {
+                while !stop.load(SeqCst) {
+                    yield_now().await;
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(20));
+    // From outside: goes to the global queue.
+    let s = stop.clone();
+    let start = Instant::now();
+    let h = rt.spawn(async move { s.store(true, SeqCst) });
+    rt.block_on(h).unwrap();
+    for s in spinners {
+        rt.block_on(s).unwrap();
+    }
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn runnext_is_stolen_from_a_worker_stuck_in_a_long_poll() {
+    let rt = Runtime::builder().maxprocs(2).build().unwrap();
+    let child_ran_at = rt
+        .block_on(rt.spawn(async {
+            let start = Instant::now();
+            let child = spawn(async move { start.elapsed() });
+            // Block this worker without yielding; `child` sits in its runnext.
+            while start.elapsed() < Duration::from_millis(300) {
+                std::hint::spin_loop();
+            }
+            child.await.unwrap()
+        }))
+        .unwrap();
+    assert!(
+        child_ran_at < Duration::from_millis(250),
+        "child waited {child_ran_at:?} behind a blocked worker"
+    );
+}
+
+#[test]
+fn all_workers_take_part() {
+    let rt = Runtime::builder().maxprocs(2).build().unwrap();
+    let names = rt.block_on(async {
+        let hs: Vec<_> = (0..100)
+            .map(|_| {
+                spawn(async {
+                    std::thread::sleep(Duration::from_millis(1));
+                    std::thread::current().id()
+                })
+            })
+            .collect();
+        let mut ids = std::collections::HashSet::new();
+        for h in hs {
+            ids.insert(h.await.unwrap());
+        }
+        ids
+    });
+    assert_eq!(names.len(), 2);
+}

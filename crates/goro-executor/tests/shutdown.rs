@@ -1,0 +1,163 @@
+//! Dropping a runtime: workers stop and join, queued tasks are dropped, and
+//! every future's destructor runs exactly once.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
+
+use goro_executor::{Runtime, yield_now};
+
+/// Counts drops of the future that owns it.
+struct DropCounter(Arc<AtomicUsize>);
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+#[test]
+fn create_and_drop_a_thousand_runtimes_dropping_every_future() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut spawned = 0;
+    for cycle in 0..1_000 {
+        let rt = Runtime::builder().maxprocs(2).build().unwrap();
+        let mut kept = Vec::new();
+        let (tx, rx) = async_channel::bounded::<()>(1);
+        for k in 0..8 {
+            let c = DropCounter(drops.clone());
+            let rx = rx.clone();
+            let tx = tx.clone();
+            let h = match k {
+                // Completes at once.
+                0 => rt.spawn(async move { drop(c) }),
+                // Pending forever with no waker anywhere.
+                1 => rt.spawn(async move {
+                    let _c = c;
+                    std::future::pending::<()>().await
+                }),
+                // Always runnable: yields forever.
+                2 => rt.spawn(async move {
+                    let _c = c;
+                    loop {
+                        yield_now().await;
+                    }
+                }),
+                // Waits on a channel whose sender another task holds.
+                3 => rt.spawn(async move {
+                    let _c = c;
+                    let _ = rx.recv().await;
+                }),
+                4 => rt.spawn(async move {
+                    let _c = c;
+                    let _tx = tx;
+                    std::future::pending::<()>().await
+                }),
+                // Spawns a child, then waits for it forever.
+                5 => rt.spawn(async move {
+                    let _c = c;
+                    let child = goro_executor::spawn(std::future::pending::<()>());
+                    let _ = child.await;
+                }),
+                _ => rt.spawn(async move {
+                    let _c = c;
+                    yield_now().await;
+                }),
+            };
+            spawned += 1;
+            if (cycle + k) % 2 == 0 {
+                kept.push(h);
+            }
+        }
+        drop((tx, rx));
+        drop(rt);
+        drop(kept);
+    }
+    assert_eq!(
+        drops.load(SeqCst),
+        spawned,
+        "each future dropped exactly once"
+    );
+}
+
+#[test]
+fn queued_tasks_are_dropped_and_their_handles_report_cancelled() {
+    let rt = Runtime::builder().maxprocs(1).build().unwrap();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    // Occupies the only worker until released.
+    let _blocker = rt.spawn(async move {
+        started_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+    });
+    started_rx.recv().unwrap();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let queued: Vec<_> = (0..100)
+        .map(|_| {
+            let c = DropCounter(drops.clone());
+            rt.spawn(async move {
+                let _c = c;
+                std::future::pending::<()>().await
+            })
+        })
+        .collect();
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        release_tx.send(()).unwrap();
+    });
+    drop(rt);
+    releaser.join().unwrap();
+    assert_eq!(drops.load(SeqCst), 100);
+    for h in queued {
+        let err = futures_lite::future::block_on(h).unwrap_err();
+        assert!(err.is_cancelled());
+    }
+}
+
+#[test]
+fn a_task_parked_on_an_outside_waker_is_dropped_at_shutdown() {
+    let rt = Runtime::builder().maxprocs(2).build().unwrap();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = async_channel::bounded::<()>(1);
+    let c = DropCounter(drops.clone());
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    drop(rt.spawn(async move {
+        let _c = c;
+        ready_tx.send(()).unwrap();
+        let _ = rx.recv().await;
+        unreachable!("never runs again after shutdown");
+    }));
+    ready_rx.recv().unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    drop(rt);
+    assert_eq!(
+        drops.load(SeqCst),
+        1,
+        "parked with its waker in the channel, yet dropped"
+    );
+    drop(tx); // waking a dropped task does nothing
+    assert_eq!(drops.load(SeqCst), 1);
+}
+
+#[test]
+fn worker_threads_are_joined_on_drop() {
+    let alive = Arc::new(AtomicUsize::new(0));
+    let a = alive.clone();
+    let b = alive.clone();
+    let rt = Runtime::builder()
+        .maxprocs(4)
+        .on_thread_start(move || {
+            a.fetch_add(1, SeqCst);
+        })
+        .on_thread_stop(move || {
+            b.fetch_sub(1, SeqCst);
+        })
+        .build()
+        .unwrap();
+    rt.block_on(rt.spawn(async {})).unwrap();
+    drop(rt);
+    assert_eq!(
+        alive.load(SeqCst),
+        0,
+        "every worker ran its stop hook before drop returned"
+    );
+}

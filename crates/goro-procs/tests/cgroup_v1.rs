@@ -1,0 +1,75 @@
+//! cgroup v1: the `cpu` controller's `cpu.cfs_quota_us` and `cpu.cfs_period_us`.
+
+mod common;
+
+use common::{Fixture, assert_affinity, cgroup_limit, fallback};
+use goro_procs::CgroupVersion;
+
+const DIR: &str = "sys/fs/cgroup/cpu,cpuacct/app";
+
+#[test]
+fn limit_in_own_cgroup() {
+    let fx = Fixture::v1("v1-limit", "/app")
+        .write(&format!("{DIR}/cpu.cfs_quota_us"), "150000\n")
+        .write(&format!("{DIR}/cpu.cfs_period_us"), "100000\n");
+    let procs = fx.detect(8);
+    assert_eq!(procs.n, 2);
+    let limit = cgroup_limit(&procs);
+    assert_eq!(limit.version, CgroupVersion::V1);
+    assert_eq!(limit.path, fx.path(DIR));
+    assert_eq!(
+        (limit.quota.quota_us(), limit.quota.period_us()),
+        (150_000, 100_000)
+    );
+    assert_eq!(
+        procs.to_string(),
+        format!(
+            "maxprocs=2 (cgroup v1 {}: quota 150000us / period 100000us, affinity: 8 CPUs)",
+            fx.path(DIR).display()
+        )
+    );
+}
+
+#[test]
+fn negative_quota_means_no_limit() {
+    let fx = Fixture::v1("v1-unlimited", "/app")
+        .write(&format!("{DIR}/cpu.cfs_quota_us"), "-1\n")
+        .write(&format!("{DIR}/cpu.cfs_period_us"), "100000\n");
+    assert_affinity(&fx.detect(6), 6);
+}
+
+#[test]
+fn period_without_quota_means_no_limit() {
+    let fx = Fixture::v1("v1-period-only", "/app")
+        .write(&format!("{DIR}/cpu.cfs_period_us"), "100000\n");
+    assert_affinity(&fx.detect(6), 6);
+}
+
+#[test]
+fn quota_without_period_is_a_fallback() {
+    let fx =
+        Fixture::v1("v1-quota-only", "/app").write(&format!("{DIR}/cpu.cfs_quota_us"), "50000\n");
+    let procs = fx.detect(6);
+    let (reason, limit) = fallback(&procs);
+    assert_eq!(limit, None);
+    assert!(reason.contains("cpu.cfs_period_us is missing"), "{reason}");
+    assert_eq!(procs.n, 6);
+}
+
+#[test]
+fn separate_cpu_mount() {
+    // Some hosts mount `cpu` alone at .../cpu, with `cpuacct` elsewhere.
+    let fx = Fixture::new("v1-cpu-alone")
+        .proc_cgroup("3:cpuacct:/x\n2:cpu:/x\n")
+        .mountinfo(&[
+            &common::v1_mount("/", "/sys/fs/cgroup/cpuacct", "cpuacct"),
+            &common::v1_mount("/", "/sys/fs/cgroup/cpu", "cpu"),
+        ])
+        .write("sys/fs/cgroup/cpuacct/x/cpu.cfs_quota_us", "10000\n") // must not be read
+        .write("sys/fs/cgroup/cpuacct/x/cpu.cfs_period_us", "100000\n")
+        .write("sys/fs/cgroup/cpu/x/cpu.cfs_quota_us", "300000\n")
+        .write("sys/fs/cgroup/cpu/x/cpu.cfs_period_us", "100000\n");
+    let procs = fx.detect(8);
+    assert_eq!(procs.n, 3);
+    assert_eq!(cgroup_limit(&procs).path, fx.path("sys/fs/cgroup/cpu/x"));
+}

@@ -1,0 +1,40 @@
+//! The facade: `goro::go` anywhere, `goro::block_on`, and the attribute macros.
+
+use std::panic::Location;
+
+#[test]
+fn go_outside_any_runtime_uses_the_global_runtime() {
+    let h = goro::go(async { std::thread::current().name().map(str::to_owned) });
+    let name = goro::block_on(h).unwrap().unwrap();
+    assert!(name.starts_with("goro-"), "ran on {name}");
+}
+
+#[test]
+fn go_records_the_callers_location() {
+    let here = Location::caller().line() + 1;
+    let h = goro::go(async {});
+    assert_eq!(h.location().line(), here);
+    assert_eq!(h.location().file(), file!());
+    goro::block_on(h).unwrap();
+}
+
+#[test]
+fn spawn_inside_a_runtime_stays_in_it() {
+    let rt = goro::Runtime::builder().maxprocs(1).thread_name(|_| "mine".into()).build().unwrap();
+    let name = rt.block_on(async {
+        goro::go(async { std::thread::current().name().unwrap().to_owned() }).await.unwrap()
+    });
+    assert_eq!(name, "mine");
+}
+
+#[goro::test(maxprocs = 3)]
+async fn test_macro_runs_on_a_runtime_of_its_own() {
+    assert_eq!(goro::Handle::current().maxprocs(), 3);
+    assert_eq!(goro::go(async { 2 + 2 }).await.unwrap(), 4);
+}
+
+#[goro::test]
+async fn test_macro_default_runtime() {
+    goro::yield_now().await;
+    assert!(goro::Handle::try_current().is_some());
+}
