@@ -1,14 +1,14 @@
 //! [`JoinHandle`], the handle to a spawned task, and [`JoinError`].
 
+use async_task::FallibleTask;
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::task::{Context, Poll, Waker};
-
-use async_task::FallibleTask;
+use std::task::{Context, Poll};
 
 use crate::task::{TaskId, TaskMeta};
 
@@ -32,12 +32,12 @@ use crate::task::{TaskId, TaskMeta};
 /// assert_eq!(answer.unwrap(), 42);
 /// ```
 pub struct JoinHandle<T> {
-    /// `None` once the output has been taken.
-    task: Option<FallibleTask<Option<T>, TaskMeta>>,
-    /// Wakes the task so it notices an abort request.
-    waker: Waker,
+    /// Dropped by hand, with `detach`: dropping a `FallibleTask` cancels.
+    task: ManuallyDrop<FallibleTask<Option<T>, TaskMeta>>,
     /// Points into the task's header; see [`JoinHandle::meta`].
     meta: MetaRef,
+    /// The output has been taken.
+    done: bool,
 }
 
 struct MetaRef(NonNull<TaskMeta>);
@@ -49,19 +49,19 @@ unsafe impl Send for MetaRef {}
 unsafe impl Sync for MetaRef {}
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(task: async_task::Task<Option<T>, TaskMeta>, waker: Waker) -> Self {
+    pub(crate) fn new(task: async_task::Task<Option<T>, TaskMeta>) -> Self {
         let meta = MetaRef(NonNull::from(task.metadata()));
         JoinHandle {
-            task: Some(task.fallible()),
-            waker,
+            task: ManuallyDrop::new(task.fallible()),
             meta,
+            done: false,
         }
     }
 
     fn meta(&self) -> &TaskMeta {
         // SAFETY: the task's header, metadata included, is freed only after
         // its last `Runnable`, `Waker` and `Task` are gone, and this handle
-        // holds a `Waker` of the task for as long as it lives.
+        // keeps the task's `FallibleTask` for as long as it lives.
         unsafe { self.meta.0.as_ref() }
     }
 
@@ -101,7 +101,7 @@ impl<T> JoinHandle<T> {
     /// assert!(!h.is_finished());
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.task.is_none() || self.meta().is_finished()
+        self.done || self.meta().is_finished()
     }
 
     /// Cancels the task: the next time it is scheduled its future is dropped
@@ -119,9 +119,8 @@ impl<T> JoinHandle<T> {
     /// assert!(err.is_cancelled());
     /// ```
     pub fn abort(&self) {
-        if self.task.is_some() {
-            self.meta().request_abort();
-            self.waker.wake_by_ref();
+        if !self.done {
+            self.meta().abort();
         }
     }
 }
@@ -130,11 +129,11 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let task = self
-            .task
-            .as_mut()
-            .expect("JoinHandle polled after it returned the task's result");
-        let polled = catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(cx)));
+        assert!(
+            !self.done,
+            "JoinHandle polled after it returned the task's result"
+        );
+        let polled = catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *self.task).poll(cx)));
         let (id, location) = (self.id(), self.location());
         let result = match polled {
             Ok(Poll::Pending) => return Poll::Pending,
@@ -143,17 +142,22 @@ impl<T> Future for JoinHandle<T> {
             Ok(Poll::Ready(Some(None) | None)) => Err(JoinError::cancelled(id, location)),
             Err(payload) => Err(JoinError::panic(id, location, payload)),
         };
-        self.task = None;
+        self.done = true;
         Poll::Ready(result)
     }
 }
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
+        if !self.done {
             self.meta().mark_detached();
-            task.detach();
         }
+        // SAFETY: `task` is not used again; this is the only place it is
+        // taken out of its `ManuallyDrop`.
+        let task = unsafe { ManuallyDrop::take(&mut self.task) };
+        // Detach, not drop: the task keeps running, fire-and-forget (or, if
+        // it is done, its output is freed).
+        task.detach();
     }
 }
 

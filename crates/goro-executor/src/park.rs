@@ -53,7 +53,11 @@ impl Parker {
         let mut guard = lock(&self.lock);
         if let Err(actual) = self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
             debug_assert_eq!(actual, NOTIFIED, "only one thread parks on a parker");
-            self.state.store(EMPTY, SeqCst);
+            // A swap, not a store: reading the latest `NOTIFIED` makes this
+            // thread synchronise with the *last* unpark, so it sees what that
+            // unparker wrote before (say, a shutdown flag). A plain store
+            // could swallow a second unpark without that (loom found it).
+            self.state.swap(EMPTY, SeqCst);
             return true;
         }
         loop {

@@ -102,6 +102,17 @@ impl Registry {
         drop(waker);
     }
 
+    /// Wakes the task registered at `key`, if any.
+    pub(crate) fn wake(&self, key: Key) {
+        let waker = {
+            let shard = lock(&self.shards[key.shard as usize]);
+            shard.slots.get(key.slot as usize).and_then(Option::clone)
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
     /// Refuses further registrations and hands back a waker of every task
     /// still registered.
     pub(crate) fn close(&self) -> Vec<Waker> {

@@ -412,7 +412,6 @@ impl Handle {
                 .propagate_panic(true)
                 .spawn_unchecked(move |meta| Tracked::new(meta, future), schedule)
         };
-        let waker = runnable.waker();
         match self.shared.registry.insert(runnable.waker()) {
             Some(key) => {
                 runnable.metadata().set_key(key);
@@ -421,7 +420,7 @@ impl Handle {
             // The runtime has shut down: the task is cancelled unpolled.
             None => drop(runnable),
         }
-        JoinHandle::new(task, waker)
+        JoinHandle::new(task)
     }
 
     /// Runs `future` to completion on the calling thread with this runtime

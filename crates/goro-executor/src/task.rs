@@ -138,9 +138,18 @@ impl TaskMeta {
         self.flags.load(Acquire) & FINISHED != 0
     }
 
-    /// Asks the task to stop; the caller then wakes it so it gets polled.
-    pub(crate) fn request_abort(&self) {
+    /// Asks the task to stop, and wakes it so that it is polled (and drops
+    /// its future) soon. Does nothing to a finished task.
+    pub(crate) fn abort(&self) {
         self.flags.fetch_or(ABORTED, AcqRel);
+        let key = self.key.load(Relaxed);
+        if let (Some(registry), true) = (self.registry, key != UNREGISTERED) {
+            // SAFETY: the caller holds the task's `Task` handle, so the task,
+            // its schedule function and hence the registry are alive. A
+            // slot reused by another task meanwhile gets a spurious wakeup,
+            // which every future tolerates.
+            unsafe { registry.as_ref() }.wake(Key::from_u64(key));
+        }
     }
 
     /// The `JoinHandle` was dropped before the output was taken. Reports a

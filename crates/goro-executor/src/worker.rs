@@ -146,8 +146,17 @@ impl Core {
     /// wake from another task takes `runnext`, pushing its previous occupant
     /// to the tail; a task that woke itself while running (a yield) goes to
     /// the tail so it cannot monopolise the worker.
+    ///
+    /// A yield is also the moment to let the global queue in: a worker whose
+    /// ring never empties because its tasks keep yielding (a busy loop with
+    /// `yield_now`) would otherwise reach the global queue only on every
+    /// 61st tick, one task at a time. Go gets the same effect by sending
+    /// `Gosched` to the global queue.
     pub(crate) fn schedule_local(&mut self, shared: &Shared, task: Runnable, yielded: bool) {
         if yielded {
+            if !shared.injector.is_empty() {
+                self.pull_global_batch(shared);
+            }
             self.push_back(shared, task);
         } else if let Some(prev) = shared.procs[self.index].runnext.replace(task) {
             self.push_back(shared, prev);
@@ -229,13 +238,25 @@ impl Core {
             return None;
         }
         let first = shared.injector.pop()?;
-        for _ in 1..n {
+        self.move_from_global(shared, n - 1);
+        Some(first)
+    }
+
+    /// Moves a fair share of the global queue to the ring's tail.
+    fn pull_global_batch(&mut self, shared: &Shared) {
+        // Keep one slot for the task being scheduled.
+        let room = self.ring.remaining().saturating_sub(1);
+        let n = shared.injector.batch_size(shared.num_procs(), room);
+        self.move_from_global(shared, n);
+    }
+
+    fn move_from_global(&mut self, shared: &Shared, n: usize) {
+        for _ in 0..n {
             match shared.injector.pop() {
                 Some(task) => self.push_back(shared, task),
                 None => break,
             }
         }
-        Some(first)
     }
 
     /// Go's `stealWork`: passes over the other Ps in a random order, taking

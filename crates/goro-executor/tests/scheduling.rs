@@ -151,3 +151,38 @@ fn all_workers_take_part() {
     });
     assert_eq!(names.len(), 2);
 }
+
+#[test]
+fn yielding_tasks_let_the_global_queue_in() {
+    // Every worker runs a task that yields in a loop with a 100us stall, so
+    // the rings never empty. 2,000 tasks spawned from outside must still
+    // get through quickly, not one per 61 ticks (which would take ~6 s).
+    let rt = Runtime::builder().maxprocs(2).build().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let busy: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = stop.clone();
+            rt.spawn(async move {
+                while !stop.load(SeqCst) {
+                    let t = Instant::now();
+                    while t.elapsed() < Duration::from_micros(100) {}
+                    yield_now().await;
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(10));
+    let start = Instant::now();
+    let hs: Vec<_> = (0..2_000).map(|i| rt.spawn(async move { i })).collect();
+    let sum: usize = hs.into_iter().map(|h| rt.block_on(h).unwrap()).sum();
+    let took = start.elapsed();
+    stop.store(true, SeqCst);
+    for b in busy {
+        rt.block_on(b).unwrap();
+    }
+    assert_eq!(sum, (0..2_000).sum::<usize>());
+    assert!(
+        took < Duration::from_secs(2),
+        "2,000 remote spawns took {took:?}"
+    );
+}

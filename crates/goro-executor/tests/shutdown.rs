@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use goro_executor::{Runtime, yield_now};
 
+mod common;
+use common::scaled;
+
 /// Counts drops of the future that owns it.
 struct DropCounter(Arc<AtomicUsize>);
 impl Drop for DropCounter {
@@ -19,7 +22,7 @@ impl Drop for DropCounter {
 fn create_and_drop_a_thousand_runtimes_dropping_every_future() {
     let drops = Arc::new(AtomicUsize::new(0));
     let mut spawned = 0;
-    for cycle in 0..1_000 {
+    for cycle in 0..scaled(1_000) {
         let rt = Runtime::builder().maxprocs(2).build().unwrap();
         let mut kept = Vec::new();
         let (tx, rx) = async_channel::bounded::<()>(1);

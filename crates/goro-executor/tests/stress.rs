@@ -6,15 +6,18 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::Relaxed};
 
 use goro_executor::{Runtime, spawn, yield_now};
 
+mod common;
+use common::scaled;
+
 #[test]
 fn a_million_spawns_each_joined_exactly_once() {
-    const N: usize = 1_000_000;
+    let n = scaled(1_000_000);
     let rt = Runtime::builder().maxprocs(2).build().unwrap();
-    let ran: Arc<Vec<AtomicU8>> = Arc::new((0..N).map(|_| AtomicU8::new(0)).collect());
+    let ran: Arc<Vec<AtomicU8>> = Arc::new((0..n).map(|_| AtomicU8::new(0)).collect());
     let joined = rt.block_on({
         let ran = ran.clone();
         async move {
-            let handles: Vec<_> = (0..N)
+            let handles: Vec<_> = (0..n)
                 .map(|i| {
                     let ran = ran.clone();
                     spawn(async move {
@@ -31,7 +34,7 @@ fn a_million_spawns_each_joined_exactly_once() {
             joined
         }
     });
-    assert_eq!(joined, N);
+    assert_eq!(joined, n);
     assert!(
         ran.iter().all(|r| r.load(Relaxed) == 1),
         "every task ran exactly once"
@@ -44,7 +47,7 @@ fn wake_storm_from_foreign_threads() {
     // receiving tasks: every message wakes a task from a non-worker thread.
     const SENDERS: usize = 4;
     const TASKS: usize = 25;
-    const PER_SENDER: usize = 100_000;
+    let per_sender = scaled(100_000);
     let rt = Runtime::builder().maxprocs(2).build().unwrap();
     let received = Arc::new(AtomicUsize::new(0));
     let mut txs = Vec::new();
@@ -66,7 +69,7 @@ fn wake_storm_from_foreign_threads() {
         .map(|s| {
             let txs = txs.clone();
             std::thread::spawn(move || {
-                for i in 0..PER_SENDER {
+                for i in 0..per_sender {
                     txs[(i + s) % TASKS].send_blocking(1).unwrap();
                 }
             })
@@ -77,8 +80,8 @@ fn wake_storm_from_foreign_threads() {
         s.join().unwrap();
     }
     let total: usize = handles.into_iter().map(|h| rt.block_on(h).unwrap()).sum();
-    assert_eq!(total, SENDERS * PER_SENDER);
-    assert_eq!(received.load(Relaxed), SENDERS * PER_SENDER);
+    assert_eq!(total, SENDERS * per_sender);
+    assert_eq!(received.load(Relaxed), SENDERS * per_sender);
 }
 
 #[test]
@@ -86,12 +89,12 @@ fn wake_storm_between_tasks() {
     // 200 pairs of tasks bounce a token 2,000 times each: 800,000 wakeups
     // between workers, all on the runtime.
     const PAIRS: usize = 200;
-    const ROUNDS: usize = 2_000;
+    let rounds = scaled(2_000);
     let rt = Runtime::builder().maxprocs(2).build().unwrap();
     let total = rt.block_on(async {
         let hs: Vec<_> = (0..PAIRS)
             .map(|_| {
-                spawn(async {
+                spawn(async move {
                     let (a_tx, a_rx) = async_channel::bounded::<usize>(1);
                     let (b_tx, b_rx) = async_channel::bounded::<usize>(1);
                     let echo = spawn(async move {
@@ -100,7 +103,7 @@ fn wake_storm_between_tasks() {
                         }
                     });
                     let mut v = 0;
-                    for _ in 0..ROUNDS {
+                    for _ in 0..rounds {
                         a_tx.send(v).await.unwrap();
                         v = b_rx.recv().await.unwrap();
                     }
@@ -116,7 +119,7 @@ fn wake_storm_between_tasks() {
         }
         total
     });
-    assert_eq!(total, PAIRS * ROUNDS);
+    assert_eq!(total, PAIRS * rounds);
 }
 
 #[test]

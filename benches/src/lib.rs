@@ -1,0 +1,421 @@
+//! Shared setup for the side-by-side benchmarks of goro, tokio and smol.
+//!
+//! Every runtime is built with exactly [`WORKERS`] worker threads and is
+//! driven through the same small [`BenchRt`] / [`Spawn`] traits, so each bench
+//! shape is written once, generically, and monomorphised per runtime: the
+//! shapes cannot drift apart between runtimes.
+//!
+//! * goro: [`GoroRt`] wraps `goro::Runtime` built with `maxprocs(WORKERS)`.
+//! * tokio: [`TokioRt`] wraps a multi-thread runtime with `WORKERS` workers.
+//! * smol: [`SmolRt`] owns an `async_executor::Executor` and `WORKERS` threads
+//!   that each run `futures_lite::future::block_on(ex.run(shutdown))`; it stops
+//!   and joins them on drop.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Worker threads every runtime gets (the bench machine has 2 cores).
+pub const WORKERS: usize = 2;
+
+/// Which global allocator this build of the bench targets uses.
+pub const ALLOCATOR: &str = if cfg!(feature = "mimalloc") {
+    "mimalloc"
+} else {
+    "system"
+};
+
+/// A handle that tasks capture to spawn more tasks onto their own runtime,
+/// plus the runtime's join and yield primitives.
+pub trait Spawn: Clone + Send + Sync + 'static {
+    /// The runtime's join handle for a task returning `T`.
+    type Handle<T: Send + 'static>: Send + 'static;
+
+    /// Spawns `fut`, keeping a handle to await it.
+    fn spawn<F>(&self, fut: F) -> Self::Handle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// Spawns `fut` and detaches it.
+    fn spawn_detached<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static;
+
+    /// Awaits a handle; panics if the task failed.
+    fn join<T: Send + 'static>(handle: Self::Handle<T>) -> impl Future<Output = T> + Send;
+
+    /// The runtime's `yield_now`.
+    fn yield_now() -> impl Future<Output = ()> + Send;
+}
+
+/// One runtime with [`WORKERS`] workers, as the benches drive it.
+pub trait BenchRt: Sized {
+    /// Criterion function name and table column: `goro`, `tokio` or `smol`.
+    const NAME: &'static str;
+    /// What tasks use to spawn onto this runtime.
+    type Spawner: Spawn;
+
+    /// Builds the runtime with [`WORKERS`] worker threads.
+    fn new() -> Self;
+
+    /// A spawner for use inside tasks and inside [`BenchRt::block_on`].
+    fn spawner(&self) -> Self::Spawner;
+
+    /// Runs `fut` to completion on the calling thread.
+    fn block_on<F: Future>(&self, fut: F) -> F::Output;
+
+    /// Spawns from outside the runtime (the bench thread): a "remote" spawn.
+    fn spawn_remote<F>(&self, fut: F) -> <Self::Spawner as Spawn>::Handle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// A remote spawn whose task is detached.
+    fn spawn_remote_detached<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static;
+}
+
+// ---------------------------------------------------------------- goro
+
+/// goro with `maxprocs(WORKERS)`.
+#[derive(Debug)]
+pub struct GoroRt {
+    rt: goro::Runtime,
+}
+
+/// Spawns with `goro::go`, onto the runtime of the current task / `block_on`.
+#[derive(Debug, Clone, Copy)]
+pub struct GoroSpawner;
+
+impl Spawn for GoroSpawner {
+    type Handle<T: Send + 'static> = goro::JoinHandle<T>;
+
+    fn spawn<F>(&self, fut: F) -> Self::Handle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        goro::go(fut)
+    }
+
+    fn spawn_detached<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(goro::go(fut));
+    }
+
+    async fn join<T: Send + 'static>(handle: Self::Handle<T>) -> T {
+        match handle.await {
+            Ok(v) => v,
+            Err(_) => panic!("goro task failed"),
+        }
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        goro::yield_now()
+    }
+}
+
+impl BenchRt for GoroRt {
+    const NAME: &'static str = "goro";
+    type Spawner = GoroSpawner;
+
+    fn new() -> Self {
+        let rt = goro::Runtime::builder()
+            .maxprocs(WORKERS)
+            .build()
+            .expect("build goro runtime");
+        Self { rt }
+    }
+
+    fn spawner(&self) -> GoroSpawner {
+        GoroSpawner
+    }
+
+    fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        self.rt.block_on(fut)
+    }
+
+    fn spawn_remote<F>(&self, fut: F) -> goro::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.rt.go(fut)
+    }
+
+    fn spawn_remote_detached<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(self.rt.go(fut));
+    }
+}
+
+// ---------------------------------------------------------------- tokio
+
+/// tokio's multi-thread runtime with `worker_threads(WORKERS)`.
+#[derive(Debug)]
+pub struct TokioRt {
+    rt: tokio::runtime::Runtime,
+}
+
+/// Spawns with `tokio::spawn`, onto the runtime of the current context.
+#[derive(Debug, Clone, Copy)]
+pub struct TokioSpawner;
+
+impl Spawn for TokioSpawner {
+    type Handle<T: Send + 'static> = tokio::task::JoinHandle<T>;
+
+    fn spawn<F>(&self, fut: F) -> Self::Handle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        tokio::spawn(fut)
+    }
+
+    fn spawn_detached<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(tokio::spawn(fut));
+    }
+
+    async fn join<T: Send + 'static>(handle: Self::Handle<T>) -> T {
+        handle.await.expect("tokio task failed")
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        tokio::task::yield_now()
+    }
+}
+
+impl BenchRt for TokioRt {
+    const NAME: &'static str = "tokio";
+    type Spawner = TokioSpawner;
+
+    fn new() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(WORKERS)
+            .build()
+            .expect("build tokio runtime");
+        Self { rt }
+    }
+
+    fn spawner(&self) -> TokioSpawner {
+        TokioSpawner
+    }
+
+    fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        self.rt.block_on(fut)
+    }
+
+    fn spawn_remote<F>(&self, fut: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.rt.handle().spawn(fut)
+    }
+
+    fn spawn_remote_detached<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(self.rt.handle().spawn(fut));
+    }
+}
+
+// ---------------------------------------------------------------- smol
+
+/// smol's `async_executor::Executor` run by [`WORKERS`] threads.
+///
+/// Each thread calls `futures_lite::future::block_on(ex.run(shutdown))`;
+/// dropping the `SmolRt` closes the shutdown channel and joins the threads.
+#[derive(Debug)]
+pub struct SmolRt {
+    ex: Arc<async_executor::Executor<'static>>,
+    shutdown: Option<async_channel::Sender<()>>,
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+/// Spawns onto a shared `async_executor::Executor`.
+#[derive(Debug, Clone)]
+pub struct SmolSpawner(Arc<async_executor::Executor<'static>>);
+
+impl Spawn for SmolSpawner {
+    type Handle<T: Send + 'static> = async_executor::Task<T>;
+
+    fn spawn<F>(&self, fut: F) -> Self::Handle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.0.spawn(fut)
+    }
+
+    fn spawn_detached<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        // Dropping an async-executor `Task` cancels it: detach explicitly.
+        self.0.spawn(fut).detach();
+    }
+
+    fn join<T: Send + 'static>(handle: Self::Handle<T>) -> impl Future<Output = T> + Send {
+        handle
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        futures_lite::future::yield_now()
+    }
+}
+
+impl BenchRt for SmolRt {
+    const NAME: &'static str = "smol";
+    type Spawner = SmolSpawner;
+
+    fn new() -> Self {
+        let ex = Arc::new(async_executor::Executor::new());
+        let (shutdown, signal) = async_channel::bounded::<()>(1);
+        let threads = (0..WORKERS)
+            .map(|i| {
+                let ex = ex.clone();
+                let signal = signal.clone();
+                thread::Builder::new()
+                    .name(format!("smol-worker-{i}"))
+                    .spawn(move || {
+                        futures_lite::future::block_on(ex.run(async move {
+                            // Err once every sender is gone: that is the signal.
+                            let _ = signal.recv().await;
+                        }));
+                    })
+                    .expect("spawn smol worker thread")
+            })
+            .collect();
+        Self {
+            ex,
+            shutdown: Some(shutdown),
+            threads,
+        }
+    }
+
+    fn spawner(&self) -> SmolSpawner {
+        SmolSpawner(self.ex.clone())
+    }
+
+    fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        futures_lite::future::block_on(fut)
+    }
+
+    fn spawn_remote<F>(&self, fut: F) -> async_executor::Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.ex.spawn(fut)
+    }
+
+    fn spawn_remote_detached<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.ex.spawn(fut).detach();
+    }
+}
+
+impl Drop for SmolRt {
+    fn drop(&mut self) {
+        self.shutdown.take();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+// ---------------------------------------------------------------- helpers
+
+/// Counts tasks down to zero; the task that reaches zero wakes the waiter.
+///
+/// Every runtime's waiter parks on the same primitive (an `async-channel`
+/// receiver awaited in `block_on`), so completion signalling costs the same.
+/// Cloning is one `Arc` increment, like the `Arc<AtomicUsize>` of tokio's
+/// benches.
+#[derive(Debug, Clone)]
+pub struct Countdown(Arc<CountdownInner>);
+
+#[derive(Debug)]
+struct CountdownInner {
+    remaining: AtomicUsize,
+    done_tx: async_channel::Sender<()>,
+    done_rx: async_channel::Receiver<()>,
+}
+
+impl Default for Countdown {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Countdown {
+    /// A countdown at zero; call [`Countdown::arm`] before each round.
+    pub fn new() -> Self {
+        let (done_tx, done_rx) = async_channel::bounded(1);
+        Self(Arc::new(CountdownInner {
+            remaining: AtomicUsize::new(0),
+            done_tx,
+            done_rx,
+        }))
+    }
+
+    /// Starts a round of `n` completions.
+    pub fn arm(&self, n: usize) {
+        self.0.remaining.store(n, Ordering::Relaxed);
+    }
+
+    /// Records one completion; the last one wakes [`Countdown::wait`].
+    pub fn tick(&self) {
+        if self.0.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0
+                .done_tx
+                .try_send(())
+                .expect("countdown signalled twice");
+        }
+    }
+
+    /// Waits for the last [`Countdown::tick`] of the round.
+    pub async fn wait(&self) {
+        self.0
+            .done_rx
+            .recv()
+            .await
+            .expect("countdown channel closed");
+    }
+}
+
+/// Busy-waits for `dur` without yielding the thread (tokio's `stall`).
+pub fn stall(dur: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < dur {
+        std::hint::spin_loop();
+    }
+}
+
+/// Resident set size of this process in bytes, from `/proc/self/statm`.
+pub fn rss_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("read /proc/self/statm");
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("parse /proc/self/statm");
+    // SAFETY: sysconf has no preconditions; _SC_PAGESIZE is always supported.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    pages * usize::try_from(page).unwrap_or(4096)
+}
