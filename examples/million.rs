@@ -17,7 +17,11 @@ const N: usize = 1_000_000;
 /// Resident set size of this process, from /proc/self/statm.
 fn rss_bytes() -> usize {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: usize = statm.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     // SAFETY: sysconf only reads a configuration value.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     pages * usize::try_from(page).unwrap_or(4096)
@@ -56,7 +60,10 @@ async fn main() {
     let joined = release_at.elapsed();
     assert_eq!(sum, N * (N - 1) / 2);
 
-    println!("tasks:           {N} on {} workers", goro::Handle::current().maxprocs());
+    println!(
+        "tasks:           {N} on {} workers",
+        goro::Handle::current().maxprocs()
+    );
     println!(
         "spawn:           {spawned:?} ({:.0} ns per task)",
         spawned.as_nanos() as f64 / N as f64

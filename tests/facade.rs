@@ -20,9 +20,15 @@ fn go_records_the_callers_location() {
 
 #[test]
 fn spawn_inside_a_runtime_stays_in_it() {
-    let rt = goro::Runtime::builder().maxprocs(1).thread_name(|_| "mine".into()).build().unwrap();
+    let rt = goro::Runtime::builder()
+        .maxprocs(1)
+        .thread_name(|_| "mine".into())
+        .build()
+        .unwrap();
     let name = rt.block_on(async {
-        goro::go(async { std::thread::current().name().unwrap().to_owned() }).await.unwrap()
+        goro::go(async { std::thread::current().name().unwrap().to_owned() })
+            .await
+            .unwrap()
     });
     assert_eq!(name, "mine");
 }

@@ -54,14 +54,17 @@ impl Default for Builder {
 }
 
 impl Builder {
-    /// A builder with the defaults: one worker per CPU, named
-    /// `goro-worker-N`, panics caught per task.
+    /// A builder with the defaults: as many workers as
+    /// [`goro_procs::detect`] says, named `goro-worker-N`, panics caught per
+    /// task.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The number of workers (Go's `GOMAXPROCS`): OS threads that run tasks
-    /// in parallel. Defaults to the number of CPUs.
+    /// in parallel. Without this call, [`Builder::build`] asks
+    /// [`goro_procs::detect`]: `GORO_MAXPROCS` if set, else the container's
+    /// CPU limit and the CPU affinity mask, by Go 1.25's rule.
     pub fn maxprocs(mut self, n: usize) -> Self {
         self.maxprocs = Some(n);
         self
@@ -104,9 +107,14 @@ impl Builder {
     ///
     /// # Errors
     /// [`BuildError::InvalidMaxProcs`] for `maxprocs(0)`;
-    /// [`BuildError::SpawnThread`] when the OS refuses a thread.
+    /// [`BuildError::MaxProcs`] when `GORO_MAXPROCS` is set to anything but
+    /// a whole number from 1 to 65536 (the message names the variable and
+    /// the value); [`BuildError::SpawnThread`] when the OS refuses a thread.
     pub fn build(self) -> Result<Runtime, BuildError> {
-        let n = self.maxprocs.unwrap_or_else(num_cpus::get);
+        let n = match self.maxprocs {
+            Some(n) => n,
+            None => goro_procs::detect().map_err(BuildError::MaxProcs)?.n,
+        };
         if n == 0 || n > MAX_PROCS {
             return Err(BuildError::InvalidMaxProcs(n));
         }
@@ -172,6 +180,8 @@ pub enum BuildError {
     InvalidMaxProcs(usize),
     /// The OS refused to start a worker thread.
     SpawnThread(io::Error),
+    /// `GORO_MAXPROCS` holds a value that is not a worker count.
+    MaxProcs(goro_procs::MaxProcsError),
 }
 
 impl fmt::Display for BuildError {
@@ -181,6 +191,7 @@ impl fmt::Display for BuildError {
                 write!(f, "maxprocs must be from 1 to {MAX_PROCS}, got {n}")
             }
             BuildError::SpawnThread(e) => write!(f, "could not start a worker thread: {e}"),
+            BuildError::MaxProcs(e) => e.fmt(f),
         }
     }
 }
@@ -189,6 +200,7 @@ impl std::error::Error for BuildError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             BuildError::SpawnThread(e) => Some(e),
+            BuildError::MaxProcs(e) => Some(e),
             BuildError::InvalidMaxProcs(_) => None,
         }
     }
