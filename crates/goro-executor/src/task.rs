@@ -271,6 +271,17 @@ mod tests {
     }
 
     #[test]
+    fn metadata_stays_small() {
+        // Part of every task's allocation (after async-task's 40-byte
+        // header): id, spawn location, registry pointer and key, flags.
+        assert!(
+            std::mem::size_of::<TaskMeta>() <= 40,
+            "{}",
+            std::mem::size_of::<TaskMeta>()
+        );
+    }
+
+    #[test]
     fn finish_flag_set_when_future_dropped() {
         let meta = TaskMeta::new(Location::caller(), None, false);
         let t = Tracked::new(&meta, async {});

@@ -73,3 +73,69 @@ fn detached_panicking_task_does_not_disturb_others() {
     drop(rt.spawn(async { panic!("detached boom") }));
     assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
 }
+
+/// Runs in a child process (see the next test): a panic with
+/// `panic_aborts(true)` must abort the whole process.
+#[test]
+#[ignore = "helper: run in a child process by panic_aborts_the_process"]
+fn child_panics_with_panic_aborts() {
+    if std::env::var_os("GORO_PANIC_ABORT_CHILD").is_none() {
+        return;
+    }
+    let rt = Runtime::builder()
+        .maxprocs(1)
+        .panic_aborts(true)
+        .build()
+        .unwrap();
+    let _ = rt.block_on(rt.spawn(async { panic!("fatal in task") }));
+    println!("CHILD SURVIVED");
+}
+
+#[test]
+fn panic_aborts_the_process() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_panics_with_panic_aborts",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("GORO_PANIC_ABORT_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the child must abort");
+    assert!(!stdout.contains("CHILD SURVIVED"), "{stdout}");
+    assert!(stderr.contains("aborting the process"), "{stderr}");
+    assert!(
+        stderr.contains("tests/panic.rs"),
+        "names the spawn location: {stderr}"
+    );
+}
+
+#[test]
+fn detached_panic_is_reported_with_its_spawn_location() {
+    // In a child process too, so its stderr can be read.
+    if std::env::var_os("GORO_DETACHED_PANIC_CHILD").is_some() {
+        let rt = Runtime::builder().maxprocs(1).build().unwrap();
+        drop(rt.spawn(async { panic!("nobody listens") }));
+        // Let it run, then prove the worker still works.
+        assert_eq!(rt.block_on(rt.spawn(async { 5 })).unwrap(), 5);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "detached_panic_is_reported_with_its_spawn_location",
+            "--nocapture",
+        ])
+        .env("GORO_DETACHED_PANIC_CHILD", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("JoinHandle was dropped"), "{stderr}");
+    assert!(stderr.contains("tests/panic.rs"), "{stderr}");
+}

@@ -115,3 +115,9 @@ fn block_on_inside_a_task_is_refused() {
         std::panic::resume_unwind(e.try_into_panic().unwrap());
     }
 }
+
+#[test]
+fn join_handle_is_small() {
+    // A FallibleTask pointer, a metadata pointer and a flag.
+    assert!(std::mem::size_of::<goro_executor::JoinHandle<u64>>() <= 24);
+}
