@@ -52,7 +52,8 @@ mod yield_now;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+pub use async_task::Runnable;
 pub use join::{JoinError, JoinHandle};
-pub use runtime::{BuildError, Builder, Handle, MAX_PROCS, Runtime, spawn};
+pub use runtime::{BuildError, Builder, Handle, MAX_PROCS, Runtime, spawn, spawn_unscheduled};
 pub use task::{TaskId, TaskMeta};
 pub use yield_now::{YieldNow, yield_now};

@@ -489,3 +489,47 @@ where
         None => panic!("goro: spawn called outside a goro runtime (at {location})"),
     })
 }
+
+/// Creates a task whose runnable goes to `schedule` instead of a runtime's
+/// queues, for executors built on goro's tasks (the blocking pool runs such
+/// tasks on its own threads). The task is not scheduled yet: call
+/// [`async_task::Runnable::schedule`] or `run` on the returned runnable.
+/// The [`JoinHandle`] behaves as for any task: panics reach it, dropping it
+/// detaches. [`JoinHandle::abort`] only stops a task that has not started.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::mpsc;
+/// let (tx, rx) = mpsc::channel();
+/// let (runnable, handle) = goro_executor::spawn_unscheduled(
+///     async { 6 * 7 },
+///     std::panic::Location::caller(),
+///     move |r| tx.send(r).unwrap(),
+/// );
+/// runnable.schedule();
+/// rx.recv().unwrap().run(); // "the pool thread" runs it
+/// assert_eq!(futures_lite::future::block_on(handle).unwrap(), 42);
+/// ```
+pub fn spawn_unscheduled<F, S>(
+    future: F,
+    location: &'static Location<'static>,
+    schedule: S,
+) -> (async_task::Runnable<TaskMeta>, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Fn(async_task::Runnable<TaskMeta>) + Send + Sync + 'static,
+{
+    let meta = TaskMeta::new(location, None, false);
+    // SAFETY: as in `Handle::spawn_at`: the future borrows only the task's
+    // own metadata, which outlives it; future and schedule function are
+    // `Send`, and the schedule function is `Send + Sync + 'static`.
+    let (runnable, task) = unsafe {
+        async_task::Builder::new()
+            .metadata(meta)
+            .propagate_panic(true)
+            .spawn_unchecked(move |meta| Tracked::new(meta, future), schedule)
+    };
+    (runnable, JoinHandle::new(task))
+}
