@@ -34,6 +34,15 @@ pub use goro_executor::{
 };
 pub use goro_macros::{main, test};
 pub use goro_procs as procs;
+pub mod cancel;
+pub mod chan;
+mod group;
+mod pinned;
+pub mod select;
+pub mod sync;
+pub use cancel::CancelToken;
+pub use group::TaskGroup;
+pub use pinned::{LockedThread, PinnedError, PinnedHandle, spawn_pinned};
 
 /// The global runtime that [`go`] and [`block_on`] use outside any runtime,
 /// started on first use like Go's.

@@ -1,0 +1,106 @@
+//! `goro::sync::WaitGroup`: Go's `sync.WaitGroup` semantics.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+use futures_lite::future::poll_once;
+use goro::sync::WaitGroup;
+
+#[goro::test]
+async fn wait_on_zero_returns_at_once() {
+    let wg = WaitGroup::new();
+    assert_eq!(poll_once(wg.wait()).await, Some(()));
+}
+
+#[goro::test]
+async fn wait_waits_for_every_done() {
+    let wg = WaitGroup::new();
+    let finished = Arc::new(AtomicUsize::new(0));
+    let (go_tx, go_rx) = goro::chan::bounded::<()>(1);
+    for _ in 0..50 {
+        wg.add(1);
+        let (wg, finished, go_rx) = (wg.clone(), finished.clone(), go_rx.clone());
+        goro::go(async move {
+            let _ = go_rx.recv().await; // held until the channel closes
+            finished.fetch_add(1, SeqCst);
+            wg.done();
+        });
+    }
+    assert_eq!(poll_once(wg.wait()).await, None, "50 tasks still running");
+    assert_eq!(wg.count(), 50);
+    drop(go_tx);
+    wg.wait().await;
+    assert_eq!(finished.load(SeqCst), 50);
+}
+
+#[test]
+fn negative_counter_panics_and_leaves_the_counter_alone() {
+    let wg = WaitGroup::new();
+    wg.add(2);
+    let err = catch_unwind(AssertUnwindSafe(|| wg.add(-3))).unwrap_err();
+    let msg = err.downcast_ref::<String>().unwrap();
+    assert!(msg.contains("negative WaitGroup counter"), "{msg}");
+    assert_eq!(wg.count(), 2);
+    wg.done();
+    wg.done();
+    assert!(catch_unwind(AssertUnwindSafe(|| wg.done())).is_err());
+    assert_eq!(wg.count(), 0);
+}
+
+#[goro::test]
+async fn reusable_after_a_wait() {
+    let wg = WaitGroup::new();
+    let n = Arc::new(AtomicUsize::new(0));
+    for round in 1..=3 {
+        for _ in 0..10 {
+            let n = n.clone();
+            wg.go(async move {
+                goro::yield_now().await;
+                n.fetch_add(1, SeqCst);
+            });
+        }
+        wg.wait().await;
+        assert_eq!(n.load(SeqCst), round * 10);
+        assert_eq!(wg.count(), 0);
+    }
+}
+
+#[goro::test]
+async fn go_counts_done_even_when_the_task_panics() {
+    let wg = WaitGroup::new();
+    let h = wg.go(async { panic!("task failed") });
+    wg.wait().await;
+    assert!(h.await.unwrap_err().is_panic());
+}
+
+#[test]
+fn wait_blocking_from_a_plain_thread() {
+    let wg = WaitGroup::new();
+    let n = Arc::new(AtomicUsize::new(0));
+    for _ in 0..20 {
+        let n = n.clone();
+        wg.go(async move {
+            n.fetch_add(1, SeqCst);
+        });
+    }
+    wg.wait_blocking();
+    assert_eq!(n.load(SeqCst), 20);
+}
+
+#[goro::test]
+async fn many_waiters_all_released() {
+    let wg = WaitGroup::new();
+    wg.add(1);
+    let waiters: Vec<_> = (0..8)
+        .map(|_| {
+            let wg = wg.clone();
+            goro::go(async move { wg.wait().await })
+        })
+        .collect();
+    goro::yield_now().await;
+    wg.done();
+    for w in waiters {
+        w.await.unwrap();
+    }
+}
