@@ -1,15 +1,21 @@
-//! Every live task of a runtime, so that shutdown can drop every task's
+//! Every parked task of a runtime, so that shutdown can drop every task's
 //! future, including tasks parked on wakers held elsewhere (in the reactor,
 //! in a channel): without it a parked task whose waker lives in the
 //! runtime's own reactor would keep the runtime alive through its schedule
 //! function, and never be dropped. It also counts live tasks (Go's
 //! `runtime.NumGoroutine`).
 //!
+//! A task registers the first time its future returns `Pending`, not at
+//! spawn: a task that is queued or running is reached through the queues at
+//! shutdown anyway, and most short tasks finish in their first poll, so they
+//! never touch a registry lock. Live tasks are counted with per-thread
+//! counters instead.
+//!
 //! Sharded by spawning thread, so spawns on different workers do not contend
 //! on one lock (async-executor keeps one global `Mutex<Slab>`).
 
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::task::Waker;
 
 use crate::shared::Padded;
@@ -17,6 +23,9 @@ use crate::sync::{Mutex, lock};
 
 pub(crate) struct Registry {
     shards: Box<[Padded<Mutex<Shard>>]>,
+    /// Tasks spawned and finished, counted on the thread's own shard.
+    spawned: Box<[Padded<AtomicUsize>]>,
+    finished: Box<[Padded<AtomicUsize>]>,
     closed: AtomicBool,
 }
 
@@ -54,6 +63,8 @@ impl Registry {
             shards: (0..n)
                 .map(|_| Padded(Mutex::new(Shard::default())))
                 .collect(),
+            spawned: (0..n).map(|_| Padded(AtomicUsize::new(0))).collect(),
+            finished: (0..n).map(|_| Padded(AtomicUsize::new(0))).collect(),
             closed: AtomicBool::new(false),
         }
     }
@@ -127,8 +138,29 @@ impl Registry {
         all
     }
 
-    /// Live tasks (a snapshot; shards are read one after another).
+    /// Counts a spawned task.
+    pub(crate) fn note_spawned(&self) {
+        let i = shard_hint() & (self.spawned.len() - 1);
+        self.spawned[i].fetch_add(1, Relaxed);
+    }
+
+    /// Counts a task whose future is gone.
+    pub(crate) fn note_finished(&self) {
+        let i = shard_hint() & (self.finished.len() - 1);
+        self.finished[i].fetch_add(1, Relaxed);
+    }
+
+    /// Live tasks: spawned and not finished (a snapshot).
     pub(crate) fn len(&self) -> usize {
+        // Finished first: a task counted there was counted as spawned before.
+        let finished: usize = self.finished.iter().map(|c| c.load(Acquire)).sum();
+        let spawned: usize = self.spawned.iter().map(|c| c.load(Acquire)).sum();
+        spawned.saturating_sub(finished)
+    }
+
+    /// Parked tasks currently registered.
+    #[cfg(test)]
+    pub(crate) fn registered(&self) -> usize {
         self.shards.iter().map(|s| lock(s).live).sum()
     }
 }
@@ -158,15 +190,15 @@ mod tests {
         let r = Registry::new(1);
         let a = r.insert(Waker::noop().clone()).unwrap();
         let b = r.insert(Waker::noop().clone()).unwrap();
-        assert_eq!(r.len(), 2);
+        assert_eq!(r.registered(), 2);
         r.remove(a);
         r.remove(a); // twice is harmless
-        assert_eq!(r.len(), 1);
+        assert_eq!(r.registered(), 1);
         let c = r.insert(Waker::noop().clone()).unwrap();
         assert_eq!(c, a, "freed slot reused");
         assert_eq!(Key::from_u64(b.to_u64()), b);
         assert_eq!(r.close().len(), 2);
-        assert_eq!(r.len(), 0);
+        assert_eq!(r.registered(), 0);
         assert!(r.insert(Waker::noop().clone()).is_none());
         r.remove(b); // after close: nothing to do
     }

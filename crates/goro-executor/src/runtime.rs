@@ -424,13 +424,12 @@ impl Handle {
                 .propagate_panic(true)
                 .spawn_unchecked(move |meta| Tracked::new(meta, future), schedule)
         };
-        match self.shared.registry.insert(runnable.waker()) {
-            Some(key) => {
-                runnable.metadata().set_key(key);
-                runnable.schedule();
-            }
+        self.shared.registry.note_spawned();
+        if self.shared.is_shutdown() {
             // The runtime has shut down: the task is cancelled unpolled.
-            None => drop(runnable),
+            drop(runnable);
+        } else {
+            runnable.schedule();
         }
         JoinHandle::new(task)
     }

@@ -7,11 +7,11 @@ use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 use std::sync::atomic::{AtomicU8, AtomicU64};
 
 use crate::registry::{Key, Registry};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 /// The runnable half of a goro task, queued by the scheduler.
 pub(crate) type Runnable = async_task::Runnable<TaskMeta>;
@@ -108,19 +108,39 @@ impl TaskMeta {
         }
     }
 
-    /// Records where the task sits in its runtime's registry.
-    pub(crate) fn set_key(&self, key: Key) {
-        self.key.store(key.to_u64(), Relaxed);
+    /// Registers a task that is about to park, so shutdown can reach it.
+    /// Called by the task's own poll, once.
+    fn register(&self, waker: &Waker) {
+        let Some(registry) = self.registry else {
+            return;
+        };
+        // SAFETY: see the `registry` field.
+        let registry = unsafe { registry.as_ref() };
+        let Some(key) = registry.insert(waker.clone()) else {
+            return;
+        };
+        self.key.store(key.to_u64(), SeqCst);
+        // An abort that came before the key was visible could not wake the
+        // task through the registry; wake it here instead (both sides use
+        // SeqCst, so one of them sees the other).
+        if self.flags.load(SeqCst) & ABORTED != 0 {
+            waker.wake_by_ref();
+        }
     }
 
     /// Takes the task out of its registry; called when its future is gone.
     fn unregister(&self) {
+        let Some(registry) = self.registry else {
+            return;
+        };
+        // SAFETY: see the `registry` field: the registry outlives the
+        // future, whose drop is what calls this.
+        let registry = unsafe { registry.as_ref() };
         let key = self.key.swap(UNREGISTERED, Relaxed);
-        if let (Some(registry), true) = (self.registry, key != UNREGISTERED) {
-            // SAFETY: see the `registry` field: the registry outlives the
-            // future, whose drop is what calls this.
-            unsafe { registry.as_ref() }.remove(Key::from_u64(key));
+        if key != UNREGISTERED {
+            registry.remove(Key::from_u64(key));
         }
+        registry.note_finished();
     }
 
     /// The task's id.
@@ -141,8 +161,10 @@ impl TaskMeta {
     /// Asks the task to stop, and wakes it so that it is polled (and drops
     /// its future) soon. Does nothing to a finished task.
     pub(crate) fn abort(&self) {
-        self.flags.fetch_or(ABORTED, AcqRel);
-        let key = self.key.load(Relaxed);
+        self.flags.fetch_or(ABORTED, SeqCst);
+        // Not registered: the task has never parked, so it is queued or
+        // running and will see the flag at its next poll (see `register`).
+        let key = self.key.load(SeqCst);
         if let (Some(registry), true) = (self.registry, key != UNREGISTERED) {
             // SAFETY: the caller holds the task's `Task` handle, so the task,
             // its schedule function and hence the registry are alive. A
@@ -247,6 +269,9 @@ impl<F: Future> Future for Tracked<'_, F> {
         let guard = PanicGuard(meta);
         let out = this.future.poll(cx);
         std::mem::forget(guard);
+        if out.is_pending() && meta.key.load(Relaxed) == UNREGISTERED {
+            meta.register(cx.waker());
+        }
         out.map(Some)
     }
 }

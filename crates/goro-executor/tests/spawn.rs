@@ -121,3 +121,24 @@ fn join_handle_is_small() {
     // A FallibleTask pointer, a metadata pointer and a flag.
     assert!(std::mem::size_of::<goro_executor::JoinHandle<u64>>() <= 24);
 }
+
+#[test]
+fn num_tasks_counts_live_tasks_exactly() {
+    let rt = Runtime::builder().maxprocs(2).build().unwrap();
+    let (tx, rx) = async_channel::bounded::<()>(1);
+    let base = rt.handle().num_tasks();
+    let hs: Vec<_> = (0..500)
+        .map(|_| {
+            let rx = rx.clone();
+            rt.spawn(async move {
+                let _ = rx.recv().await;
+            })
+        })
+        .collect();
+    assert_eq!(rt.handle().num_tasks(), base + 500);
+    drop(tx); // closes the channel: every task finishes
+    for h in hs {
+        rt.block_on(h).unwrap();
+    }
+    assert_eq!(rt.handle().num_tasks(), base);
+}
