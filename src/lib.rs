@@ -21,14 +21,18 @@
 //! assert_eq!(counter.load(std::sync::atomic::Ordering::Relaxed), 1000);
 //! ```
 //!
+//! Blocking work (file I/O, FFI, slow syscalls) goes to a bounded thread
+//! pool with [`unblock`]; [`fs`] is `std::fs` on that pool.
+//!
 //! Crates behind the facade: `goro-executor` (the scheduler), `goro-reactor`
-//! (I/O and timers), `goro-blocking` (the blocking pool), `goro-procs` (how
-//! many workers).
+//! (I/O and timers, to come), `goro-blocking` (the blocking pool),
+//! `goro-procs` (how many workers).
 
 use std::future::Future;
 use std::panic::Location;
 use std::sync::OnceLock;
 
+pub use goro_blocking::{Unblock, fs, spawn_blocking, unblock};
 pub use goro_executor::{
     BuildError, Builder, Handle, JoinError, JoinHandle, Runtime, TaskId, YieldNow, yield_now,
 };

@@ -1,0 +1,126 @@
+//! A pool thread's life: run queued jobs, search briefly when the queue runs
+//! dry, sleep, and exit after the keep-alive.
+
+use std::hint;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::{Relaxed, Release, SeqCst};
+use std::sync::atomic::{AtomicU64, fence};
+use std::thread;
+
+use crate::shared::Shared;
+use crate::sleepers::Wake;
+
+/// How many times a searching thread looks at the empty queue (with a spin
+/// hint in between) before it goes to sleep: about a microsecond, enough to
+/// catch the next job of a caller that submits in a loop, too short to steal
+/// a noticeable share of a core from the runtime's workers.
+const SPIN_ROUNDS: u32 = 64;
+
+/// A worker's progress as the monitor sees it.
+#[derive(Debug, Default)]
+pub(crate) struct WorkerSlot {
+    /// Incremented when a job starts and when it ends: odd while busy.
+    seq: AtomicU64,
+    /// The monitor's last reading of `seq` (only the monitor touches it).
+    seen: AtomicU64,
+    /// The job (`seq`) the monitor last started a thread for, so that one
+    /// blocked job is compensated once (only the monitor touches it).
+    compensated: AtomicU64,
+}
+
+impl WorkerSlot {
+    /// The monitor's look at this worker: `(stuck, newly)`. Stuck: in the
+    /// same job since the previous look. Newly: and no thread was started
+    /// for that job yet (this call records that one is). Monitor only.
+    pub(crate) fn observe(&self) -> (bool, bool) {
+        let seq = self.seq.load(Relaxed);
+        let before = self.seen.swap(seq, Relaxed);
+        let stuck = seq % 2 == 1 && seq == before;
+        let newly = stuck && self.compensated.swap(seq, Relaxed) != seq;
+        (stuck, newly)
+    }
+}
+
+/// The thread's body. It owns one place in `shared.threads`.
+pub(crate) fn run(shared: Arc<Shared>, slot: Arc<WorkerSlot>) {
+    // Whether this thread holds one unit of `shared.searching`.
+    let mut searching = false;
+    let mut seq = 0u64;
+    loop {
+        if let Ok(job) = shared.queue.pop() {
+            if searching {
+                searching = false;
+                // Go's `resetspinning`: submitters that saw us searching did
+                // not wake anyone, so if more work waits, wake for them.
+                if shared.searching.fetch_sub(1, SeqCst) == 1 && !shared.queue.is_empty() {
+                    shared.notify();
+                }
+            }
+            seq += 1;
+            slot.seq.store(seq, Release);
+            // A panic is caught by the task and reaches its JoinHandle.
+            job.run();
+            seq += 1;
+            slot.seq.store(seq, Release);
+            continue;
+        }
+
+        // The queue looked empty. Search a little (at most one voluntary
+        // searcher at a time, besides a thread a submitter just woke).
+        if !searching && shared.searching.load(SeqCst) == 0 {
+            shared.searching.fetch_add(1, SeqCst);
+            searching = true;
+        }
+        if searching {
+            let mut found = false;
+            for _ in 0..SPIN_ROUNDS {
+                if !shared.queue.is_empty() {
+                    found = true;
+                    break;
+                }
+                hint::spin_loop();
+            }
+            if found {
+                continue; // pop above; still searching
+            }
+            thread::yield_now();
+            if !shared.queue.is_empty() {
+                continue;
+            }
+            searching = false;
+            shared.searching.fetch_sub(1, SeqCst);
+        }
+
+        if shared.shutdown.load(SeqCst) && shared.queue.is_empty() {
+            if exit(&shared, &slot) {
+                return;
+            }
+            continue;
+        }
+        match shared.sleepers.sleep(&shared, shared.config.keep_alive) {
+            Wake::Notified => searching = true,
+            Wake::Cancelled | Wake::Shutdown => {}
+            Wake::TimedOut => {
+                if exit(&shared, &slot) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Gives up this thread's place. Returns false (and keeps the place) when
+/// work arrived meanwhile that no one else may take.
+fn exit(shared: &Arc<Shared>, slot: &Arc<WorkerSlot>) -> bool {
+    shared.unregister(slot);
+    shared.threads.fetch_sub(1, SeqCst);
+    // Pairs with `Shared::notify`: a submitter that counted us as alive
+    // (and so did not start a thread) pushed before this fence, and we see
+    // its job here.
+    fence(SeqCst);
+    if !shared.queue.is_empty() && shared.reserve_thread() {
+        shared.registry().push(Arc::clone(slot));
+        return false;
+    }
+    true
+}

@@ -1,0 +1,107 @@
+//! When the pool adds threads: at once up to one per CPU, beyond that only
+//! for jobs that stay blocked, never beyond the cap.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::Duration;
+
+use futures_lite::future::block_on;
+use goro_blocking::Pool;
+
+#[test]
+fn fast_closures_do_not_create_many_threads() {
+    let pool = Pool::builder().max_threads(512).build();
+    let handles: Vec<_> = (0..100_000u64).map(|i| pool.spawn(move || i * 2)).collect();
+    let sum = block_on(async {
+        let mut sum = 0;
+        for h in handles {
+            sum += h.await.unwrap();
+        }
+        sum
+    });
+    assert_eq!(sum, 99_999 * 100_000);
+    let cpus = thread::available_parallelism().unwrap().get();
+    let peak = pool.peak_threads();
+    eprintln!("100,000 fast closures: peak {peak} threads ({cpus} CPUs)");
+    // Far from the cap: a job only looks blocked when it holds its thread
+    // for a whole monitor tick, which a no-op does only when the OS preempts
+    // it (other tests run in parallel on few cores, so that happens).
+    assert!(peak <= cpus + 30, "{peak} threads for no-op closures");
+}
+
+#[test]
+fn jobs_blocked_on_each_other_all_get_a_thread() {
+    // 24 jobs that can only finish together: the pool must run 24 threads.
+    let n = 24;
+    let pool = Pool::builder().max_threads(n).build();
+    let barrier = Arc::new(Barrier::new(n));
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let b = Arc::clone(&barrier);
+            pool.spawn(move || {
+                b.wait();
+            })
+        })
+        .collect();
+    block_on(async {
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
+    assert_eq!(pool.peak_threads(), n);
+}
+
+#[test]
+fn work_beyond_the_cap_queues() {
+    let pool = Pool::builder().max_threads(3).build();
+    let running = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = (0..30)
+        .map(|_| {
+            let (running, most) = (Arc::clone(&running), Arc::clone(&most));
+            pool.spawn(move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                thread::sleep(Duration::from_millis(5));
+                running.fetch_sub(1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    assert!(pool.queued() > 0, "30 jobs on 3 threads should queue");
+    block_on(async {
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
+    assert_eq!(most.load(Ordering::SeqCst), 3);
+    assert_eq!(pool.peak_threads(), 3);
+    assert_eq!(pool.queued(), 0);
+}
+
+#[test]
+fn submissions_from_many_threads_all_run() {
+    let pool = Pool::builder().max_threads(8).build();
+    let count = AtomicUsize::new(0);
+    thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                for _ in 0..5_000 {
+                    let h = pool.spawn(|| 1usize);
+                    count.fetch_add(block_on(h).unwrap(), Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    assert_eq!(count.load(Ordering::Relaxed), 40_000);
+}
+
+#[test]
+fn global_pool_and_aliases_run_closures() {
+    assert_eq!(block_on(goro_blocking::unblock(|| 1 + 1)).unwrap(), 2);
+    assert_eq!(
+        block_on(goro_blocking::spawn_blocking(|| "x")).unwrap(),
+        "x"
+    );
+    assert!(goro_blocking::Pool::global().peak_threads() >= 1);
+}

@@ -1,0 +1,118 @@
+//! 100,000 blocking calls of 1 ms each: all complete, and the process never
+//! has more threads than the pool's cap plus a small constant.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use futures_lite::future::block_on;
+use goro_blocking::Pool;
+
+/// The storms count the whole process's threads: run them one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn process_threads() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("Threads:")).unwrap();
+    line["Threads:".len()..].trim().parse().unwrap()
+}
+
+/// Runs `n` one-millisecond sleeps on `pool` while sampling the process's
+/// thread count; returns (highest count seen, thread count before).
+fn storm(pool: &Pool, n: usize) -> (usize, usize) {
+    let baseline = process_threads();
+    let stop = AtomicBool::new(false);
+    let max_seen = AtomicUsize::new(baseline);
+    let done = Arc::new(AtomicUsize::new(0));
+    thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                max_seen.fetch_max(process_threads(), Ordering::Relaxed);
+                thread::sleep(Duration::from_millis(1));
+            }
+        });
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let done = Arc::clone(&done);
+                pool.spawn(move || {
+                    thread::sleep(Duration::from_millis(1));
+                    done.fetch_add(1, Ordering::Relaxed);
+                    i
+                })
+            })
+            .collect();
+        block_on(async {
+            for (i, h) in handles.into_iter().enumerate() {
+                assert_eq!(h.await.unwrap(), i);
+            }
+        });
+        stop.store(true, Ordering::Relaxed);
+    });
+    assert_eq!(done.load(Ordering::Relaxed), n);
+    (max_seen.load(Ordering::Relaxed), baseline)
+}
+
+/// Besides the pool's workers: its monitor thread and the sampler, plus two
+/// spare for the test harness.
+const SLACK: usize = 4;
+
+#[test]
+fn storm_with_a_cap_of_64() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let pool = Pool::builder().max_threads(64).build();
+    let start = Instant::now();
+    let (max_seen, baseline) = storm(&pool, 100_000);
+    eprintln!(
+        "cap 64: {:?}, baseline {baseline} threads, max {max_seen}, pool peak {}",
+        start.elapsed(),
+        pool.peak_threads()
+    );
+    assert!(
+        max_seen <= baseline + 64 + SLACK,
+        "{max_seen} threads > {baseline} + 64 + {SLACK}"
+    );
+    assert!(pool.peak_threads() <= 64);
+    // Blocked jobs must make the pool grow to its cap, or the storm would
+    // take 100 s on one thread.
+    assert_eq!(pool.peak_threads(), 64);
+    drop_and_wait(pool, baseline);
+}
+
+/// Dropping a pool lets its idle threads exit at once (not after the
+/// keep-alive), so the next storm starts from a clean baseline.
+fn drop_and_wait(pool: Pool, baseline: usize) {
+    drop(pool);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while process_threads() > baseline && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        process_threads() <= baseline,
+        "a dropped pool's threads did not exit"
+    );
+}
+
+#[test]
+fn storm_with_the_default_cap_of_512() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let pool = Pool::new();
+    assert_eq!(pool.max_threads(), 512);
+    let start = Instant::now();
+    let (max_seen, baseline) = storm(&pool, 100_000);
+    eprintln!(
+        "cap 512: {:?}, baseline {baseline} threads, max {max_seen}, pool peak {}",
+        start.elapsed(),
+        pool.peak_threads()
+    );
+    assert!(
+        max_seen <= baseline + 512 + SLACK,
+        "{max_seen} threads > {baseline} + 512 + {SLACK}"
+    );
+    assert!(pool.peak_threads() <= 512);
+    assert!(
+        pool.peak_threads() > 256,
+        "the pool did not grow for blocked jobs"
+    );
+    drop_and_wait(pool, baseline);
+}
