@@ -7,6 +7,7 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::context;
 use crate::idle::Wake;
@@ -31,6 +32,30 @@ pub(crate) struct Core {
     /// Whether this worker is counted in `Idle::num_spinning`.
     spinning: bool,
     rng: u64,
+}
+
+/// How long a thief lets a victim's `runnext` sit before taking it. The
+/// owner usually runs it within a microsecond or two (it is the task the
+/// running one just woke), and taking it would split a pair of tasks that
+/// talk to each other across two cores. Go waits with `usleep(3)`, which
+/// Linux's timer slack stretches to about 50 us; a spin this long is enough
+/// to see the owner take it, and short enough that a task behind a truly
+/// long poll is rescued at once.
+const RUNNEXT_GRACE: Duration = Duration::from_micros(20);
+
+/// Takes `remote`'s `runnext` if its owner has not run it within
+/// [`RUNNEXT_GRACE`].
+fn steal_runnext(remote: &ProcRemote) -> Option<Runnable> {
+    let start = Instant::now();
+    while remote.runnext.is_occupied() {
+        if start.elapsed() >= RUNNEXT_GRACE {
+            return remote.runnext.take();
+        }
+        for _ in 0..32 {
+            std::hint::spin_loop();
+        }
+    }
+    None
 }
 
 /// Creates the P with index `index`: its owner half and its stealable half.
@@ -282,12 +307,7 @@ impl Core {
                     return Some(task);
                 }
                 if last_pass && remote.runnext.is_occupied() {
-                    // Give the owner a moment to run it itself (Go sleeps
-                    // 3us here) so hand-offs between two tasks stay local.
-                    for _ in 0..200 {
-                        std::hint::spin_loop();
-                    }
-                    if let Some(task) = remote.runnext.take() {
+                    if let Some(task) = steal_runnext(remote) {
                         return Some(task);
                     }
                 }
