@@ -34,7 +34,8 @@ use std::sync::OnceLock;
 
 pub use goro_blocking::{Unblock, fs, spawn_blocking, unblock};
 pub use goro_executor::{
-    BuildError, Builder, Handle, JoinError, JoinHandle, Runtime, TaskId, YieldNow, yield_now,
+    BuildError, Builder, Handle, JoinError, JoinHandle, Runtime, TaskId, YieldNow, blocking,
+    yield_now,
 };
 pub use goro_macros::{main, test};
 pub use goro_procs as procs;

@@ -39,6 +39,7 @@ mod context;
 mod idle;
 mod injector;
 mod join;
+mod machine;
 mod park;
 mod registry;
 mod ring;
@@ -54,6 +55,7 @@ mod loom_tests;
 
 pub use async_task::Runnable;
 pub use join::{JoinError, JoinHandle};
+pub use machine::blocking;
 pub use runtime::{BuildError, Builder, Handle, MAX_PROCS, Runtime, spawn, spawn_unscheduled};
 pub use task::{TaskId, TaskMeta};
 pub use yield_now::{YieldNow, yield_now};

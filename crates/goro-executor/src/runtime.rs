@@ -12,7 +12,9 @@ use async_task::WithInfo;
 
 use crate::context;
 use crate::join::JoinHandle;
+use crate::machine::{self, ThreadConfig};
 use crate::shared::{Config, Shared};
+use crate::sync::lock;
 use crate::task::{TaskMeta, Tracked};
 use crate::worker;
 
@@ -119,41 +121,27 @@ impl Builder {
             return Err(BuildError::InvalidMaxProcs(n));
         }
         let (cores, remotes): (Vec<_>, Vec<_>) = (0..n).map(worker::new_proc).unzip();
+        let threads = ThreadConfig {
+            name: self.thread_name,
+            stack_size: self.stack_size,
+            on_start: self.on_thread_start,
+            on_stop: self.on_thread_stop,
+        };
         let shared = Arc::new(Shared::new(
             remotes.into_boxed_slice(),
             Config {
                 panic_aborts: self.panic_aborts,
+                threads,
             },
         ));
-        let mut rt = Runtime {
+        // Dropping `rt` on an error stops the workers started so far.
+        let rt = Runtime {
             handle: Handle {
                 shared: shared.clone(),
             },
-            threads: Vec::new(),
         };
-        for (i, core) in cores.into_iter().enumerate() {
-            let mut b = thread::Builder::new().name((self.thread_name)(i));
-            if let Some(size) = self.stack_size {
-                b = b.stack_size(size);
-            }
-            let shared = shared.clone();
-            let handle = rt.handle.clone();
-            let (on_start, on_stop) = (self.on_thread_start.clone(), self.on_thread_stop.clone());
-            let spawned = b.spawn(move || {
-                let _enter = context::enter(handle);
-                if let Some(f) = on_start {
-                    f();
-                }
-                worker::run(shared, core);
-                if let Some(f) = on_stop {
-                    f();
-                }
-            });
-            match spawned {
-                Ok(t) => rt.threads.push(t),
-                // Dropping `rt` stops the workers started so far.
-                Err(e) => return Err(BuildError::SpawnThread(e)),
-            }
+        for core in cores {
+            machine::start(&shared, core).map_err(|(e, _)| BuildError::SpawnThread(e))?;
         }
         Ok(rt)
     }
@@ -229,7 +217,6 @@ impl std::error::Error for BuildError {
 /// ```
 pub struct Runtime {
     handle: Handle,
-    threads: Vec<thread::JoinHandle<()>>,
 }
 
 impl Runtime {
@@ -292,13 +279,20 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         let shared = &self.handle.shared;
         shared.begin_shutdown();
-        let on_own_worker = context::with_worker(|w| w.is_some_and(|w| w.belongs_to(shared)));
-        for t in self.threads.drain(..) {
-            if on_own_worker && t.thread().id() == thread::current().id() {
-                continue; // a worker cannot join itself; it exits after this task
+        // Join every worker thread, including threads that a hand-off
+        // starts while we join.
+        loop {
+            let threads = std::mem::take(&mut *lock(&shared.threads));
+            if threads.is_empty() {
+                break;
             }
-            // A worker thread that panicked has nothing left to clean up.
-            let _ = t.join();
+            for t in threads {
+                if t.thread().id() == thread::current().id() {
+                    continue; // a worker cannot join itself; it exits after this task
+                }
+                // A worker thread that panicked has nothing left to clean up.
+                let _ = t.join();
+            }
         }
         shared.finish_shutdown();
     }

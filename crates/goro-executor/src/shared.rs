@@ -10,9 +10,11 @@ use async_task::ScheduleInfo;
 
 use crate::idle::Idle;
 use crate::injector::Injector;
+use crate::machine::ThreadConfig;
 use crate::park::Parker;
 use crate::registry::Registry;
 use crate::ring::{RunNext, Stealer};
+use crate::sync::Mutex;
 use crate::task::Runnable;
 use crate::worker;
 
@@ -33,9 +35,10 @@ pub(crate) struct ProcRemote {
     pub(crate) runnext: RunNext<Runnable>,
 }
 
-/// Settings fixed at build time that the hot paths read.
+/// Settings fixed at build time.
 pub(crate) struct Config {
     pub(crate) panic_aborts: bool,
+    pub(crate) threads: ThreadConfig,
 }
 
 pub(crate) struct Shared {
@@ -49,6 +52,8 @@ pub(crate) struct Shared {
     pub(crate) coprimes: Box<[usize]>,
     pub(crate) config: Config,
     pub(crate) registry: Registry,
+    /// Every worker thread started, joined at shutdown (a hand-off adds one).
+    pub(crate) threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     shutdown: AtomicBool,
 }
 
@@ -61,6 +66,7 @@ impl Shared {
             idle: Idle::new(n),
             coprimes: (1..=n).filter(|&k| gcd(k, n) == 1).collect(),
             registry: Registry::new(n),
+            threads: Mutex::new(Vec::new()),
             procs,
             config,
             shutdown: AtomicBool::new(false),

@@ -83,6 +83,22 @@ pub(crate) struct WorkerContext {
 }
 
 impl WorkerContext {
+    /// The runtime this worker belongs to.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Takes the P out of this thread, if it holds one and no scheduler code
+    /// on this thread is using it.
+    pub(crate) fn take_core(&self) -> Option<Box<Core>> {
+        self.core.try_borrow_mut().ok()?.take()
+    }
+
+    /// Gives a P (back) to this thread.
+    pub(crate) fn put_core(&self, core: Box<Core>) {
+        *self.core.borrow_mut() = Some(core);
+    }
+
     /// Whether this worker belongs to the runtime of `shared`.
     pub(crate) fn belongs_to(&self, shared: &Arc<Shared>) -> bool {
         Arc::ptr_eq(&self.shared, shared)
@@ -167,6 +183,11 @@ fn run_task(ctx: &WorkerContext, task: Runnable) {
 }
 
 impl Core {
+    /// The index of this P.
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+
     /// Schedules a task woken on this worker (Go's `runqput` + `wakep`): a
     /// wake from another task takes `runnext`, pushing its previous occupant
     /// to the tail; a task that woke itself while running (a yield) goes to
