@@ -103,11 +103,8 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let location = Location::caller();
-    Handle::with_current(|h| match h {
-        Some(h) => h.spawn_at(future, location),
-        None => global().handle().spawn_at(future, location),
-    })
+    // `#[track_caller]` passes through: the task records our caller.
+    go(future)
 }
 
 /// Runs `future` to completion on the calling thread, while the workers run

@@ -16,6 +16,10 @@ fn go_records_the_callers_location() {
     assert_eq!(h.location().line(), here);
     assert_eq!(h.location().file(), file!());
     goro::block_on(h).unwrap();
+    let here = Location::caller().line() + 1;
+    let h = goro::spawn(async {});
+    assert_eq!(h.location().line(), here, "spawn passes the caller through too");
+    goro::block_on(h).unwrap();
 }
 
 #[test]

@@ -27,6 +27,19 @@ impl IntoRaw for Box<Item> {
     }
 }
 
+/// Steals once into a fresh ring and drains it: what one thief gets.
+fn steal_all(stealer: &ring::Stealer<Box<Item>>) -> Vec<usize> {
+    let (mut mine, _) = ring::new::<Box<Item>>();
+    let mut got = Vec::new();
+    if let Some(t) = stealer.steal_into(&mut mine) {
+        got.push(t.0);
+    }
+    while let Some(t) = mine.pop() {
+        got.push(t.0);
+    }
+    got
+}
+
 fn assert_each_once(mut seen: Vec<usize>, n: usize) {
     seen.sort_unstable();
     assert_eq!(seen, (0..n).collect::<Vec<_>>(), "every item exactly once");
@@ -36,17 +49,7 @@ fn assert_each_once(mut seen: Vec<usize>, n: usize) {
 fn loom_ring_push_pop_steal_conserve_items() {
     loom::model(|| {
         let (mut owner, stealer) = ring::new::<Box<Item>>();
-        let thief = thread::spawn(move || {
-            let (mut mine, _) = ring::new::<Box<Item>>();
-            let mut got = Vec::new();
-            if let Some(t) = stealer.steal_into(&mut mine) {
-                got.push(t.0);
-            }
-            while let Some(t) = mine.pop() {
-                got.push(t.0);
-            }
-            got
-        });
+        let thief = thread::spawn(move || steal_all(&stealer));
         let mut seen = Vec::new();
         for i in 0..3 {
             owner.push_back(Box::new(Item(i)), |t| seen.push(t.0));
@@ -69,17 +72,7 @@ fn loom_ring_overflow_races_with_steal() {
         for i in 0..CAPACITY {
             owner.push_back(Box::new(Item(i)), |_| unreachable!("not full yet"));
         }
-        let thief = thread::spawn(move || {
-            let (mut mine, _) = ring::new::<Box<Item>>();
-            let mut got = Vec::new();
-            if let Some(t) = stealer.steal_into(&mut mine) {
-                got.push(t.0);
-            }
-            while let Some(t) = mine.pop() {
-                got.push(t.0);
-            }
-            got
-        });
+        let thief = thread::spawn(move || steal_all(&stealer));
         // Full ring: this push either overflows half, or finds room the
         // thief made.
         let mut seen = Vec::new();
