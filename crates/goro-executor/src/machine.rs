@@ -6,6 +6,7 @@ use std::io;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread;
+use std::time::Duration;
 
 use crate::context;
 use crate::runtime::Handle;
@@ -23,8 +24,29 @@ pub(crate) struct ThreadConfig {
     pub(crate) on_stop: Option<Callback>,
 }
 
-/// Starts an OS thread running `core`. On failure the core comes back.
+/// How long a thread left without a P waits to be given one by a later
+/// hand-off before it exits (Go keeps such spare Ms around too).
+const SPARE_KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// Hands `core` to a spare thread, or starts a new thread for it. On
+/// failure the core comes back.
 pub(crate) fn start(shared: &Arc<Shared>, core: Box<Core>) -> Result<(), (io::Error, Box<Core>)> {
+    let mut core = core;
+    loop {
+        let Some(spare) = lock(&shared.spares).pop() else {
+            break;
+        };
+        // A rendezvous: either the spare takes the core, or it has given up
+        // waiting and the core comes back.
+        match spare.send(core) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::SendError(back)) => core = back,
+        }
+    }
+    spawn_thread(shared, core)
+}
+
+fn spawn_thread(shared: &Arc<Shared>, core: Box<Core>) -> Result<(), (io::Error, Box<Core>)> {
     let cfg = &shared.config.threads;
     let mut builder = thread::Builder::new().name((cfg.name)(core.index()));
     if let Some(size) = cfg.stack_size {
@@ -43,7 +65,7 @@ pub(crate) fn start(shared: &Arc<Shared>, core: Box<Core>) -> Result<(), (io::Er
         if let Some(f) = on_start {
             f();
         }
-        worker::run(shared, core);
+        run_machine(&shared, core);
         if let Some(f) = on_stop {
             f();
         }
@@ -59,16 +81,42 @@ pub(crate) fn start(shared: &Arc<Shared>, core: Box<Core>) -> Result<(), (io::Er
     }
 }
 
+/// An M's life: run a P until it is handed away, then wait as a spare for
+/// another P, until shutdown or [`SPARE_KEEP_ALIVE`] without one.
+fn run_machine(shared: &Arc<Shared>, core: Box<Core>) {
+    let mut core = core;
+    loop {
+        worker::run(shared.clone(), core);
+        if shared.is_shutdown() {
+            return;
+        }
+        let (tx, rx) = mpsc::sync_channel::<Box<Core>>(0);
+        lock(&shared.spares).push(tx);
+        if shared.is_shutdown() {
+            // Shutdown may have cleared the spares before our push.
+            return;
+        }
+        match rx.recv_timeout(SPARE_KEEP_ALIVE) {
+            Ok(next) => core = next,
+            // Timed out, or shutdown dropped our sender. A hand-off that
+            // picks our stale sender gets its core back: `rx` is gone.
+            Err(_) => return,
+        }
+    }
+}
+
 /// Runs `f`, a call expected to block its thread (a slow syscall, file I/O,
 /// an FFI call), without stalling the other tasks of this worker: like Go's
 /// `entersyscallblock`, the worker's P — its run queue, its `runnext` task —
 /// passes at once to a new thread, which keeps running them, while this
 /// thread runs `f`. When the calling task's poll ends, this thread exits.
 ///
-/// Go's thread would then try to take a P back and otherwise park as a
-/// spare; goro starts a fresh thread per hand-off instead (tens of
-/// microseconds), which is cheap next to a call worth handing off. For
-/// many short blocking calls, prefer the blocking pool (`goro::unblock`).
+/// Afterwards the thread finishes the task's poll and becomes a spare: the
+/// next hand-off gives it a P instead of starting a thread; after 10 s
+/// without one it exits. Go's thread first tries to take a P back; in goro
+/// every P always has a thread (an idle P sleeps with its own), so there is
+/// never a free one to take. For many short blocking calls, prefer the
+/// blocking pool (`goro::unblock`).
 ///
 /// Outside a worker thread, or when the OS refuses a new thread, `f` simply
 /// runs here.

@@ -54,6 +54,8 @@ pub(crate) struct Shared {
     pub(crate) registry: Registry,
     /// Every worker thread started, joined at shutdown (a hand-off adds one).
     pub(crate) threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// Threads that lost their P to a hand-off, waiting for another one.
+    pub(crate) spares: Mutex<Vec<std::sync::mpsc::SyncSender<Box<worker::Core>>>>,
     shutdown: AtomicBool,
 }
 
@@ -67,6 +69,7 @@ impl Shared {
             coprimes: (1..=n).filter(|&k| gcd(k, n) == 1).collect(),
             registry: Registry::new(n),
             threads: Mutex::new(Vec::new()),
+            spares: Mutex::new(Vec::new()),
             procs,
             config,
             shutdown: AtomicBool::new(false),
@@ -121,6 +124,8 @@ impl Shared {
     /// workers, everything else by [`Shared::finish_shutdown`].
     pub(crate) fn begin_shutdown(&self) {
         self.shutdown.store(true, SeqCst);
+        // Dropping their senders wakes the spare threads, which then exit.
+        crate::sync::lock(&self.spares).clear();
         for p in self.parkers.iter() {
             p.unpark();
         }

@@ -95,3 +95,29 @@ fn handed_off_threads_are_joined_at_shutdown() {
         "every thread, old and new, stopped before drop returned"
     );
 }
+
+#[test]
+fn threads_left_without_a_p_are_reused_as_spares() {
+    let started = Arc::new(AtomicUsize::new(0));
+    let s = started.clone();
+    let rt = Runtime::builder()
+        .maxprocs(1)
+        .on_thread_start(move || {
+            s.fetch_add(1, SeqCst);
+        })
+        .build()
+        .unwrap();
+    for _ in 0..10 {
+        rt.block_on(rt.spawn(async { blocking(|| std::thread::sleep(Duration::from_millis(2))) }))
+            .unwrap();
+        // Let the handed-off thread finish its poll and become a spare.
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // 1 worker + 1 thread for the first hand-off; later hand-offs reuse
+    // whichever thread is spare (without spares this would be 11).
+    assert!(
+        started.load(SeqCst) <= 3,
+        "{} threads started",
+        started.load(SeqCst)
+    );
+}
