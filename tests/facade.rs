@@ -18,7 +18,11 @@ fn go_records_the_callers_location() {
     goro::block_on(h).unwrap();
     let here = Location::caller().line() + 1;
     let h = goro::spawn(async {});
-    assert_eq!(h.location().line(), here, "spawn passes the caller through too");
+    assert_eq!(
+        h.location().line(),
+        here,
+        "spawn passes the caller through too"
+    );
     goro::block_on(h).unwrap();
 }
 
