@@ -419,3 +419,148 @@ pub fn rss_bytes() -> usize {
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     pages * usize::try_from(page).unwrap_or(4096)
 }
+
+// ---------------------------------------------------------------- offload
+
+/// A runtime's way of running a blocking closure on its blocking pool:
+/// `goro::unblock` (goro's global `goro_blocking::Pool`),
+/// `tokio::runtime::Handle::spawn_blocking` and `blocking::unblock` (smol).
+///
+/// Every submission is eager: the closure is queued when [`Offload::submit`]
+/// returns, whether or not the handle is ever awaited. Submission works from
+/// any thread (a task, `block_on` or a plain OS thread).
+pub trait Offload: BenchRt {
+    /// What submits: `()` for the process-wide pools of goro and smol,
+    /// tokio's runtime handle.
+    type Submitter: Clone + Send + Sync + 'static;
+    /// The handle of one offloaded closure returning `T`.
+    type Blocking<T: Send + 'static>: Send + 'static;
+
+    /// The submitter for this runtime.
+    fn submitter(&self) -> Self::Submitter;
+
+    /// Queues `f` on the blocking pool.
+    fn submit<F, T>(s: &Self::Submitter, f: F) -> Self::Blocking<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static;
+
+    /// Awaits an offloaded closure; panics if it failed.
+    fn join_blocking<T: Send + 'static>(h: Self::Blocking<T>) -> impl Future<Output = T> + Send;
+
+    /// The pool's own record of its most threads at once, where it keeps
+    /// one (goro only).
+    fn pool_peak_threads() -> Option<usize> {
+        None
+    }
+}
+
+impl Offload for GoroRt {
+    type Submitter = ();
+    type Blocking<T: Send + 'static> = goro::JoinHandle<T>;
+
+    fn submitter(&self) {}
+
+    fn submit<F, T>(_: &(), f: F) -> goro::JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        goro::unblock(f)
+    }
+
+    async fn join_blocking<T: Send + 'static>(h: goro::JoinHandle<T>) -> T {
+        match h.await {
+            Ok(v) => v,
+            Err(_) => panic!("goro::unblock closure failed"),
+        }
+    }
+
+    fn pool_peak_threads() -> Option<usize> {
+        Some(goro_blocking::Pool::global().peak_threads())
+    }
+}
+
+impl Offload for TokioRt {
+    type Submitter = tokio::runtime::Handle;
+    type Blocking<T: Send + 'static> = tokio::task::JoinHandle<T>;
+
+    fn submitter(&self) -> tokio::runtime::Handle {
+        self.rt.handle().clone()
+    }
+
+    fn submit<F, T>(s: &tokio::runtime::Handle, f: F) -> tokio::task::JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        s.spawn_blocking(f)
+    }
+
+    async fn join_blocking<T: Send + 'static>(h: tokio::task::JoinHandle<T>) -> T {
+        h.await.expect("tokio spawn_blocking closure failed")
+    }
+}
+
+impl Offload for SmolRt {
+    type Submitter = ();
+    type Blocking<T: Send + 'static> = blocking::Task<T>;
+
+    fn submitter(&self) {}
+
+    fn submit<F, T>(_: &(), f: F) -> blocking::Task<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        blocking::unblock(f)
+    }
+
+    fn join_blocking<T: Send + 'static>(h: blocking::Task<T>) -> impl Future<Output = T> + Send {
+        h
+    }
+}
+
+/// The process's thread count now, from `Threads:` in `/proc/self/status`.
+pub fn process_threads() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("parse Threads: in /proc/self/status")
+}
+
+/// A thread that samples [`process_threads`] every millisecond and keeps
+/// the maximum, until [`ThreadSampler::stop`]. Its own thread is counted.
+#[derive(Debug)]
+pub struct ThreadSampler {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: thread::JoinHandle<usize>,
+}
+
+impl ThreadSampler {
+    /// Starts sampling.
+    pub fn start() -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = thread::Builder::new()
+            .name("thread-sampler".into())
+            .spawn(move || {
+                let mut peak = process_threads();
+                while !flag.load(Ordering::Relaxed) {
+                    peak = peak.max(process_threads());
+                    thread::sleep(Duration::from_millis(1));
+                }
+                peak.max(process_threads())
+            })
+            .expect("spawn sampler thread");
+        Self { stop, thread }
+    }
+
+    /// Stops sampling and returns the highest thread count seen.
+    pub fn stop(self) -> usize {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().expect("sampler thread panicked")
+    }
+}

@@ -12,7 +12,8 @@
 //! point estimate, ns per iteration) and `benchmark.json` (throughput) and
 //! prints the median per element. `FILE` is the captured stdout of the
 //! `idle_memory` bench; its `IDLE_MEMORY rt=.. payload=.. bytes_per_task=..`
-//! lines give the two memory rows (`channel` and `gate` payloads).
+//! lines give the two memory rows (`channel` and `gate` payloads). Rows of
+//! benches that were not run (no saved estimates) are left out.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -90,6 +91,35 @@ const ROWS: &[Row] = &[
         param: None,
         target: Some(0.9),
         peer: Peer::Best,
+    },
+    // `benches/spawn_blocking.rs`: element = one offload.
+    Row {
+        label: "spawn_blocking (1 task)",
+        group: "spawn_blocking",
+        param: Some("1"),
+        target: Some(0.8),
+        peer: Peer::Tokio,
+    },
+    Row {
+        label: "spawn_blocking (4 tasks)",
+        group: "spawn_blocking",
+        param: Some("4"),
+        target: Some(0.8),
+        peer: Peer::Tokio,
+    },
+    Row {
+        label: "spawn_blocking (16 tasks)",
+        group: "spawn_blocking",
+        param: Some("16"),
+        target: Some(0.8),
+        peer: Peer::Tokio,
+    },
+    Row {
+        label: "spawn_blocking (64 tasks)",
+        group: "spawn_blocking",
+        param: Some("64"),
+        target: Some(0.8),
+        peer: Peer::Tokio,
     },
 ];
 
@@ -236,6 +266,9 @@ fn main() {
             .into_iter()
             .filter_map(|rt| Some((rt, ns_per_elem(&dir, &baseline, row, rt)?)))
             .collect();
+        if vals.is_empty() {
+            continue; // not run (e.g. a filtered run or another bench target)
+        }
         tally(line(&mut out, row.label, &vals, row.peer, row.target));
     }
     if let Some(path) = idle {
