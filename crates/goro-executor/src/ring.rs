@@ -53,6 +53,10 @@ impl<M> IntoRaw for async_task::Runnable<M> {
     }
 }
 
+/// Aligned to its own cache lines: rings of different workers allocated
+/// side by side would otherwise share a line, and every push and pop on one
+/// worker would invalidate the other's.
+#[repr(align(128))]
 struct Ring {
     /// Next slot to consume. Advanced by CAS by the owner and by stealers.
     head: AtomicU32,

@@ -23,7 +23,10 @@ const MAX_RUNNEXT_CHAIN: u32 = 3;
 /// Steal passes over the other Ps before giving up (Go's `stealTries`).
 const STEAL_PASSES: usize = 4;
 
-/// A P: the owner's half of a worker's scheduling state.
+/// A P: the owner's half of a worker's scheduling state. Aligned to its
+/// own cache lines, as its tick and random state change on every
+/// scheduling decision.
+#[repr(align(128))]
 pub(crate) struct Core {
     index: usize,
     ring: Local<Runnable>,
