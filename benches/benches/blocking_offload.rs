@@ -40,13 +40,13 @@
 //! Build with `--features mimalloc` to measure under mimalloc.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use goro_benches::{
     ALLOCATOR, GoroRt, Offload, SmolRt, Spawn, ThreadSampler, TokioRt, WORKERS, process_threads,
+    run_child,
 };
 
 #[cfg(feature = "mimalloc")]
@@ -253,42 +253,6 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-/// Runs the bench as `--child <args>` and returns the first line starting
-/// with `prefix`.
-fn run_child(exe: &Path, args: &[&str], prefix: &str) -> Result<String, String> {
-    let mut child = Command::new(exe)
-        .arg("--child")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("spawn child: {e}"))?;
-    let deadline = Instant::now() + CHILD_TIMEOUT;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("timed out after {CHILD_TIMEOUT:?}"));
-            }
-            Err(e) => return Err(format!("wait: {e}")),
-        }
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("read output: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("child exited with {}", out.status));
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find(|l| l.starts_with(prefix))
-        .map(str::to_owned)
-        .ok_or_else(|| format!("no {prefix} line"))
-}
-
 /// The value of `key=value` in a result line.
 fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     line.split_whitespace()
@@ -315,7 +279,7 @@ fn offload(exe: &Path, file: &Path, failed: &mut bool) {
     let mut rounds: Vec<OffloadRounds> = OFFLOAD_ROWS.iter().map(|_| Default::default()).collect();
     for round in 0..ROUNDS {
         for (i, rt) in OFFLOAD_ROWS.iter().enumerate() {
-            match run_child(exe, &["offload", rt, file], "OFFLOAD ") {
+            match run_child(exe, &["offload", rt, file], CHILD_TIMEOUT, "OFFLOAD ") {
                 Ok(line) => {
                     println!("round {round}: {line}");
                     let r = &mut rounds[i];
@@ -387,7 +351,12 @@ fn contention(exe: &Path, failed: &mut bool) {
     for n in SUBMITTERS {
         let mut row = Vec::new();
         for rt in RUNTIMES {
-            match run_child(exe, &["contention", rt, &n.to_string()], "CONTENTION ") {
+            match run_child(
+                exe,
+                &["contention", rt, &n.to_string()],
+                CHILD_TIMEOUT,
+                "CONTENTION ",
+            ) {
                 Ok(line) => {
                     println!("{line}");
                     row.push(Some(line));

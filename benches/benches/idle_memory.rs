@@ -32,7 +32,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
@@ -272,35 +271,13 @@ fn parse(line: &str) -> Option<Sample> {
 
 /// Parent side: runs one child per runtime with a timeout.
 fn run_child(exe: &std::path::Path, runtime: &str, payload: Payload) -> Result<Sample, String> {
-    let mut child = Command::new(exe)
-        .args(["--child", runtime, payload.name()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("spawn child: {e}"))?;
-    let deadline = Instant::now() + CHILD_TIMEOUT;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(50)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("timed out after {CHILD_TIMEOUT:?}"));
-            }
-            Err(e) => return Err(format!("wait: {e}")),
-        }
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("read output: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("child exited with {}", out.status));
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(parse)
-        .ok_or_else(|| "no IDLE_MEMORY line".to_owned())
+    let line = goro_benches::run_child(
+        exe,
+        &[runtime, payload.name()],
+        CHILD_TIMEOUT,
+        "IDLE_MEMORY ",
+    )?;
+    parse(&line).ok_or_else(|| format!("malformed line: {line}"))
 }
 
 fn main() {

@@ -564,3 +564,50 @@ impl ThreadSampler {
         self.thread.join().expect("sampler thread panicked")
     }
 }
+
+/// Runs this bench executable again as `--child <args>` (so each runtime is
+/// measured in a fresh process), kills it after `timeout`, and returns the
+/// first line of its stdout that starts with `prefix`.
+///
+/// # Errors
+/// A description of what went wrong: spawn, timeout, exit status, or no
+/// such line.
+pub fn run_child(
+    exe: &std::path::Path,
+    args: &[&str],
+    timeout: Duration,
+    prefix: &str,
+) -> Result<String, String> {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(exe)
+        .arg("--child")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("spawn child: {e}"))?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("timed out after {timeout:?}"));
+            }
+            Err(e) => return Err(format!("wait: {e}")),
+        }
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("read output: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("child exited with {}", out.status));
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no {prefix} line"))
+}
