@@ -31,10 +31,9 @@ pub(crate) struct Registry {
 
 #[derive(Default)]
 struct Shard {
-    /// A waker of each live task, so shutdown can schedule it one last time.
+    /// A waker of each parked task, so shutdown can schedule it one last time.
     slots: Vec<Option<Waker>>,
     free: Vec<u32>,
-    live: usize,
 }
 
 /// Where a task sits in the registry.
@@ -77,7 +76,6 @@ impl Registry {
         if self.closed.load(Relaxed) {
             return None;
         }
-        shard.live += 1;
         let slot = match shard.free.pop() {
             Some(slot) => {
                 shard.slots[slot as usize] = Some(waker);
@@ -103,7 +101,6 @@ impl Registry {
                 .get_mut(key.slot as usize)
                 .and_then(Option::take);
             if waker.is_some() {
-                shard.live -= 1;
                 shard.free.push(key.slot);
             }
             waker
@@ -133,7 +130,6 @@ impl Registry {
             let mut shard = lock(shard);
             all.extend(shard.slots.drain(..).flatten());
             shard.free.clear();
-            shard.live = 0;
         }
         all
     }
@@ -161,7 +157,10 @@ impl Registry {
     /// Parked tasks currently registered.
     #[cfg(test)]
     pub(crate) fn registered(&self) -> usize {
-        self.shards.iter().map(|s| lock(s).live).sum()
+        self.shards
+            .iter()
+            .map(|s| lock(s).slots.iter().filter(|w| w.is_some()).count())
+            .sum()
     }
 }
 

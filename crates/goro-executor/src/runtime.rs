@@ -15,7 +15,7 @@ use crate::join::JoinHandle;
 use crate::machine::{self, ThreadConfig};
 use crate::shared::{Config, Shared};
 use crate::sync::lock;
-use crate::task::{TaskMeta, Tracked};
+use crate::task::{TaskMeta, new_task};
 use crate::worker;
 
 type Callback = Arc<dyn Fn() + Send + Sync>;
@@ -406,18 +406,7 @@ impl Handle {
         );
         let shared = self.shared.clone();
         let schedule = WithInfo(move |runnable, info| shared.schedule(runnable, info));
-        // SAFETY: `spawn_unchecked` lifts the `'static` bound so that the
-        // future can borrow the task's own metadata; it borrows nothing else
-        // (`future` is `'static`), and the metadata lives in the task header,
-        // which is freed only after the future. The future and the schedule
-        // function are `Send`, and the schedule function is `Send + Sync +
-        // 'static`, so the remaining conditions of `spawn_unchecked` hold.
-        let (runnable, task) = unsafe {
-            async_task::Builder::new()
-                .metadata(meta)
-                .propagate_panic(true)
-                .spawn_unchecked(move |meta| Tracked::new(meta, future), schedule)
-        };
+        let (runnable, task) = new_task(future, meta, schedule);
         self.shared.registry.note_spawned();
         if self.shared.is_shutdown() {
             // The runtime has shut down: the task is cancelled unpolled.
@@ -515,14 +504,6 @@ where
     S: Fn(async_task::Runnable<TaskMeta>) + Send + Sync + 'static,
 {
     let meta = TaskMeta::new(location, None, false);
-    // SAFETY: as in `Handle::spawn_at`: the future borrows only the task's
-    // own metadata, which outlives it; future and schedule function are
-    // `Send`, and the schedule function is `Send + Sync + 'static`.
-    let (runnable, task) = unsafe {
-        async_task::Builder::new()
-            .metadata(meta)
-            .propagate_panic(true)
-            .spawn_unchecked(move |meta| Tracked::new(meta, future), schedule)
-    };
+    let (runnable, task) = new_task(future, meta, schedule);
     (runnable, JoinHandle::new(task))
 }

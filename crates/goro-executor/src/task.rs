@@ -216,6 +216,32 @@ impl fmt::Debug for TaskMeta {
     }
 }
 
+/// Allocates a goro task: `future` wrapped in [`Tracked`], with `meta` in
+/// its header and panics caught for the `JoinHandle`. Not scheduled yet.
+pub(crate) fn new_task<F, S>(
+    future: F,
+    meta: TaskMeta,
+    schedule: S,
+) -> (Runnable, async_task::Task<Option<F::Output>, TaskMeta>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: async_task::Schedule<TaskMeta> + Send + Sync + 'static,
+{
+    // SAFETY: `spawn_unchecked` lifts the `'static` bound so that the
+    // future can borrow the task's own metadata; it borrows nothing else
+    // (`future` is `'static`), and the metadata lives in the task header,
+    // which is freed only after the future. The future and the schedule
+    // function are `Send`, and the schedule function is `Send + Sync +
+    // 'static`, so the remaining conditions of `spawn_unchecked` hold.
+    unsafe {
+        async_task::Builder::new()
+            .metadata(meta)
+            .propagate_panic(true)
+            .spawn_unchecked(move |meta| Tracked::new(meta, future), schedule)
+    }
+}
+
 pin_project_lite::pin_project! {
     /// The future a task runs: the user's future plus the bookkeeping that
     /// needs the task's metadata. Its output is `None` when the task was
