@@ -24,9 +24,14 @@
 //! Blocking work (file I/O, FFI, slow syscalls) goes to a bounded thread
 //! pool with [`unblock`]; [`fs`] is `std::fs` on that pool.
 //!
+//! I/O parks the task, not the thread: [`net`] has TCP, UDP and Unix
+//! sockets, [`time`] has `sleep`, `timeout` and `interval`, and [`Async`]
+//! wraps any descriptor. Idle workers sleep in the reactor, as Go's sleep in
+//! its netpoller; there is no reactor thread.
+//!
 //! Crates behind the facade: `goro-executor` (the scheduler), `goro-reactor`
-//! (I/O and timers, to come), `goro-blocking` (the blocking pool),
-//! `goro-procs` (how many workers).
+//! (I/O and timers), `goro-blocking` (the blocking pool), `goro-procs` (how
+//! many workers). `src/runtime.rs` wires the first two together.
 
 use std::future::Future;
 use std::panic::Location;
@@ -34,12 +39,14 @@ use std::sync::OnceLock;
 
 pub use goro_blocking::{Unblock, fs, spawn_blocking, unblock};
 pub use goro_executor::{
-    BuildError, Builder, Handle, JoinError, JoinHandle, Runtime, TaskId, YieldNow, blocking,
-    yield_now,
+    BuildError, Handle, JoinError, JoinHandle, TaskId, YieldNow, blocking, yield_now,
 };
 pub use goro_macros::{main, test};
 pub use goro_procs as procs;
+pub use goro_reactor::{Async, coop, net, time};
 pub mod cancel;
+mod runtime;
+pub use runtime::{Builder, Runtime};
 pub mod chan;
 mod group;
 mod pinned;

@@ -74,7 +74,10 @@ fn work_beyond_the_cap_queues() {
             h.await.unwrap();
         }
     });
-    assert_eq!(most.load(Ordering::SeqCst), 3);
+    // Never more than the cap at once. (Exactly 3 is usual, but on a loaded
+    // machine a pool thread may only start after the others drained.)
+    let most = most.load(Ordering::SeqCst);
+    assert!((1..=3).contains(&most), "{most} jobs ran at once");
     assert_eq!(pool.peak_threads(), 3);
     assert_eq!(pool.queued(), 0);
 }

@@ -56,7 +56,6 @@ impl Idle {
     }
 
     /// Number of sleeping workers.
-    #[cfg_attr(any(not(test), loom), allow(dead_code))] // read by tests; stats will too
     pub(crate) fn num_sleeping(&self) -> usize {
         self.num_sleeping.load(SeqCst)
     }

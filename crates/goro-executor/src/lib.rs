@@ -35,11 +35,14 @@
 //! assert_eq!(n, 499_500);
 //! ```
 
+mod block_on;
 mod context;
+mod driver;
 mod idle;
 mod injector;
 mod join;
 mod machine;
+mod monitor;
 mod park;
 mod registry;
 mod ring;
@@ -54,8 +57,10 @@ mod yield_now;
 mod loom_tests;
 
 pub use async_task::Runnable;
+pub use driver::Driver;
 pub use join::{JoinError, JoinHandle};
 pub use machine::blocking;
 pub use runtime::{BuildError, Builder, Handle, MAX_PROCS, Runtime, spawn, spawn_unscheduled};
 pub use task::{TaskId, TaskMeta};
+pub use worker::current_proc;
 pub use yield_now::{YieldNow, yield_now};

@@ -260,3 +260,94 @@ fn loom_parker_token_is_never_lost() {
         t.join().unwrap();
     });
 }
+
+/// A driver whose `poll` blocks until `notify`, like an epoll wait with
+/// nothing ready: it models the poller role and the wakeup path, not I/O.
+struct MockDriver {
+    polling: loom::sync::atomic::AtomicBool,
+    notified: loom::sync::Mutex<bool>,
+    cvar: loom::sync::Condvar,
+}
+
+impl MockDriver {
+    fn new() -> Self {
+        MockDriver {
+            polling: loom::sync::atomic::AtomicBool::new(false),
+            notified: loom::sync::Mutex::new(false),
+            cvar: loom::sync::Condvar::new(),
+        }
+    }
+}
+
+impl crate::driver::Driver for MockDriver {
+    fn try_acquire(&self) -> bool {
+        !self.polling.swap(true, SeqCst)
+    }
+    fn release(&self) {
+        self.polling.store(false, SeqCst);
+    }
+    fn poll(&self, timeout: Option<std::time::Duration>) {
+        let mut n = self.notified.lock().unwrap();
+        if timeout != Some(std::time::Duration::ZERO) {
+            while !*n {
+                n = self.cvar.wait(n).unwrap();
+            }
+        }
+        *n = false;
+    }
+    fn notify(&self) {
+        *self.notified.lock().unwrap() = true;
+        self.cvar.notify_one();
+    }
+    fn tick(&self, _: usize) {}
+    fn has_waiters(&self) -> bool {
+        true
+    }
+    fn needs_poll(&self, _: std::time::Duration) -> bool {
+        false
+    }
+}
+
+/// Parks the way a worker does: in the driver if it can take the role,
+/// else on its condition variable.
+fn park_like_a_worker(p: &Parker) {
+    if p.park_polling(None).is_none() {
+        p.park();
+    }
+}
+
+#[test]
+fn loom_unpark_reaches_a_thread_sleeping_in_the_driver() {
+    loom::model(|| {
+        let driver: std::sync::Arc<dyn crate::driver::Driver> =
+            std::sync::Arc::new(MockDriver::new());
+        let p = Arc::new(Parker::with_driver(Some(driver)));
+        let p2 = p.clone();
+        let t = thread::spawn(move || p2.unpark());
+        // Whether the unpark lands before, during or after the poll, this
+        // returns: a lost wakeup is a deadlock, which loom reports.
+        park_like_a_worker(&p);
+        t.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_two_sleepers_share_the_poller_role_and_both_wake() {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound.get_or_insert(2);
+    builder.check(|| {
+        let driver: std::sync::Arc<dyn crate::driver::Driver> =
+            std::sync::Arc::new(MockDriver::new());
+        let a = Arc::new(Parker::with_driver(Some(driver.clone())));
+        let b = Arc::new(Parker::with_driver(Some(driver)));
+        let (a2, b2) = (a.clone(), b.clone());
+        // One of them polls, the other parks on its condvar; each unpark
+        // must reach its own parker either way.
+        let ta = thread::spawn(move || park_like_a_worker(&a2));
+        let tb = thread::spawn(move || park_like_a_worker(&b2));
+        a.unpark();
+        b.unpark();
+        ta.join().unwrap();
+        tb.join().unwrap();
+    });
+}

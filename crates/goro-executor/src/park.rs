@@ -2,31 +2,80 @@
 //! style of `std::thread::park`, built on a mutex and condition variable so
 //! loom can model-check it. An `unpark` that comes before the `park` is kept
 //! as a token, so a wakeup is never lost.
+//!
+//! A thread may also sleep *in the driver* ([`Parker::park_polling`]): it
+//! holds the poller role and blocks in [`Driver::poll`], and an `unpark`
+//! interrupts that poll with [`Driver::notify`] (tokio's
+//! `PARKED_CONDVAR`/`PARKED_DRIVER` split).
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
+use crate::driver::Driver;
 use crate::sync::{AtomicUsize, Condvar, Mutex, lock};
 
 const EMPTY: usize = 0;
 const PARKED: usize = 1;
 const NOTIFIED: usize = 2;
+const PARKED_DRIVER: usize = 3;
 
-/// One per worker thread.
+/// One per worker thread (and one per `block_on` call).
 pub(crate) struct Parker {
     state: AtomicUsize,
     lock: Mutex<()>,
     cvar: Condvar,
+    driver: Option<Arc<dyn Driver>>,
 }
 
 impl Parker {
     /// A parker with no token.
     pub(crate) fn new() -> Self {
+        Self::with_driver(None)
+    }
+
+    /// A parker that can also sleep in `driver`.
+    pub(crate) fn with_driver(driver: Option<Arc<dyn Driver>>) -> Self {
         Parker {
             state: AtomicUsize::new(EMPTY),
             lock: Mutex::new(()),
             cvar: Condvar::new(),
+            driver,
         }
+    }
+
+    /// Sleeps in the driver: takes the poller role and polls until I/O, a
+    /// timer, `timeout`, or an [`Parker::unpark`]. Returns `None`, without
+    /// sleeping, when there is no driver, nothing waits on it, or another
+    /// thread holds the role: the caller then parks normally, since that
+    /// thread polls for everyone. Otherwise returns whether a token was
+    /// consumed (`false`: the poll returned for I/O or a timer).
+    pub(crate) fn park_polling(&self, timeout: Option<Duration>) -> Option<bool> {
+        let driver = self.driver.as_deref()?;
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+        {
+            return Some(true);
+        }
+        if !driver.has_waiters() || !driver.try_acquire() {
+            return None;
+        }
+        if self
+            .state
+            .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
+            .is_err()
+        {
+            // Notified in between: consume the token (a swap, see `park`).
+            self.state.swap(EMPTY, SeqCst);
+            driver.release();
+            return Some(true);
+        }
+        driver.poll(timeout);
+        let notified = self.state.swap(EMPTY, SeqCst) == NOTIFIED;
+        driver.release();
+        Some(notified)
     }
 
     /// Blocks until [`Parker::unpark`] is called (or was called since the
@@ -37,7 +86,6 @@ impl Parker {
 
     /// Like [`Parker::park`], but returns after `timeout` at the latest.
     /// Returns whether a token was consumed.
-    #[cfg_attr(any(not(test), loom), allow(dead_code))] // timers will park with a deadline
     pub(crate) fn park_timeout(&self, timeout: Duration) -> bool {
         self.park_inner(Some(timeout))
     }
@@ -98,6 +146,13 @@ impl Parker {
     pub(crate) fn unpark(&self) {
         match self.state.swap(NOTIFIED, SeqCst) {
             EMPTY | NOTIFIED => {}
+            PARKED_DRIVER => {
+                // The poll may have returned already; then the notification
+                // only makes the next poll return early, which is harmless.
+                if let Some(d) = &self.driver {
+                    d.notify();
+                }
+            }
             PARKED => {
                 // Take the lock so the notification cannot fall between the
                 // parker's state check and its wait.

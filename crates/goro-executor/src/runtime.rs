@@ -11,8 +11,10 @@ use std::thread;
 use async_task::WithInfo;
 
 use crate::context;
+use crate::driver::Driver;
 use crate::join::JoinHandle;
 use crate::machine::{self, ThreadConfig};
+use crate::monitor;
 use crate::shared::{Config, Shared};
 use crate::sync::lock;
 use crate::task::{TaskMeta, new_task};
@@ -40,6 +42,7 @@ pub struct Builder {
     on_thread_start: Option<Callback>,
     on_thread_stop: Option<Callback>,
     panic_aborts: bool,
+    driver: Option<Arc<dyn Driver>>,
 }
 
 impl Default for Builder {
@@ -51,6 +54,7 @@ impl Default for Builder {
             on_thread_start: None,
             on_thread_stop: None,
             panic_aborts: false,
+            driver: None,
         }
     }
 }
@@ -105,6 +109,15 @@ impl Builder {
         self
     }
 
+    /// Plugs in an I/O and timer driver (the `goro` facade passes its
+    /// reactor). Idle workers then sleep in it, busy ones poll it now and
+    /// then, and a monitor thread polls it when nobody has for 10 ms; see
+    /// [`Driver`]. Without one, the runtime runs tasks only.
+    pub fn driver(mut self, driver: Arc<dyn Driver>) -> Self {
+        self.driver = Some(driver);
+        self
+    }
+
     /// Starts the workers.
     ///
     /// # Errors
@@ -132,6 +145,7 @@ impl Builder {
             Config {
                 panic_aborts: self.panic_aborts,
                 threads,
+                driver: self.driver,
             },
         ));
         // Dropping `rt` on an error stops the workers started so far.
@@ -143,6 +157,7 @@ impl Builder {
         for core in cores {
             machine::start(&shared, core).map_err(|(e, _)| BuildError::SpawnThread(e))?;
         }
+        monitor::start(&shared).map_err(BuildError::SpawnThread)?;
         Ok(rt)
     }
 }
@@ -156,6 +171,7 @@ impl fmt::Debug for Builder {
             .field("maxprocs", &self.maxprocs)
             .field("stack_size", &self.stack_size)
             .field("panic_aborts", &self.panic_aborts)
+            .field("driver", &self.driver.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -419,7 +435,9 @@ impl Handle {
 
     /// Runs `future` to completion on the calling thread with this runtime
     /// entered, so [`crate::spawn`] inside it spawns here. The calling thread
-    /// is not a worker: it sleeps while the future is pending.
+    /// is not a worker: while the future is pending it sleeps, in the
+    /// runtime's driver if no worker is polling it, so I/O the future waits
+    /// for makes progress even with every worker busy.
     ///
     /// # Panics
     /// When called from a worker thread of any goro runtime: that would
@@ -431,7 +449,10 @@ impl Handle {
             "goro: block_on called from a worker thread, which would block it; .await instead"
         );
         let _enter = context::enter(self.clone());
-        futures_lite::future::block_on(future)
+        match &self.shared.driver {
+            None => futures_lite::future::block_on(future),
+            Some(driver) => crate::block_on::block_on(&self.shared, driver, future),
+        }
     }
 }
 

@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{Acquire, SeqCst};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
 
 use async_task::ScheduleInfo;
 
+use crate::driver::Driver;
 use crate::idle::Idle;
 use crate::injector::Injector;
 use crate::machine::ThreadConfig;
@@ -39,6 +40,7 @@ pub(crate) struct ProcRemote {
 pub(crate) struct Config {
     pub(crate) panic_aborts: bool,
     pub(crate) threads: ThreadConfig,
+    pub(crate) driver: Option<Arc<dyn Driver>>,
 }
 
 pub(crate) struct Shared {
@@ -56,14 +58,26 @@ pub(crate) struct Shared {
     pub(crate) threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// Threads that lost their P to a hand-off, waiting for another one.
     pub(crate) spares: Mutex<Vec<std::sync::mpsc::SyncSender<Box<worker::Core>>>>,
+    /// The I/O and timer driver, if the runtime has one.
+    pub(crate) driver: Option<Arc<dyn Driver>>,
+    /// The monitor thread sleeps here.
+    pub(crate) monitor: Parker,
+    /// Whether the monitor sleeps long because every worker is idle.
+    pub(crate) monitor_idle: AtomicBool,
     shutdown: AtomicBool,
 }
 
 impl Shared {
     pub(crate) fn new(procs: Box<[Padded<ProcRemote>]>, config: Config) -> Self {
         let n = procs.len();
+        let driver = config.driver.clone();
         Shared {
-            parkers: (0..n).map(|_| Padded(Parker::new())).collect(),
+            parkers: (0..n)
+                .map(|_| Padded(Parker::with_driver(driver.clone())))
+                .collect(),
+            monitor: Parker::new(),
+            monitor_idle: AtomicBool::new(false),
+            driver,
             injector: Injector::new(),
             idle: Idle::new(n),
             coprimes: (1..=n).filter(|&k| gcd(k, n) == 1).collect(),
@@ -110,6 +124,23 @@ impl Shared {
             .notify(|| self.has_work(), |i| self.parkers[i].unpark());
     }
 
+    /// A worker left its sleep: if the monitor backs off because every
+    /// worker was idle, bring it back to its short period.
+    pub(crate) fn monitor_wake(&self) {
+        if self.monitor_idle.load(Relaxed) && self.monitor_idle.swap(false, SeqCst) {
+            self.monitor.unpark();
+        }
+    }
+
+    /// A thread that is not a worker stopped polling the driver: if tasks
+    /// still wait on it and workers sleep, wake one so that it takes over
+    /// the poller role.
+    pub(crate) fn hand_off_poller(&self) {
+        if self.driver.as_deref().is_some_and(|d| d.has_waiters()) {
+            self.idle.notify(|| false, |i| self.parkers[i].unpark());
+        }
+    }
+
     /// Whether any queue holds a task (racy; used for the final recheck
     /// before sleeping).
     pub(crate) fn has_work(&self) -> bool {
@@ -129,6 +160,7 @@ impl Shared {
         for p in self.parkers.iter() {
             p.unpark();
         }
+        self.monitor.unpark();
     }
 
     fn drain_injector(&self) {

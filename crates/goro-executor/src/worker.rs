@@ -5,7 +5,7 @@
 //! something welded to the thread: the blocking hand-off and sysmon's retake
 //! move it to another thread, and a runtime resize retires it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -83,6 +83,33 @@ pub(crate) struct WorkerContext {
     shared: Arc<Shared>,
     /// The P this thread runs; `None` while it has none.
     core: RefCell<Option<Box<Core>>>,
+    /// Tasks woken on this thread while the scheduler polls the driver.
+    polled: Polled,
+}
+
+/// Tasks that a driver poll or timer tick on a worker makes ready. The P is
+/// borrowed by the scheduler then, so the schedule function cannot reach
+/// it; it leaves the tasks here, and the worker moves them to its own ring
+/// afterwards (Go's `injectglist` keeps them local too).
+#[derive(Default)]
+struct Polled {
+    active: Cell<bool>,
+    tasks: RefCell<Vec<Runnable>>,
+}
+
+impl Polled {
+    /// Runs `f` (a driver call) with wakes collected here.
+    fn collect<R>(&self, f: impl FnOnce() -> R) -> R {
+        struct Reset<'a>(&'a Cell<bool>);
+        impl Drop for Reset<'_> {
+            fn drop(&mut self) {
+                self.0.set(false);
+            }
+        }
+        self.active.set(true);
+        let _reset = Reset(&self.active);
+        f()
+    }
 }
 
 impl WorkerContext {
@@ -119,9 +146,14 @@ pub(crate) fn with_local_core(
         let Some(w) = w.filter(|w| w.belongs_to(shared)) else {
             return Some(task);
         };
-        // A borrow is held only inside scheduler code that does not run user
-        // code; should that ever change, fall back to the global queue.
+        // The P is borrowed only inside scheduler code. That runs user code
+        // only in wakers called by the driver: collect those tasks. Anything
+        // else falls back to the global queue.
         let Ok(mut core) = w.core.try_borrow_mut() else {
+            if w.polled.active.get() {
+                w.polled.tasks.borrow_mut().push(task);
+                return None;
+            }
             return Some(task);
         };
         match core.as_deref_mut() {
@@ -134,11 +166,33 @@ pub(crate) fn with_local_core(
     })
 }
 
+/// The index of the P this thread runs, if it is a worker thread holding
+/// one: per-P structures outside the executor (the reactor's timers) shard
+/// by it. `None` elsewhere, and in the rare moments the scheduler itself
+/// holds the P.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(goro_executor::current_proc(), None);
+/// let rt = goro_executor::Runtime::builder().maxprocs(2).build().unwrap();
+/// let p = rt.block_on(rt.spawn(async { goro_executor::current_proc() })).unwrap();
+/// assert!(p.unwrap() < 2);
+/// ```
+pub fn current_proc() -> Option<usize> {
+    context::with_worker(|w| {
+        let w = w?;
+        let core = w.core.try_borrow().ok()?;
+        core.as_ref().map(|c| c.index)
+    })
+}
+
 /// The body of a worker thread.
 pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
     let ctx = WorkerContext {
         shared: shared.clone(),
         core: RefCell::new(Some(core)),
+        polled: Polled::default(),
     };
     context::set_worker(&ctx, || {
         while let Some(task) = next_task(&ctx) {
@@ -147,6 +201,7 @@ pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
     });
     // Shutdown: drop what this P still holds. Destructors may wake other
     // tasks; those wait in the global queue for `Shared::finish_shutdown`.
+    drop(std::mem::take(&mut *ctx.polled.tasks.borrow_mut()));
     let core = ctx.core.borrow_mut().take();
     if let Some(core) = core {
         drop(shared.procs[core.index].runnext.take());
@@ -157,7 +212,7 @@ pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
 fn next_task(ctx: &WorkerContext) -> Option<Runnable> {
     let mut core = ctx.core.borrow_mut();
     let core = core.as_deref_mut()?;
-    core.find_runnable(&ctx.shared)
+    core.find_runnable(&ctx.shared, &ctx.polled)
 }
 
 /// Runs `task`, then whatever it put in `runnext`, up to the chain cap.
@@ -218,12 +273,23 @@ impl Core {
     }
 
     /// Go's `findRunnable`. Returns `None` only at shutdown.
-    fn find_runnable(&mut self, shared: &Shared) -> Option<Runnable> {
+    fn find_runnable(&mut self, shared: &Shared, polled: &Polled) -> Option<Runnable> {
         loop {
             if shared.is_shutdown() {
                 return None;
             }
-            if let Some(task) = self.find_local_or_global(shared) {
+            if let Some(driver) = shared.driver.as_deref() {
+                polled.collect(|| driver.tick(self.index));
+                if let Some(task) = self.take_polled(shared, polled) {
+                    return Some(self.found(shared, task));
+                }
+            }
+            if let Some(task) = self.find_local_or_global(shared, polled) {
+                return Some(self.found(shared, task));
+            }
+            // Ready I/O before other workers' tasks (Go polls the network
+            // before stealing): it is cheap and keeps the P's own work local.
+            if let Some(task) = self.poll_driver(shared, polled) {
                 return Some(self.found(shared, task));
             }
             if self.spinning || shared.idle.try_start_spinning() {
@@ -232,7 +298,9 @@ impl Core {
                     return Some(self.found(shared, task));
                 }
             }
-            // Nothing anywhere: sleep, after the protocol's final recheck.
+            // Nothing anywhere: sleep, after the protocol's final recheck. The
+            // worker sleeps in the driver if it can take the poller role,
+            // else on its own parker.
             let was_spinning = std::mem::take(&mut self.spinning);
             match shared.idle.sleep(
                 self.index,
@@ -241,15 +309,50 @@ impl Core {
                 || shared.has_work(),
                 || shared.is_shutdown(),
                 |p| {
-                    p.park();
-                    true
+                    polled.collect(|| p.park_polling(None)).unwrap_or_else(|| {
+                        p.park();
+                        true
+                    })
                 },
             ) {
                 Wake::Search => self.spinning = true,
                 Wake::TimedOut => {}
                 Wake::Shutdown => return None,
             }
+            shared.monitor_wake();
         }
+    }
+
+    /// Polls the driver without blocking, if a task waits on it and no
+    /// other thread is polling; returns one task it made ready.
+    fn poll_driver(&mut self, shared: &Shared, polled: &Polled) -> Option<Runnable> {
+        let driver = shared.driver.as_deref()?;
+        if !driver.has_waiters() || !driver.try_acquire() {
+            return None;
+        }
+        polled.collect(|| driver.poll(Some(Duration::ZERO)));
+        driver.release();
+        self.take_polled(shared, polled)
+    }
+
+    /// Moves the tasks a driver call made ready into the ring and returns
+    /// the first; wakes another worker for the rest.
+    fn take_polled(&mut self, shared: &Shared, polled: &Polled) -> Option<Runnable> {
+        let mut tasks = polled.tasks.borrow_mut();
+        if tasks.is_empty() {
+            return None;
+        }
+        let mut tasks = tasks.drain(..);
+        let first = tasks.next();
+        let mut surplus = false;
+        for task in tasks {
+            self.push_back(shared, task);
+            surplus = true;
+        }
+        if surplus {
+            shared.notify();
+        }
+        first
     }
 
     /// A spinning worker that finds work stops spinning; if it was the last
@@ -262,9 +365,14 @@ impl Core {
         task
     }
 
-    fn find_local_or_global(&mut self, shared: &Shared) -> Option<Runnable> {
+    fn find_local_or_global(&mut self, shared: &Shared, polled: &Polled) -> Option<Runnable> {
         self.tick = self.tick.wrapping_add(1);
         if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
+            // A busy worker also polls now and then, so ready I/O does not
+            // wait for a worker to run dry (tokio's `event_interval`).
+            if let Some(task) = self.poll_driver(shared, polled) {
+                self.push_back(shared, task);
+            }
             if let Some(task) = shared.injector.pop() {
                 return Some(task);
             }

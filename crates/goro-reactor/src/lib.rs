@@ -1,1 +1,26 @@
-//! Placeholder: filled by a later issue.
+//! goro's I/O reactor: Go's netpoller design on the `polling` crate.
+//!
+//! One [`Reactor`] per process holds an edge-triggered `epoll` instance,
+//! every registered descriptor, and the timers. It has no thread: goro's
+//! workers poll it when they run out of work, one of them sleeps in it
+//! while idle, and the runtime's monitor polls it if nobody has for 10 ms.
+//!
+//! - [`Async<T>`]: any descriptor-backed I/O object, non-blocking.
+//! - [`net`]: TCP, UDP and Unix-domain sockets with `futures-io` traits.
+//! - [`time`]: `sleep`, `timeout`, `interval`, stored per worker.
+//! - [`coop`]: the cooperative budget that makes a hot socket yield.
+//!
+//! Most users want the `goro` crate, which re-exports these and runs them on
+//! its scheduler. [`block_on`] runs a future here without any runtime.
+
+mod async_io;
+mod block_on;
+pub mod coop;
+pub mod net;
+mod reactor;
+mod source;
+pub mod time;
+
+pub use async_io::Async;
+pub use block_on::{__block_on_for_docs, block_on};
+pub use reactor::Reactor;

@@ -1,0 +1,282 @@
+//! [`Async<T>`]: any descriptor-backed I/O object, made non-blocking and
+//! registered with the reactor, with futures for readiness and the
+//! `futures-io` traits.
+
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use crate::reactor::Reactor;
+use crate::source::{Direction, Source};
+
+/// An I/O object registered with goro's reactor: reads and writes that would
+/// block park the task instead of the thread.
+///
+/// `T` is put in non-blocking mode. Every operation first tries the syscall
+/// and waits for readiness only on `WouldBlock`.
+///
+/// # Examples
+///
+/// ```
+/// use std::os::unix::net::UnixStream;
+/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+/// use goro_reactor::Async;
+///
+/// # goro_reactor::__block_on_for_docs(async {
+/// let (a, b) = UnixStream::pair()?;
+/// let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
+/// a.write_all(b"ping").await?;
+/// let mut buf = [0; 4];
+/// b.read_exact(&mut buf).await?;
+/// assert_eq!(&buf, b"ping");
+/// # std::io::Result::Ok(()) }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct Async<T: AsFd> {
+    source: Arc<Source>,
+    io: Option<T>,
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Source")
+            .field("fd", &self.fd)
+            .finish_non_exhaustive()
+    }
+}
+
+fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: `raw` is an open descriptor borrowed for the duration of the
+    // calls; F_GETFL/F_SETFL only read and set its status flags.
+    unsafe {
+        let flags = libc::fcntl(raw, libc::F_GETFL);
+        if flags < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if flags & libc::O_NONBLOCK == 0
+            && libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+impl<T: AsFd> Async<T> {
+    /// Puts `io` in non-blocking mode and registers it with the reactor.
+    ///
+    /// # Errors
+    /// If the descriptor cannot be made non-blocking or registered (for
+    /// example, a regular file, which epoll refuses).
+    pub fn new(io: T) -> io::Result<Async<T>> {
+        set_nonblocking(io.as_fd())?;
+        let source = Reactor::get().register(io.as_fd().as_raw_fd())?;
+        Ok(Async {
+            source,
+            io: Some(io),
+        })
+    }
+
+    /// The inner I/O object.
+    pub fn get_ref(&self) -> &T {
+        self.io.as_ref().expect("io is present until drop")
+    }
+
+    /// Deregisters and returns the inner I/O object (still non-blocking).
+    ///
+    /// # Errors
+    /// If the reactor fails to deregister it.
+    pub fn into_inner(mut self) -> io::Result<T> {
+        let io = self.io.take().expect("io is present until drop");
+        Reactor::get().deregister(&self.source)?;
+        Ok(io)
+    }
+
+    /// Waits until the object is readable (may be spurious: the next read
+    /// can still return `WouldBlock`).
+    pub async fn readable(&self) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.poll_readable(cx)).await
+    }
+
+    /// Waits until the object is writable.
+    pub async fn writable(&self) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.poll_writable(cx)).await
+    }
+
+    /// Polls for readability.
+    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.source.poll_ready(cx, Direction::Read)
+    }
+
+    /// Polls for writability.
+    pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.source.poll_ready(cx, Direction::Write)
+    }
+
+    /// Runs a non-blocking read-side operation until it stops returning
+    /// `WouldBlock`, parking the task in between.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::UdpSocket;
+    /// use goro_reactor::Async;
+    ///
+    /// # goro_reactor::__block_on_for_docs(async {
+    /// let a = Async::new(UdpSocket::bind("127.0.0.1:0")?)?;
+    /// let b = UdpSocket::bind("127.0.0.1:0")?;
+    /// b.send_to(b"hi", a.get_ref().local_addr()?)?;
+    /// let mut buf = [0; 8];
+    /// let (n, _) = a.read_with(|s| s.recv_from(&mut buf)).await?;
+    /// assert_eq!(&buf[..n], b"hi");
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        std::future::poll_fn(|cx| self.poll_read_with(cx, &mut op)).await
+    }
+
+    /// The write-side twin of [`Async::read_with`].
+    pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        std::future::poll_fn(|cx| self.poll_write_with(cx, &mut op)).await
+    }
+
+    /// Polls a read-side operation once; see [`Async::read_with`].
+    pub fn poll_read_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let io = self.get_ref();
+        self.source.poll_io(cx, Direction::Read, || op(io))
+    }
+
+    /// Polls a write-side operation once; see [`Async::write_with`].
+    pub fn poll_write_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let io = self.get_ref();
+        self.source.poll_io(cx, Direction::Write, || op(io))
+    }
+}
+
+impl<T: AsFd> AsRawFd for Async<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.fd
+    }
+}
+
+impl<T: AsFd> AsFd for Async<T> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.get_ref().as_fd()
+    }
+}
+
+impl<T: AsFd> Drop for Async<T> {
+    fn drop(&mut self) {
+        if self.io.is_some() {
+            // Deregister before the descriptor closes (when `io` drops).
+            let _ = Reactor::get().deregister(&self.source);
+            self.io.take();
+        }
+    }
+}
+
+impl<T: AsFd> AsyncRead for Async<T>
+where
+    for<'a> &'a T: Read,
+{
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_inner(cx, buf)
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_with(cx, |mut io| io.read_vectored(bufs))
+    }
+}
+
+impl<T: AsFd> Async<T>
+where
+    for<'a> &'a T: Read,
+{
+    fn poll_read_inner(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_read_with(cx, |mut io| io.read(buf))
+    }
+}
+
+impl<T: AsFd> AsyncRead for &Async<T>
+where
+    for<'a> &'a T: Read,
+{
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_inner(cx, buf)
+    }
+}
+
+impl<T: AsFd> AsyncWrite for Async<T>
+where
+    for<'a> &'a T: Write,
+{
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_with(cx, |mut io| io.write(buf))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_with(cx, |mut io| io.write_vectored(bufs))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_write_with(cx, |mut io| io.flush())
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}
+
+impl<T: AsFd> AsyncWrite for &Async<T>
+where
+    for<'a> &'a T: Write,
+{
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_with(cx, |mut io| io.write(buf))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_write_with(cx, |mut io| io.flush())
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}

@@ -1,0 +1,151 @@
+//! One registered file descriptor: its readiness, per direction, and the
+//! wakers of the tasks waiting for it.
+//!
+//! Registration is edge-triggered, once per descriptor (Go's netpoller):
+//! no `epoll_ctl` per wait. Operations are optimistic: try the syscall, and
+//! only on `WouldBlock` wait for the next edge. Each direction counts its
+//! edges (`tick`); an operation notes the count before its syscall and,
+//! under the direction's lock, registers its waker only if no edge arrived
+//! since. The reactor bumps the count under the same lock, so an edge
+//! between the syscall and the registration is never lost.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Acquire, Release};
+use std::task::{Context, Poll, Waker};
+
+use crate::coop;
+
+/// Which way an operation waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read = 0,
+    Write = 1,
+}
+
+#[derive(Default)]
+struct Waiters {
+    wakers: Vec<Waker>,
+}
+
+/// A descriptor registered with the reactor.
+pub(crate) struct Source {
+    pub(crate) fd: RawFd,
+    pub(crate) key: usize,
+    ticks: [AtomicU64; 2],
+    waiters: [Mutex<Waiters>; 2],
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Source {
+    pub(crate) fn new(fd: RawFd, key: usize) -> Self {
+        Source {
+            fd,
+            key,
+            ticks: [AtomicU64::new(0), AtomicU64::new(0)],
+            waiters: [
+                Mutex::new(Waiters::default()),
+                Mutex::new(Waiters::default()),
+            ],
+        }
+    }
+
+    /// An edge arrived for `dir`: bump its count and wake its waiters.
+    pub(crate) fn ready(&self, dir: Direction, wake: &mut Vec<Waker>) {
+        let mut w = lock(&self.waiters[dir as usize]);
+        self.ticks[dir as usize].fetch_add(1, Release);
+        wake.append(&mut w.wakers);
+    }
+
+    /// Runs `op` until it does not return `WouldBlock`, waiting for edges
+    /// in `dir` in between. Honours the cooperative budget.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        loop {
+            let tick = self.ticks[dir as usize].load(Acquire);
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                res => {
+                    coop::spend();
+                    return Poll::Ready(res);
+                }
+            }
+            if self.register_if_unchanged(cx, dir, tick) {
+                coop::reset();
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// Registers the task's waker for `dir` unless an edge arrived since
+    /// `tick` was read; returns whether it registered.
+    fn register_if_unchanged(&self, cx: &Context<'_>, dir: Direction, tick: u64) -> bool {
+        let mut w = lock(&self.waiters[dir as usize]);
+        if self.ticks[dir as usize].load(Acquire) != tick {
+            return false;
+        }
+        if !w.wakers.iter().any(|k| k.will_wake(cx.waker())) {
+            w.wakers.push(cx.waker().clone());
+        }
+        true
+    }
+
+    /// Waits until the descriptor is ready in `dir`: at once if it is now
+    /// (checked with `poll(2)`: with edge-triggered registration, a
+    /// descriptor that is already ready sends no further edge), else at the
+    /// next edge.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
+        loop {
+            let tick = self.ticks[dir as usize].load(Acquire);
+            if self.is_ready_now(dir)? {
+                return Poll::Ready(Ok(()));
+            }
+            if self.register_if_unchanged(cx, dir, tick) {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    fn is_ready_now(&self, dir: Direction) -> io::Result<bool> {
+        let events = match dir {
+            Direction::Read => libc::POLLIN | libc::POLLRDHUP,
+            Direction::Write => libc::POLLOUT,
+        };
+        let mut pfd = libc::pollfd {
+            fd: self.fd,
+            events,
+            revents: 0,
+        };
+        // SAFETY: `pfd` is a valid, writable pollfd for the call's duration,
+        // and the count says there is one; a zero timeout never blocks.
+        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                return Ok(false);
+            }
+            return Err(e);
+        }
+        Ok(n > 0 && pfd.revents != 0)
+    }
+
+    /// Wakes every waiter (the source is going away or the reactor shuts
+    /// down); they will see an error or retry their syscall.
+    pub(crate) fn wake_all(&self, wake: &mut Vec<Waker>) {
+        self.ready(Direction::Read, wake);
+        self.ready(Direction::Write, wake);
+    }
+}

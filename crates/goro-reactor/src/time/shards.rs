@@ -1,0 +1,180 @@
+//! Timer storage split by P, so that workers never contend on one timer
+//! lock (tokio's global wheel mutex, tokio#6504). A timer goes to the shard
+//! of the worker that creates it ([`set_proc_hint`]); other threads spread
+//! over the shards. Each worker fires its own shard's due timers on every
+//! scheduling tick, and whichever thread polls the reactor fires every
+//! shard's, so the timers of a sleeping or stalled worker still fire on
+//! time (Go's per-P timer heaps work the same way).
+
+use std::cell::Cell;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::task::Waker;
+use std::time::Instant;
+
+use super::wheel::{TimerKey, Wheel};
+
+/// Where a timer lives: its shard and its key there.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TimerRef {
+    shard: usize,
+    key: TimerKey,
+}
+
+#[repr(align(128))]
+struct Shard {
+    wheel: Mutex<Wheel>,
+    /// The wheel's earliest possible deadline (ms), readable without the
+    /// lock; `u64::MAX` when it holds no timer.
+    next: AtomicU64,
+}
+
+pub(crate) struct Timers {
+    epoch: Instant,
+    shards: Box<[Shard]>,
+}
+
+static PROC_HINT: OnceLock<fn() -> Option<usize>> = OnceLock::new();
+
+/// Tells the reactor how to find the index of the P (worker) the calling
+/// thread runs, so that timers are stored per worker. The `goro` facade
+/// passes `goro_executor::current_proc`; only the first call counts.
+pub fn set_proc_hint(f: fn() -> Option<usize>) {
+    let _ = PROC_HINT.set(f);
+}
+
+fn lock(m: &Mutex<Wheel>) -> MutexGuard<'_, Wheel> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Timers {
+    pub(crate) fn new(shards: usize) -> Self {
+        Timers {
+            epoch: Instant::now(),
+            shards: (0..shards.max(1))
+                .map(|_| Shard {
+                    wheel: Mutex::new(Wheel::new(0)),
+                    next: AtomicU64::new(u64::MAX),
+                })
+                .collect(),
+        }
+    }
+
+    /// Milliseconds since the epoch, rounded down.
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// `at` in milliseconds since the epoch, rounded up (never early).
+    fn deadline_ms(&self, at: Instant) -> u64 {
+        let d = at.saturating_duration_since(self.epoch);
+        let ms = d.as_millis() as u64;
+        if d > std::time::Duration::from_millis(ms) {
+            ms + 1
+        } else {
+            ms
+        }
+    }
+
+    /// The instant of millisecond `ms`.
+    pub(crate) fn instant_of(&self, ms: u64) -> Instant {
+        self.epoch + std::time::Duration::from_millis(ms)
+    }
+
+    fn shard_index(&self) -> usize {
+        thread_local! {
+            static SPREAD: Cell<usize> = const { Cell::new(usize::MAX) };
+        }
+        let n = self.shards.len();
+        if let Some(p) = PROC_HINT.get().and_then(|f| f()) {
+            return p % n;
+        }
+        SPREAD
+            .try_with(|s| {
+                if s.get() == usize::MAX {
+                    static NEXT: std::sync::atomic::AtomicUsize =
+                        std::sync::atomic::AtomicUsize::new(0);
+                    s.set(NEXT.fetch_add(1, Relaxed));
+                }
+                s.get() % n
+            })
+            .unwrap_or(0)
+    }
+
+    /// Adds a timer for `at`; returns it and its deadline in ms, or `None`
+    /// if it is due already.
+    pub(crate) fn insert(&self, at: Instant, waker: &Waker) -> Option<(TimerRef, u64)> {
+        let ms = self.deadline_ms(at);
+        let shard = self.shard_index();
+        let s = &self.shards[shard];
+        let mut wheel = lock(&s.wheel);
+        let key = wheel.insert(ms, waker.clone())?;
+        if ms < s.next.load(Relaxed) {
+            s.next.store(ms, SeqCst);
+        }
+        Some((TimerRef { shard, key }, ms))
+    }
+
+    /// Refreshes the waker of a pending timer; `false` if it fired.
+    pub(crate) fn update(&self, t: TimerRef, waker: &Waker) -> bool {
+        lock(&self.shards[t.shard].wheel).update(t.key, waker)
+    }
+
+    pub(crate) fn cancel(&self, t: TimerRef) {
+        let s = &self.shards[t.shard];
+        let mut wheel = lock(&s.wheel);
+        wheel.cancel(t.key);
+        if wheel.len() == 0 {
+            s.next.store(u64::MAX, SeqCst);
+        }
+    }
+
+    /// Fires shard `i`'s due timers if any may be due (a load when not).
+    pub(crate) fn tick(&self, i: usize, wake: &mut Vec<Waker>) {
+        let s = &self.shards[i % self.shards.len()];
+        if s.next.load(Relaxed) == u64::MAX {
+            return;
+        }
+        let now = self.now_ms();
+        if s.next.load(Relaxed) <= now {
+            Self::fire_shard(s, now, wake);
+        }
+    }
+
+    fn fire_shard(s: &Shard, now: u64, wake: &mut Vec<Waker>) {
+        let mut wheel = lock(&s.wheel);
+        wheel.fire(now, wake);
+        s.next.store(wheel.next_deadline(), SeqCst);
+    }
+
+    /// Fires every shard's due timers; returns the earliest deadline left.
+    pub(crate) fn fire_all(&self, wake: &mut Vec<Waker>) -> u64 {
+        let now = self.now_ms();
+        for s in self.shards.iter() {
+            if s.next.load(SeqCst) <= now {
+                Self::fire_shard(s, now, wake);
+            }
+        }
+        self.next_deadline()
+    }
+
+    /// The earliest deadline over all shards (`u64::MAX`: none).
+    pub(crate) fn next_deadline(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| s.next.load(SeqCst))
+            .min()
+            .unwrap_or(u64::MAX)
+    }
+
+    /// Whether any timer is pending.
+    pub(crate) fn any(&self) -> bool {
+        self.shards.iter().any(|s| s.next.load(Relaxed) != u64::MAX)
+    }
+
+    /// Live timers, summed over shards (locks each; for statistics).
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|s| lock(&s.wheel).len()).sum()
+    }
+}

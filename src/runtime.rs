@@ -1,0 +1,244 @@
+//! The facade's [`Runtime`] and [`Builder`]: `goro-executor`'s scheduler
+//! wired to `goro-reactor`'s I/O and timers. This file is where the two
+//! crates meet; neither knows the other.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+use std::sync::Arc;
+use std::time::Duration;
+
+use goro_executor::{BuildError, Driver, Handle, JoinHandle};
+use goro_reactor::Reactor;
+
+/// The reactor as the scheduler sees it.
+struct ReactorDriver(&'static Reactor);
+
+impl Driver for ReactorDriver {
+    fn try_acquire(&self) -> bool {
+        self.0.try_acquire()
+    }
+
+    fn release(&self) {
+        self.0.release();
+    }
+
+    fn poll(&self, timeout: Option<Duration>) {
+        self.0.poll(timeout);
+    }
+
+    fn notify(&self) {
+        self.0.notify();
+    }
+
+    fn tick(&self, proc: usize) {
+        self.0.tick(proc);
+    }
+
+    fn has_waiters(&self) -> bool {
+        self.0.has_waiters()
+    }
+
+    fn needs_poll(&self, stale: Duration) -> bool {
+        self.0.needs_poll(stale)
+    }
+}
+
+/// The driver every goro runtime of this process shares: there is one
+/// reactor, like Go's one netpoller.
+pub(crate) fn driver() -> Arc<dyn Driver> {
+    goro_reactor::time::set_proc_hint(goro_executor::current_proc);
+    Arc::new(ReactorDriver(Reactor::get()))
+}
+
+/// Configures and starts a [`Runtime`]: the scheduler plus I/O and timers.
+///
+/// # Examples
+///
+/// ```
+/// let rt = goro::Runtime::builder()
+///     .maxprocs(2)
+///     .thread_name(|i| format!("app-worker-{i}"))
+///     .build()
+///     .unwrap();
+/// rt.block_on(async {
+///     goro::time::sleep(std::time::Duration::from_millis(1)).await;
+/// });
+/// assert_eq!(rt.maxprocs(), 2);
+/// ```
+#[must_use = "a Builder does nothing until `build` is called"]
+pub struct Builder {
+    inner: goro_executor::Builder,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            inner: goro_executor::Builder::new(),
+        }
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl Builder {
+    /// A builder with the defaults: as many workers as
+    /// [`goro::procs::detect`](crate::procs::detect) says, named
+    /// `goro-worker-N`, panics caught per task.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The number of workers (Go's `GOMAXPROCS`); see
+    /// [`goro_executor::Builder::maxprocs`].
+    pub fn maxprocs(self, n: usize) -> Self {
+        Builder {
+            inner: self.inner.maxprocs(n),
+        }
+    }
+
+    /// Names worker threads; `f` gets the worker index.
+    pub fn thread_name(self, f: impl Fn(usize) -> String + Send + Sync + 'static) -> Self {
+        Builder {
+            inner: self.inner.thread_name(f),
+        }
+    }
+
+    /// The stack size of worker threads, in bytes.
+    pub fn thread_stack_size(self, bytes: usize) -> Self {
+        Builder {
+            inner: self.inner.thread_stack_size(bytes),
+        }
+    }
+
+    /// Runs `f` on each worker thread when it starts.
+    pub fn on_thread_start(self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        Builder {
+            inner: self.inner.on_thread_start(f),
+        }
+    }
+
+    /// Runs `f` on each worker thread just before it exits.
+    pub fn on_thread_stop(self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        Builder {
+            inner: self.inner.on_thread_stop(f),
+        }
+    }
+
+    /// Makes a panic in any task abort the process; see
+    /// [`goro_executor::Builder::panic_aborts`].
+    pub fn panic_aborts(self, yes: bool) -> Self {
+        Builder {
+            inner: self.inner.panic_aborts(yes),
+        }
+    }
+
+    /// Starts the workers and the monitor thread.
+    ///
+    /// # Errors
+    /// See [`goro_executor::Builder::build`].
+    pub fn build(self) -> Result<Runtime, BuildError> {
+        Ok(Runtime {
+            inner: self.inner.driver(driver()).build()?,
+        })
+    }
+}
+
+/// Worker threads running tasks M:N, with I/O and timers: the scheduler of
+/// `goro-executor` driving the reactor of `goro-reactor`.
+///
+/// Dropping it stops the workers and drops every task; see
+/// [`goro_executor::Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+///
+/// let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
+/// let echoed = rt.block_on(async {
+///     let listener = goro::net::TcpListener::bind("127.0.0.1:0").await?;
+///     let addr = listener.local_addr()?;
+///     goro::go(async move {
+///         let (mut s, _) = listener.accept().await?;
+///         let mut buf = [0; 4];
+///         s.read_exact(&mut buf).await?;
+///         s.write_all(&buf).await?;
+///         std::io::Result::Ok(())
+///     });
+///     let mut c = goro::net::TcpStream::connect(addr).await?;
+///     c.write_all(b"ping").await?;
+///     let mut buf = [0; 4];
+///     c.read_exact(&mut buf).await?;
+///     std::io::Result::Ok(buf)
+/// });
+/// assert_eq!(&echoed.unwrap(), b"ping");
+/// ```
+pub struct Runtime {
+    inner: goro_executor::Runtime,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl Runtime {
+    /// A runtime with the default settings.
+    ///
+    /// # Errors
+    /// See [`Builder::build`].
+    pub fn new() -> Result<Runtime, BuildError> {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to configure a runtime.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// A handle that spawns onto this runtime from anywhere.
+    pub fn handle(&self) -> &Handle {
+        self.inner.handle()
+    }
+
+    /// The number of workers.
+    pub fn maxprocs(&self) -> usize {
+        self.inner.maxprocs()
+    }
+
+    /// Spawns a task (the equivalent of `go f()`).
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.handle().spawn_at(future, Location::caller())
+    }
+
+    /// Same as [`Runtime::spawn`], named after Go's `go` statement.
+    #[track_caller]
+    pub fn go<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.handle().spawn_at(future, Location::caller())
+    }
+
+    /// Runs `future` to completion on the calling thread, which polls the
+    /// reactor while it waits if no worker does.
+    ///
+    /// # Panics
+    /// When called from a worker thread of any goro runtime.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.inner.block_on(future)
+    }
+}

@@ -1,0 +1,167 @@
+//! Timers: never early, in order, `timeout` cancels, `interval` keeps its
+//! schedule, and timers fire while their worker is busy or asleep.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use goro::time::{MissedTickBehavior, interval, sleep, sleep_until, timeout};
+
+fn rt(n: usize) -> goro::Runtime {
+    goro::Runtime::builder().maxprocs(n).build().unwrap()
+}
+
+#[test]
+fn timers_fire_in_order_and_never_early() {
+    let rt = rt(2);
+    let order = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..400u64)
+        .map(|i| {
+            // A spread of 1..=80 ms, scrambled so spawn order is not deadline order.
+            let ms = 1 + (i * 37) % 80;
+            let order = order.clone();
+            rt.spawn(async move {
+                let deadline = Instant::now() + Duration::from_millis(ms);
+                sleep_until(deadline).await;
+                let woke = Instant::now();
+                assert!(
+                    woke >= deadline,
+                    "a timer fired {:?} early",
+                    deadline - woke
+                );
+                (deadline, order.fetch_add(1, Ordering::SeqCst))
+            })
+        })
+        .collect();
+    let mut fired: Vec<(Instant, usize)> = rt.block_on(async {
+        let mut v = Vec::new();
+        for t in tasks {
+            v.push(t.await.unwrap());
+        }
+        v
+    });
+    assert!(start.elapsed() < Duration::from_secs(10));
+    fired.sort();
+    // Deadlines 10 ms or more apart fire in deadline order.
+    for (i, a) in fired.iter().enumerate() {
+        for b in &fired[i + 1..] {
+            if b.0 - a.0 >= Duration::from_millis(10) {
+                assert!(a.1 < b.1, "a timer due {:?} later fired first", b.0 - a.0);
+            }
+        }
+    }
+}
+
+struct DropFlag(Arc<AtomicUsize>);
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn timeout_cancels_the_future_and_passes_results_through() {
+    rt(2).block_on(async {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let flag = DropFlag(dropped.clone());
+        let start = Instant::now();
+        let res = timeout(Duration::from_millis(30), async move {
+            let _flag = flag;
+            sleep(Duration::from_secs(3600)).await;
+        })
+        .await;
+        assert!(res.is_err());
+        assert!(start.elapsed() >= Duration::from_millis(30));
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            1,
+            "the timed-out future was dropped"
+        );
+        assert_eq!(timeout(Duration::from_secs(1), async { 5 }).await, Ok(5));
+        let err: std::io::Error = timeout(Duration::ZERO, sleep(Duration::from_secs(1)))
+            .await
+            .unwrap_err()
+            .into();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    });
+}
+
+#[test]
+fn dropped_sleeps_leave_no_timers_behind() {
+    rt(2).block_on(async {
+        let before = goro_reactor_timers();
+        for _ in 0..1_000 {
+            let _ = timeout(Duration::from_millis(1), sleep(Duration::from_secs(600))).await;
+        }
+        // Each loop ran a 600 s sleep that was cancelled: none may stay.
+        assert!(goro_reactor_timers() <= before + 1);
+    });
+}
+
+fn goro_reactor_timers() -> usize {
+    goro_reactor::Reactor::get().num_timers()
+}
+
+#[test]
+fn interval_skips_missed_ticks_by_default_and_bursts_on_request() {
+    rt(2).block_on(async {
+        let period = Duration::from_millis(10);
+        let mut skip = interval(period);
+        let t0 = skip.tick().await;
+        std::thread::sleep(Duration::from_millis(35)); // miss three ticks
+        let t1 = skip.tick().await; // the late tick, at once
+        let t2 = skip.tick().await; // then back on the grid, after now
+        assert_eq!(t1, t0 + period);
+        assert_eq!((t2 - t0).as_millis() % 10, 0, "stays on the original grid");
+        assert!(t2 - t0 >= Duration::from_millis(40));
+
+        let mut burst = interval(period);
+        burst.set_missed_tick_behavior(MissedTickBehavior::Burst);
+        let b0 = burst.tick().await;
+        std::thread::sleep(Duration::from_millis(35));
+        let quick = Instant::now();
+        for k in 1..=3 {
+            assert_eq!(burst.tick().await, b0 + period * k);
+        }
+        assert!(
+            quick.elapsed() < Duration::from_millis(10),
+            "missed ticks come at once"
+        );
+    });
+}
+
+#[test]
+fn timers_fire_while_their_worker_is_blocked() {
+    // A timer set on a worker that then blocks its thread still fires: the
+    // other worker, sleeping in the reactor, fires every shard's timers.
+    let rt = rt(2);
+    let late = Arc::new(Mutex::new(Duration::ZERO));
+    let l = late.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    rt.spawn(async move {
+        let deadline = Instant::now() + Duration::from_millis(20);
+        let sleeper = goro::go(async move {
+            sleep_until(deadline).await;
+            *l.lock().unwrap() = Instant::now() - deadline;
+        });
+        // Block this worker well past the deadline.
+        std::thread::sleep(Duration::from_millis(300));
+        tx.send(sleeper).unwrap();
+    });
+    let sleeper = rx.recv().unwrap();
+    rt.block_on(sleeper).unwrap();
+    let late = *late.lock().unwrap();
+    assert!(late < Duration::from_millis(150), "fired {late:?} late");
+}
+
+#[test]
+fn sleep_from_block_on_without_busy_workers() {
+    let rt = rt(1);
+    let start = Instant::now();
+    rt.block_on(sleep(Duration::from_millis(25)));
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(25));
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
