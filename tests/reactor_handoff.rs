@@ -12,7 +12,12 @@ use goro::net::UnixStream;
 #[test]
 fn ping_pong_pairs_with_timers_all_finish() {
     const PAIRS: usize = 64;
-    const ROUNDS: u32 = 2_000;
+    // Scaled down under valgrind (GORO_STRESS_SCALE=50).
+    let scale: u32 = std::env::var("GORO_STRESS_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let rounds: u32 = (2_000 / scale.max(1)).max(20);
     let rt = goro::Runtime::builder().maxprocs(4).build().unwrap();
     let start = Instant::now();
     let done = rt.block_on(async {
@@ -21,14 +26,14 @@ fn ping_pong_pairs_with_timers_all_finish() {
             let (mut a, mut b) = UnixStream::pair().unwrap();
             tasks.push(goro::go(async move {
                 let mut buf = [0; 4];
-                for _ in 0..ROUNDS {
+                for _ in 0..rounds {
                     b.read_exact(&mut buf).await.unwrap();
                     b.write_all(&buf).await.unwrap();
                 }
             }));
             tasks.push(goro::go(async move {
                 let mut buf = [0; 4];
-                for i in 0..ROUNDS {
+                for i in 0..rounds {
                     a.write_all(&i.to_le_bytes()).await.unwrap();
                     a.read_exact(&mut buf).await.unwrap();
                     assert_eq!(u32::from_le_bytes(buf), i);
@@ -59,7 +64,7 @@ fn ping_pong_pairs_with_timers_all_finish() {
 #[test]
 fn io_from_outside_wakes_idle_workers_every_time() {
     let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
-    for round in 0..200u32 {
+    for round in 0..100u32 {
         let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
         let mut a = UnixStream::from_std(a).unwrap();
         let reader = rt.spawn(async move {
