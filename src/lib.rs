@@ -39,7 +39,8 @@ use std::sync::OnceLock;
 
 pub use goro_blocking::{Unblock, fs, spawn_blocking, unblock};
 pub use goro_executor::{
-    BuildError, Handle, JoinError, JoinHandle, TaskId, YieldNow, blocking, yield_now,
+    BuildError, Handle, JoinError, JoinHandle, Stats, TaskId, YieldNow, blocking, should_yield,
+    yield_now,
 };
 pub use goro_macros::{main, test};
 pub use goro_procs as procs;

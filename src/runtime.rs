@@ -48,6 +48,7 @@ impl Driver for ReactorDriver {
 /// reactor, like Go's one netpoller.
 pub(crate) fn driver() -> Arc<dyn Driver> {
     goro_reactor::time::set_proc_hint(goro_executor::current_proc);
+    goro_reactor::coop::set_yield_hook(goro_executor::should_yield);
     Arc::new(ReactorDriver(Reactor::get()))
 }
 
@@ -134,6 +135,14 @@ impl Builder {
     pub fn panic_aborts(self, yes: bool) -> Self {
         Builder {
             inner: self.inner.panic_aborts(yes),
+        }
+    }
+
+    /// How long one poll may hold a worker before the monitor retakes its
+    /// P; see [`goro_executor::Builder::retake_after`].
+    pub fn retake_after(self, after: Duration) -> Self {
+        Builder {
+            inner: self.inner.retake_after(after),
         }
     }
 

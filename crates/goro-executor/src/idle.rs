@@ -50,7 +50,6 @@ impl Idle {
     }
 
     /// Number of workers searching for work.
-    #[cfg_attr(any(not(test), loom), allow(dead_code))] // read by tests; stats will too
     pub(crate) fn num_spinning(&self) -> usize {
         self.num_spinning.load(SeqCst)
     }

@@ -351,3 +351,36 @@ fn loom_two_sleepers_share_the_poller_role_and_both_wake() {
         tb.join().unwrap();
     });
 }
+
+/// The retake protocol: a worker lends its P for a poll, wakes a task onto
+/// it from inside the poll, and reclaims it; the monitor tries to take it
+/// at the same time. Exactly one of them ends up holding the P, every task
+/// is either on the P or handed back to go elsewhere (never lost, never
+/// both), and the two never touch the P at once (loom's `UnsafeCell`
+/// checks that).
+#[test]
+fn loom_retake_races_with_the_polling_thread() {
+    use crate::lend::Slot;
+    loom::model(|| {
+        let slot = Arc::new(Slot::<Vec<u32>>::new());
+        slot.lend(vec![1], 1);
+        let observed = slot.observe();
+        let monitor = {
+            let slot = slot.clone();
+            thread::spawn(move || slot.take(observed))
+        };
+        // The poll wakes task 2 onto the P; if the P is gone, task 2 comes
+        // back to be queued globally.
+        let mut elsewhere = Vec::new();
+        let mut woken = Some(2);
+        slot.with_lent(1, |p| p.push(woken.take().unwrap()));
+        elsewhere.extend(woken);
+        let mine = slot.reclaim(1);
+        let taken = monitor.join().unwrap();
+        assert!(mine.is_some() != taken.is_some(), "exactly one holder");
+        let mut all: Vec<u32> = mine.or(taken).unwrap();
+        all.extend(elsewhere);
+        all.sort_unstable();
+        assert_eq!(all, vec![1, 2], "no task lost or duplicated");
+    });
+}

@@ -27,6 +27,8 @@ pub(crate) struct ThreadConfig {
 /// How long a thread left without a P waits to be given one by a later
 /// hand-off before it exits (Go keeps such spare Ms around too).
 const SPARE_KEEP_ALIVE: Duration = Duration::from_secs(10);
+/// Spare threads kept at most: `maxprocs`, or this many if more.
+const MIN_SPARES: usize = 4;
 
 /// Hands `core` to a spare thread, or starts a new thread for it. On
 /// failure the core comes back.
@@ -91,7 +93,13 @@ fn run_machine(shared: &Arc<Shared>, core: Box<Core>) {
             return;
         }
         let (tx, rx) = mpsc::sync_channel::<Box<Core>>(0);
-        lock(&shared.spares).push(tx);
+        {
+            let mut spares = lock(&shared.spares);
+            if spares.len() >= shared.num_procs().max(MIN_SPARES) {
+                return; // enough threads wait already
+            }
+            spares.push(tx);
+        }
         if shared.is_shutdown() {
             // Shutdown may have cleared the spares before our push.
             return;

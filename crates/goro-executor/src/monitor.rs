@@ -1,63 +1,171 @@
-//! The monitor thread (Go's `sysmon`): one per runtime with a driver, not a
-//! worker, holding no P. Today it does one job, the network-poll fallback:
-//! if tasks wait on I/O or timers and nobody has polled the driver for
-//! [`POLL_STALE`] (every worker is stuck in a long poll), it polls, and the
-//! tasks that makes ready go to the global queue for the next free worker.
+//! The monitor thread (Go's `sysmon`): one per runtime, not a worker,
+//! holding no P. It does the runtime's housekeeping:
+//! - **retake**: a P whose thread has been in one task's poll for longer
+//!   than the retake threshold (10 ms by default) is taken from that thread
+//!   and handed to a spare or new thread, so the tasks queued behind the
+//!   stuck one keep running (see `lend` for the protocol). At half the
+//!   threshold the task is asked to yield ([`crate::should_yield`]);
+//! - **network-poll fallback**: if tasks wait on the driver and nobody has
+//!   polled it for [`POLL_STALE`], it polls, and the tasks that makes ready
+//!   go to the global queue.
 //!
-//! It wakes every [`PERIOD`] while any worker is awake. While every worker
-//! sleeps (one of them in the driver), it backs off to [`MAX_PERIOD`], and
-//! the first worker to wake brings it back.
+//! It looks every [`BUSY_PERIOD`] while any worker is awake: a stuck poll is
+//! then noticed within the threshold plus 1 ms (Go's sysmon backs off to
+//! 10 ms, which is why Go takes up to 20 ms). While every worker sleeps it
+//! backs off to [`MAX_PERIOD`], and the first worker to wake brings it back.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::shared::Shared;
+use crate::lend::Slot;
+use crate::machine;
+use crate::shared::{Retake, Shared};
 use crate::sync::lock;
+use crate::worker::Core;
 
 /// Go's sysmon polls the network if nobody has for 10 ms.
 pub(crate) const POLL_STALE: Duration = Duration::from_millis(10);
 /// How often the monitor looks while workers are busy.
-const PERIOD: Duration = Duration::from_millis(10);
+const BUSY_PERIOD: Duration = Duration::from_millis(1);
 /// The longest the monitor sleeps while every worker is idle.
 const MAX_PERIOD: Duration = Duration::from_secs(1);
 
 /// Starts the monitor thread of `shared`; it is joined with the workers.
 pub(crate) fn start(shared: &Arc<Shared>) -> std::io::Result<()> {
-    if shared.driver.is_none() {
-        return Ok(());
-    }
     let shared2 = shared.clone();
     let t = thread::Builder::new()
         .name("goro-monitor".into())
-        .spawn(move || run(&shared2))?;
+        .spawn(move || Monitor::new(&shared2).run(&shared2))?;
     lock(&shared.threads).push(t);
     Ok(())
 }
 
-/// The monitor's loop; it ends when the runtime shuts down (dropping the
-/// `Runtime` unparks it).
-fn run(shared: &Shared) {
-    let mut period = PERIOD;
-    loop {
-        if shared.is_shutdown() {
+/// What the monitor remembers about one P between looks.
+#[derive(Clone, Copy)]
+struct Seen {
+    word: u64,
+    since: Instant,
+}
+
+struct Monitor {
+    seen: Vec<Seen>,
+    /// Ps taken from stuck threads that no thread could be started for yet
+    /// (boxed: a P moves between threads as a `Box`).
+    #[allow(clippy::vec_box)]
+    orphans: Vec<Box<Core>>,
+}
+
+impl Monitor {
+    fn new(shared: &Shared) -> Self {
+        let now = Instant::now();
+        Monitor {
+            seen: vec![
+                Seen {
+                    word: 0,
+                    since: now
+                };
+                shared.num_procs()
+            ],
+            orphans: Vec::new(),
+        }
+    }
+
+    /// The monitor's loop; it ends when the runtime shuts down (dropping
+    /// the `Runtime` unparks it).
+    fn run(mut self, shared: &Shared) {
+        let mut period = BUSY_PERIOD;
+        loop {
+            if shared.is_shutdown() {
+                return;
+            }
+            shared.monitor_wakeups.fetch_add(1, Relaxed);
+            let all_idle = shared.idle.num_sleeping() == shared.num_procs();
+            if all_idle {
+                shared.monitor_idle.store(true, SeqCst);
+                period = (period * 2).min(MAX_PERIOD);
+            } else {
+                shared.monitor_idle.store(false, SeqCst);
+                period = BUSY_PERIOD;
+            }
+            if let Some(after) = shared.config.retake_after {
+                self.watch(shared, after);
+            }
+            if let Some(driver) = shared.driver.as_deref() {
+                if driver.needs_poll(POLL_STALE) && driver.try_acquire() {
+                    driver.poll(Some(Duration::ZERO));
+                    driver.release();
+                }
+            }
+            shared.monitor.park_timeout(period);
+        }
+    }
+
+    /// Looks at every P: asks a poll that has run for half of `after` to
+    /// yield, and retakes the P of one that has run for `after`.
+    fn watch(&mut self, shared: &Shared, after: Duration) {
+        let now = Instant::now();
+        for (index, p) in shared.procs.iter().enumerate() {
+            let word = p.slot.observe();
+            let seen = &mut self.seen[index];
+            if word != seen.word || !Slot::<Box<Core>>::is_lent(word) {
+                *seen = Seen { word, since: now };
+                continue;
+            }
+            let ran = now - seen.since;
+            if ran >= after / 2 {
+                p.watch
+                    .preempt
+                    .store(Slot::<Box<Core>>::seq_of(word), Relaxed);
+            }
+            if ran < after {
+                continue;
+            }
+            // Record before taking: the stuck thread looks the record up as
+            // soon as its poll returns and finds the P gone.
+            let key = (index, Slot::<Box<Core>>::seq_of(word));
+            let location = p.watch.task_location.load(Relaxed);
+            lock(&shared.retaken).insert(
+                key,
+                Retake {
+                    since: seen.since,
+                    task_id: p.watch.task_id.load(Relaxed),
+                    // SAFETY: the pointer was made from a
+                    // `&'static Location<'static>` (or is null).
+                    location: unsafe { location.as_ref() },
+                },
+            );
+            match p.slot.take(word) {
+                Some(core) => {
+                    shared.retakes.fetch_add(1, Relaxed);
+                    self.orphans.push(core);
+                }
+                None => {
+                    // The poll ended just now; nothing to report.
+                    lock(&shared.retaken).remove(&key);
+                }
+            }
+            *seen = Seen {
+                word: 0,
+                since: now,
+            };
+        }
+        self.place_orphans(shared);
+    }
+
+    /// Gives each retaken P a thread; keeps the ones the OS refuses a thread
+    /// for, to try again next time.
+    fn place_orphans(&mut self, shared: &Shared) {
+        let Some(shared) = shared.self_arc() else {
             return;
-        }
-        let all_idle = shared.idle.num_sleeping() == shared.num_procs();
-        if all_idle {
-            shared.monitor_idle.store(true, SeqCst);
-            period = (period * 2).min(MAX_PERIOD);
-        } else {
-            shared.monitor_idle.store(false, SeqCst);
-            period = PERIOD;
-        }
-        if let Some(driver) = shared.driver.as_deref() {
-            if driver.needs_poll(POLL_STALE) && driver.try_acquire() {
-                driver.poll(Some(Duration::ZERO));
-                driver.release();
+        };
+        let mut left = Vec::new();
+        for core in self.orphans.drain(..) {
+            if let Err((_, core)) = machine::start(&shared, core) {
+                left.push(core);
             }
         }
-        shared.monitor.park_timeout(period);
+        self.orphans = left;
     }
 }

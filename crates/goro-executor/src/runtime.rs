@@ -7,6 +7,7 @@ use std::io;
 use std::panic::Location;
 use std::sync::Arc;
 use std::thread;
+use std::time::Duration;
 
 use async_task::WithInfo;
 
@@ -43,6 +44,7 @@ pub struct Builder {
     on_thread_stop: Option<Callback>,
     panic_aborts: bool,
     driver: Option<Arc<dyn Driver>>,
+    retake_after: Option<Duration>,
 }
 
 impl Default for Builder {
@@ -55,6 +57,7 @@ impl Default for Builder {
             on_thread_stop: None,
             panic_aborts: false,
             driver: None,
+            retake_after: None,
         }
     }
 }
@@ -118,9 +121,25 @@ impl Builder {
         self
     }
 
+    /// How long one poll of a task may hold its worker before the monitor
+    /// thread retakes the worker's P (its run queue, `runnext` and timers)
+    /// and hands it to another thread, so the other tasks keep running
+    /// (Go's sysmon `retake`). The stuck task is reported once, with its
+    /// spawn location. At half this time the task is asked to yield at its
+    /// next goro I/O or timer operation ([`crate::should_yield`]).
+    ///
+    /// Default 10 ms (Go's), or `GORO_RETAKE_MS` if set; `Duration::ZERO`
+    /// (or `GORO_RETAKE_MS=0`) turns retaking off.
+    pub fn retake_after(mut self, after: Duration) -> Self {
+        self.retake_after = Some(after);
+        self
+    }
+
     /// Starts the workers.
     ///
     /// # Errors
+    /// [`BuildError::InvalidEnv`] when `GORO_RETAKE_MS` is not a whole
+    /// number of milliseconds up to 60000;
     /// [`BuildError::InvalidMaxProcs`] for `maxprocs(0)`;
     /// [`BuildError::MaxProcs`] when `GORO_MAXPROCS` is set to anything but
     /// a whole number from 1 to 65536 (the message names the variable and
@@ -133,6 +152,10 @@ impl Builder {
         if n == 0 || n > MAX_PROCS {
             return Err(BuildError::InvalidMaxProcs(n));
         }
+        let retake_after = match self.retake_after {
+            Some(d) => d,
+            None => retake_from_env()?,
+        };
         let (cores, remotes): (Vec<_>, Vec<_>) = (0..n).map(worker::new_proc).unzip();
         let threads = ThreadConfig {
             name: self.thread_name,
@@ -146,8 +169,10 @@ impl Builder {
                 panic_aborts: self.panic_aborts,
                 threads,
                 driver: self.driver,
+                retake_after: (!retake_after.is_zero()).then_some(retake_after),
             },
         ));
+        shared.set_self();
         // Dropping `rt` on an error stops the workers started so far.
         let rt = Runtime {
             handle: Handle {
@@ -162,6 +187,25 @@ impl Builder {
     }
 }
 
+/// Go's sysmon retakes a P after 10 ms (`forcePreemptNS`).
+const DEFAULT_RETAKE: Duration = Duration::from_millis(10);
+const RETAKE_ENV: &str = "GORO_RETAKE_MS";
+
+fn retake_from_env() -> Result<Duration, BuildError> {
+    let Some(raw) = std::env::var_os(RETAKE_ENV) else {
+        return Ok(DEFAULT_RETAKE);
+    };
+    let value = raw.to_string_lossy().into_owned();
+    match value.trim().parse::<u64>() {
+        Ok(ms) if ms <= 60_000 => Ok(Duration::from_millis(ms)),
+        _ => Err(BuildError::InvalidEnv {
+            var: RETAKE_ENV,
+            value,
+            expected: "a whole number of milliseconds from 0 (off) to 60000",
+        }),
+    }
+}
+
 /// The most workers a runtime accepts.
 pub const MAX_PROCS: usize = 1 << 16;
 
@@ -172,6 +216,7 @@ impl fmt::Debug for Builder {
             .field("stack_size", &self.stack_size)
             .field("panic_aborts", &self.panic_aborts)
             .field("driver", &self.driver.is_some())
+            .field("retake_after", &self.retake_after)
             .finish_non_exhaustive()
     }
 }
@@ -186,6 +231,15 @@ pub enum BuildError {
     SpawnThread(io::Error),
     /// `GORO_MAXPROCS` holds a value that is not a worker count.
     MaxProcs(goro_procs::MaxProcsError),
+    /// Another `GORO_*` environment variable holds a bad value.
+    InvalidEnv {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What it should be.
+        expected: &'static str,
+    },
 }
 
 impl fmt::Display for BuildError {
@@ -196,6 +250,11 @@ impl fmt::Display for BuildError {
             }
             BuildError::SpawnThread(e) => write!(f, "could not start a worker thread: {e}"),
             BuildError::MaxProcs(e) => e.fmt(f),
+            BuildError::InvalidEnv {
+                var,
+                value,
+                expected,
+            } => write!(f, "{var}={value:?} is invalid: expected {expected}"),
         }
     }
 }
@@ -205,7 +264,7 @@ impl std::error::Error for BuildError {
         match self {
             BuildError::SpawnThread(e) => Some(e),
             BuildError::MaxProcs(e) => Some(e),
-            BuildError::InvalidMaxProcs(_) => None,
+            BuildError::InvalidMaxProcs(_) | BuildError::InvalidEnv { .. } => None,
         }
     }
 }

@@ -2,15 +2,19 @@
 //! P, the parkers, the global queue, the idle accounting, and the schedule
 //! function every task calls when it is woken.
 
+use std::collections::{HashMap, HashSet};
+use std::panic::Location;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64};
+use std::time::{Duration, Instant};
 
 use async_task::ScheduleInfo;
 
 use crate::driver::Driver;
 use crate::idle::Idle;
 use crate::injector::Injector;
+use crate::lend::Slot;
 use crate::machine::ThreadConfig;
 use crate::park::Parker;
 use crate::registry::Registry;
@@ -18,6 +22,9 @@ use crate::ring::{RunNext, Stealer};
 use crate::sync::Mutex;
 use crate::task::Runnable;
 use crate::worker;
+
+/// Reported task ids kept before the set starts over.
+const MAX_REPORTED: usize = 4096;
 
 /// Keeps per-worker data on separate cache lines.
 #[repr(align(128))]
@@ -30,10 +37,31 @@ impl<T> std::ops::Deref for Padded<T> {
     }
 }
 
-/// The parts of a P that other workers touch: stealing and runnext.
+/// The parts of a P that other threads touch: stealing, runnext, and the
+/// slot and watch through which the monitor retakes it.
 pub(crate) struct ProcRemote {
     pub(crate) stealer: Stealer<Runnable>,
     pub(crate) runnext: RunNext<Runnable>,
+    /// Where the P waits while its thread polls a task.
+    pub(crate) slot: Slot<Box<worker::Core>>,
+    pub(crate) watch: Watch,
+}
+
+/// What the monitor needs to know about the poll a P is lent for.
+#[derive(Default)]
+pub(crate) struct Watch {
+    /// The task being polled, for the retake report.
+    pub(crate) task_id: AtomicU64,
+    pub(crate) task_location: AtomicPtr<Location<'static>>,
+    /// The lend number of a poll asked to yield (`should_yield`).
+    pub(crate) preempt: AtomicU64,
+}
+
+/// A retake the monitor made, reported when the stuck poll ends.
+pub(crate) struct Retake {
+    pub(crate) since: Instant,
+    pub(crate) task_id: u64,
+    pub(crate) location: Option<&'static Location<'static>>,
 }
 
 /// Settings fixed at build time.
@@ -41,6 +69,9 @@ pub(crate) struct Config {
     pub(crate) panic_aborts: bool,
     pub(crate) threads: ThreadConfig,
     pub(crate) driver: Option<Arc<dyn Driver>>,
+    /// How long one poll may hold a P before the monitor retakes it
+    /// (`None`: never).
+    pub(crate) retake_after: Option<Duration>,
 }
 
 pub(crate) struct Shared {
@@ -64,6 +95,17 @@ pub(crate) struct Shared {
     pub(crate) monitor: Parker,
     /// Whether the monitor sleeps long because every worker is idle.
     pub(crate) monitor_idle: AtomicBool,
+    /// Retakes by the monitor, keyed by P index and lend number, until the
+    /// stuck poll ends and reports itself.
+    pub(crate) retaken: Mutex<HashMap<(usize, u64), Retake>>,
+    /// Tasks already reported for a retake (each is reported once).
+    reported: Mutex<HashSet<u64>>,
+    /// Ps retaken by the monitor.
+    pub(crate) retakes: AtomicU64,
+    /// Times the monitor woke up.
+    pub(crate) monitor_wakeups: AtomicU64,
+    /// This runtime, for threads that need an `Arc` of it from `&self`.
+    this: std::sync::OnceLock<std::sync::Weak<Shared>>,
     shutdown: AtomicBool,
 }
 
@@ -77,6 +119,11 @@ impl Shared {
                 .collect(),
             monitor: Parker::new(),
             monitor_idle: AtomicBool::new(false),
+            retaken: Mutex::new(HashMap::new()),
+            reported: Mutex::new(HashSet::new()),
+            retakes: AtomicU64::new(0),
+            monitor_wakeups: AtomicU64::new(0),
+            this: std::sync::OnceLock::new(),
             driver,
             injector: Injector::new(),
             idle: Idle::new(n),
@@ -88,6 +135,16 @@ impl Shared {
             config,
             shutdown: AtomicBool::new(false),
         }
+    }
+
+    /// Records the `Arc` this runtime lives in (once, at build).
+    pub(crate) fn set_self(self: &Arc<Self>) {
+        let _ = self.this.set(Arc::downgrade(self));
+    }
+
+    /// The `Arc` this runtime lives in.
+    pub(crate) fn self_arc(&self) -> Option<Arc<Shared>> {
+        self.this.get()?.upgrade()
     }
 
     pub(crate) fn num_procs(&self) -> usize {
@@ -129,6 +186,41 @@ impl Shared {
     pub(crate) fn monitor_wake(&self) {
         if self.monitor_idle.load(Relaxed) && self.monitor_idle.swap(false, SeqCst) {
             self.monitor.unpark();
+        }
+    }
+
+    /// Called by a thread whose P was taken during the poll numbered `seq`
+    /// of P `index`: if the monitor took it, warn about the task, once per
+    /// task. A hand-off by `goro::blocking` is not reported.
+    pub(crate) fn report_retake(&self, index: usize, seq: u64) {
+        let Some(r) = crate::sync::lock(&self.retaken).remove(&(index, seq)) else {
+            return;
+        };
+        {
+            let mut reported = crate::sync::lock(&self.reported);
+            if reported.len() >= MAX_REPORTED {
+                reported.clear();
+            }
+            if !reported.insert(r.task_id) {
+                return;
+            }
+        }
+        let location = r
+            .location
+            .map_or_else(|| "an unknown location".to_string(), |l| l.to_string());
+        let msg = format!(
+            "goro: task {} spawned at {location} blocked worker {index} for {} ms; \
+             its queue moved to another thread (use goro::unblock or goro::blocking \
+             for blocking calls)",
+            r.task_id,
+            r.since.elapsed().as_millis()
+        );
+        // Through `log` when the program installed a logger, else stderr:
+        // a silent retake would hide what the user needs to fix.
+        if log::max_level() >= log::LevelFilter::Warn {
+            log::warn!("{msg}");
+        } else {
+            eprintln!("{msg}");
         }
     }
 

@@ -7,10 +7,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use crate::context;
 use crate::idle::Wake;
+use crate::lend::Slot;
 use crate::ring::{self, Local};
 use crate::shared::{Padded, ProcRemote, Shared};
 use crate::task::Runnable;
@@ -35,6 +37,8 @@ pub(crate) struct Core {
     /// Whether this worker is counted in `Idle::num_spinning`.
     spinning: bool,
     rng: u64,
+    /// The number of the last poll this P was lent for (see `lend`).
+    seq: u64,
 }
 
 /// How long a thief lets a victim's `runnext` sit before taking it. The
@@ -70,10 +74,13 @@ pub(crate) fn new_proc(index: usize) -> (Box<Core>, Padded<ProcRemote>) {
         tick: 0,
         spinning: false,
         rng: 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(index as u64 + 1) | 1,
+        seq: 0,
     };
     let remote = ProcRemote {
         stealer,
         runnext: ring::RunNext::new(),
+        slot: Slot::new(),
+        watch: Default::default(),
     };
     (Box::new(core), Padded(remote))
 }
@@ -85,6 +92,8 @@ pub(crate) struct WorkerContext {
     core: RefCell<Option<Box<Core>>>,
     /// Tasks woken on this thread while the scheduler polls the driver.
     polled: Polled,
+    /// While a task is polled: the P's index and the lend number.
+    lent: Cell<Option<(usize, u64)>>,
 }
 
 /// Tasks that a driver poll or timer tick on a worker makes ready. The P is
@@ -119,9 +128,54 @@ impl WorkerContext {
     }
 
     /// Takes the P out of this thread, if it holds one and no scheduler code
-    /// on this thread is using it.
+    /// on this thread is using it. During a poll that takes it from the
+    /// slot it is lent to, as the monitor would.
     pub(crate) fn take_core(&self) -> Option<Box<Core>> {
+        if let Some((index, seq)) = self.lent.get() {
+            return self.shared.procs[index].slot.take_lent(seq);
+        }
         self.core.try_borrow_mut().ok()?.take()
+    }
+
+    /// Whether the monitor asked the task being polled here to yield.
+    pub(crate) fn preempt_requested(&self) -> bool {
+        self.lent
+            .get()
+            .is_some_and(|(index, seq)| self.shared.procs[index].watch.preempt.load(Relaxed) == seq)
+    }
+
+    /// Polls `task` with this thread's P lent to its slot. Returns `false`
+    /// if the P was taken meanwhile (the monitor retook it, or the task
+    /// handed it off with `goro::blocking`): the thread has none any more.
+    fn poll(&self, task: Runnable) -> bool {
+        let Some(mut core) = self.core.borrow_mut().take() else {
+            // No P (cannot happen: callers hold one); run it anyway.
+            task.run();
+            return false;
+        };
+        core.seq += 1;
+        let (index, seq) = (core.index, core.seq);
+        let remote = &self.shared.procs[index];
+        let meta = task.metadata();
+        remote.watch.task_id.store(meta.id().as_u64(), Relaxed);
+        remote
+            .watch
+            .task_location
+            .store(std::ptr::from_ref(meta.location()).cast_mut(), Relaxed);
+        remote.slot.lend(core, seq);
+        self.lent.set(Some((index, seq)));
+        task.run();
+        self.lent.set(None);
+        match remote.slot.reclaim(seq) {
+            Some(core) => {
+                *self.core.borrow_mut() = Some(core);
+                true
+            }
+            None => {
+                self.shared.report_retake(index, seq);
+                false
+            }
+        }
     }
 
     /// Gives a P (back) to this thread.
@@ -146,6 +200,14 @@ pub(crate) fn with_local_core(
         let Some(w) = w.filter(|w| w.belongs_to(shared)) else {
             return Some(task);
         };
+        if let Some((index, seq)) = w.lent.get() {
+            // A task being polled wakes another: borrow the lent P back.
+            let mut task = Some(task);
+            shared.procs[index]
+                .slot
+                .with_lent(seq, |core| f(core, task.take().expect("taken once")));
+            return task; // `Some` only if the P was taken meanwhile
+        }
         // The P is borrowed only inside scheduler code. That runs user code
         // only in wakers called by the driver: collect those tasks. Anything
         // else falls back to the global queue.
@@ -182,9 +244,26 @@ pub(crate) fn with_local_core(
 pub fn current_proc() -> Option<usize> {
     context::with_worker(|w| {
         let w = w?;
+        if let Some((index, _)) = w.lent.get() {
+            return Some(index);
+        }
         let core = w.core.try_borrow().ok()?;
         core.as_ref().map(|c| c.index)
     })
+}
+
+/// Whether the task being polled on this thread has run long enough that
+/// the monitor asks it to yield (half the retake threshold, 5 ms by
+/// default). goro's I/O and timer futures check this and yield once;
+/// futures of other crates can too. `false` outside worker threads.
+///
+/// # Examples
+///
+/// ```
+/// assert!(!goro_executor::should_yield());
+/// ```
+pub fn should_yield() -> bool {
+    context::with_worker(|w| w.is_some_and(WorkerContext::preempt_requested))
 }
 
 /// The body of a worker thread.
@@ -193,6 +272,7 @@ pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
         shared: shared.clone(),
         core: RefCell::new(Some(core)),
         polled: Polled::default(),
+        lent: Cell::new(None),
     };
     context::set_worker(&ctx, || {
         while let Some(task) = next_task(&ctx) {
@@ -217,7 +297,9 @@ fn next_task(ctx: &WorkerContext) -> Option<Runnable> {
 
 /// Runs `task`, then whatever it put in `runnext`, up to the chain cap.
 fn run_task(ctx: &WorkerContext, task: Runnable) {
-    task.run();
+    if !ctx.poll(task) {
+        return;
+    }
     let mut chain = 0;
     loop {
         let next = {
@@ -236,7 +318,9 @@ fn run_task(ctx: &WorkerContext, task: Runnable) {
             next
         };
         chain += 1;
-        next.run();
+        if !ctx.poll(next) {
+            return;
+        }
     }
 }
 

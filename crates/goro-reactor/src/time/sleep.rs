@@ -88,6 +88,11 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if Instant::now() >= self.deadline {
             self.cancel();
+            // A task that ran long yields once here, even with the timer due.
+            if crate::coop::should_yield() {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             return Poll::Ready(());
         }
         let reactor = Reactor::get();

@@ -1,0 +1,323 @@
+//! The monitor's retake: a task that blocks its worker (a blocking call or a
+//! long loop without await points) loses the worker's P to another thread,
+//! so the rest keep running, and it is reported with its spawn location.
+//!
+//! The tests in this file run one at a time (they measure lateness) and
+//! read the reports through a `log` logger they install.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use goro::time::{sleep, sleep_until};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+static REPORTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        m.level() <= log::Level::Warn
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        REPORTS.lock().unwrap().push(r.args().to_string());
+    }
+    fn flush(&self) {}
+}
+
+fn setup() -> std::sync::MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _ = log::set_logger(&Capture);
+    log::set_max_level(log::LevelFilter::Warn);
+    REPORTS.lock().unwrap().clear();
+    guard
+}
+
+/// A task that wakes every millisecond for `total` and returns the worst
+/// lateness it saw.
+async fn ticker(total: Duration) -> Duration {
+    let start = Instant::now();
+    let mut worst = Duration::ZERO;
+    let mut i = 1;
+    while start.elapsed() < total {
+        let deadline = start + Duration::from_millis(i);
+        sleep_until(deadline).await;
+        worst = worst.max(Instant::now() - deadline);
+        i += 1;
+    }
+    worst
+}
+
+#[derive(Clone, Copy)]
+enum Block {
+    Sleep,
+    Spin,
+}
+
+fn block_for(how: Block, d: Duration) {
+    match how {
+        Block::Sleep => std::thread::sleep(d),
+        Block::Spin => {
+            let t = Instant::now();
+            while t.elapsed() < d {
+                std::hint::spin_loop();
+            }
+        }
+    }
+}
+
+/// One task blocks its worker ten times for 100 ms while small tasks keep
+/// being spawned: all of them complete and the ticker stays on time.
+fn one_worker_blocked(how: Block) -> Duration {
+    let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
+    rt.block_on(async move {
+        let ticker = goro::go(ticker(Duration::from_millis(1100)));
+        let blocker = goro::go(async move {
+            for _ in 0..10 {
+                block_for(how, Duration::from_millis(100));
+                goro::yield_now().await;
+            }
+        });
+        let spawner = goro::go(async {
+            let mut small = Vec::new();
+            for i in 0..1000u32 {
+                small.push(goro::go(async move { i.wrapping_mul(3) }));
+                if i % 10 == 0 {
+                    sleep(Duration::from_millis(1)).await;
+                }
+            }
+            let mut done = 0;
+            for h in small {
+                h.await.unwrap();
+                done += 1;
+            }
+            done
+        });
+        assert_eq!(spawner.await.unwrap(), 1000, "every small task completes");
+        blocker.await.unwrap();
+        ticker.await.unwrap()
+    })
+}
+
+#[test]
+fn one_worker_blocked_in_a_syscall_stalls_nothing() {
+    let _g = setup();
+    let worst = one_worker_blocked(Block::Sleep);
+    println!("one worker blocked (sleep): worst lateness {worst:?}");
+    assert!(
+        worst < Duration::from_millis(10),
+        "ticker was {worst:?} late"
+    );
+}
+
+#[test]
+fn one_worker_in_a_long_loop_stalls_nothing() {
+    let _g = setup();
+    let worst = one_worker_blocked(Block::Spin);
+    println!("one worker blocked (spin): worst lateness {worst:?}");
+    assert!(
+        worst < Duration::from_millis(10),
+        "ticker was {worst:?} late"
+    );
+}
+
+/// Every worker blocks at the same moment, ten times: the monitor retakes
+/// the Ps so the ticker keeps running, and each blocking task is reported
+/// once with its spawn location.
+fn all_workers_blocked(how: Block) -> (Duration, u32, goro::Stats) {
+    let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
+    let (worst, line) = rt.block_on(async move {
+        let ticker = goro::go(ticker(Duration::from_millis(1200)));
+        let mut line = 0;
+        for _ in 0..10 {
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+            let mut blockers = Vec::new();
+            for _ in 0..2 {
+                let b = barrier.clone();
+                let (h, l) = (
+                    goro::go(async move {
+                        b.wait();
+                        block_for(how, Duration::from_millis(100))
+                    }),
+                    line!(),
+                );
+                line = l;
+                blockers.push(h);
+            }
+            for h in blockers {
+                h.await.unwrap();
+            }
+        }
+        (ticker.await.unwrap(), line)
+    });
+    (worst, line, rt.handle().stats())
+}
+
+fn check_reports(line: u32, retakes: u64) {
+    let reports = REPORTS.lock().unwrap().clone();
+    let site = format!("spawned at tests/sysmon.rs:{line}:");
+    let ours: Vec<_> = reports.iter().filter(|r| r.contains(&site)).collect();
+    assert!(
+        !ours.is_empty(),
+        "no retake named the spawn site {site}: {reports:#?}"
+    );
+    assert!(retakes >= ours.len() as u64);
+    // Once per task: no task id twice.
+    let mut ids: Vec<&str> = ours
+        .iter()
+        .map(|r| r.split_whitespace().nth(2).unwrap())
+        .collect();
+    let n = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "a task was reported twice: {ours:#?}");
+    assert!(
+        ours.iter()
+            .all(|r| r.contains("blocked worker") && r.contains(" ms;"))
+    );
+}
+
+#[test]
+fn all_workers_blocked_in_syscalls_are_retaken() {
+    let _g = setup();
+    let (worst, line, stats) = all_workers_blocked(Block::Sleep);
+    println!(
+        "all workers blocked (sleep): worst {worst:?}, {} retakes",
+        stats.retakes
+    );
+    assert!(stats.retakes >= 10, "only {} retakes", stats.retakes);
+    assert!(
+        worst < Duration::from_millis(30),
+        "ticker was {worst:?} late"
+    );
+    check_reports(line, stats.retakes);
+}
+
+#[test]
+fn all_workers_in_long_loops_are_retaken() {
+    let _g = setup();
+    let (worst, line, stats) = all_workers_blocked(Block::Spin);
+    println!(
+        "all workers blocked (spin): worst {worst:?}, {} retakes",
+        stats.retakes
+    );
+    assert!(stats.retakes >= 10, "only {} retakes", stats.retakes);
+    assert!(
+        worst < Duration::from_millis(30),
+        "ticker was {worst:?} late"
+    );
+    check_reports(line, stats.retakes);
+}
+
+#[test]
+fn a_long_task_with_await_points_yields_before_any_retake() {
+    let _g = setup();
+    // Retake at 60 ms, so the request to yield comes at 30 ms.
+    let rt = goro::Runtime::builder()
+        .maxprocs(1)
+        .retake_after(Duration::from_millis(60))
+        .build()
+        .unwrap();
+    let worst = rt.block_on(async {
+        let ticker = goro::go(ticker(Duration::from_millis(400)));
+        goro::yield_now().await;
+        let busy = goro::go(async {
+            // Always ready: without preemption this never yields for 400 ms.
+            let t = Instant::now();
+            while t.elapsed() < Duration::from_millis(400) {
+                sleep(Duration::ZERO).await;
+            }
+        });
+        busy.await.unwrap();
+        ticker.await.unwrap()
+    });
+    println!("long task with await points: ticker worst {worst:?}");
+    assert_eq!(
+        rt.handle().stats().retakes,
+        0,
+        "it yielded, so nothing was retaken"
+    );
+    assert!(
+        worst < Duration::from_millis(55),
+        "ticker was {worst:?} late"
+    );
+}
+
+#[test]
+fn an_idle_runtime_monitor_wakes_rarely() {
+    let _g = setup();
+    let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
+    rt.block_on(async { goro::go(async {}).await.unwrap() });
+    std::thread::sleep(Duration::from_millis(100)); // let it back off
+    let before = rt.handle().stats().monitor_wakeups;
+    std::thread::sleep(Duration::from_secs(2));
+    let woke = rt.handle().stats().monitor_wakeups - before;
+    println!("idle monitor: {woke} wakeups in 2 s");
+    assert!(
+        woke <= 20,
+        "the monitor of an idle runtime woke {woke} times in 2 s"
+    );
+}
+
+#[test]
+fn retake_after_zero_turns_it_off() {
+    let _g = setup();
+    let rt = goro::Runtime::builder()
+        .maxprocs(1)
+        .retake_after(Duration::ZERO)
+        .build()
+        .unwrap();
+    rt.block_on(rt.spawn(async { std::thread::sleep(Duration::from_millis(50)) }))
+        .unwrap();
+    assert_eq!(rt.handle().stats().retakes, 0);
+}
+
+const ENV_CHILD: &str = "GORO_SYSMON_ENV_CHILD";
+
+/// Run in a child process with `GORO_RETAKE_MS` set: prints what building a
+/// runtime and blocking it for 60 ms gave.
+#[test]
+#[ignore = "helper: run in a child process by `goro_retake_ms_env`"]
+fn env_child() {
+    if std::env::var_os(ENV_CHILD).is_none() {
+        return;
+    }
+    match goro::Runtime::builder().maxprocs(1).build() {
+        Err(e) => println!("\nRESULT ERR {e}"),
+        Ok(rt) => {
+            rt.block_on(rt.spawn(async { std::thread::sleep(Duration::from_millis(60)) }))
+                .unwrap();
+            println!("\nRESULT RETAKES {}", rt.handle().stats().retakes);
+        }
+    }
+}
+
+fn env_run(value: &str) -> String {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "env_child", "--ignored", "--nocapture"])
+        .env(ENV_CHILD, "1")
+        .env("GORO_RETAKE_MS", value)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn goro_retake_ms_env() {
+    let out = env_run("5");
+    assert!(
+        out.contains("RESULT RETAKES 1"),
+        "a 60 ms block with a 5 ms threshold: {out}"
+    );
+    let out = env_run("0");
+    assert!(
+        out.contains("RESULT RETAKES 0"),
+        "0 turns retaking off: {out}"
+    );
+    let out = env_run("ten");
+    assert!(
+        out.contains("RESULT ERR GORO_RETAKE_MS=\"ten\" is invalid"),
+        "a bad value names the variable and the value: {out}"
+    );
+}
