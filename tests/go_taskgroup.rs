@@ -3,7 +3,7 @@
 use std::future::pending;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use goro::TaskGroup;
@@ -87,22 +87,34 @@ async fn the_earliest_error_wins_not_the_first_spawned() {
 #[goro::test]
 async fn tasks_over_the_limit_never_start_after_an_error() {
     let mut g = TaskGroup::new().with_limit(1);
-    let ran = Arc::new(AtomicUsize::new(0));
+    let errored = Arc::new(AtomicBool::new(false));
+    let ran_after_error = Arc::new(AtomicUsize::new(0));
     let dropped = Arc::new(AtomicUsize::new(0));
-    g.spawn(async { Err(1) });
+    let e = errored.clone();
+    g.spawn(async move {
+        e.store(true, SeqCst);
+        Err(1)
+    });
     for _ in 0..10 {
-        let (ran, counter) = (ran.clone(), DropCounter(dropped.clone()));
+        let (errored, after, counter) = (
+            errored.clone(),
+            ran_after_error.clone(),
+            DropCounter(dropped.clone()),
+        );
         g.spawn(async move {
             let _counter = counter;
-            ran.fetch_add(1, SeqCst);
+            // With a limit of 1 the failing task holds the only permit from
+            // before it fails until after it cancels the group: a task that
+            // gets the permit after the failure must not run.
+            if errored.load(SeqCst) {
+                after.fetch_add(1, SeqCst);
+            }
             Ok(())
         });
     }
     assert_eq!(g.wait().await, Err(1));
     assert_eq!(dropped.load(SeqCst), 10, "all queued futures dropped");
-    // A queued task may slip in before the error lands, but no more than
-    // the one the limit allows at a time can have begun after it.
-    assert!(ran.load(SeqCst) <= 1, "ran {}", ran.load(SeqCst));
+    assert_eq!(ran_after_error.load(SeqCst), 0);
 }
 
 #[goro::test(maxprocs = 2)]
