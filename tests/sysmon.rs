@@ -121,6 +121,17 @@ fn one_worker_in_a_long_loop_stalls_nothing() {
     );
 }
 
+/// Spawns `f` and returns its handle and the line it was spawned from (the
+/// caller's: `goro::go` is `#[track_caller]` too).
+#[track_caller]
+fn spawn_here<F>(f: F) -> (goro::JoinHandle<F::Output>, u32)
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    (goro::go(f), std::panic::Location::caller().line())
+}
+
 /// Every worker blocks at the same moment, ten times: the monitor retakes
 /// the Ps so the ticker keeps running, and each blocking task is reported
 /// once with its spawn location.
@@ -134,13 +145,10 @@ fn all_workers_blocked(how: Block) -> (Duration, u32, goro::Stats) {
             let mut blockers = Vec::new();
             for _ in 0..2 {
                 let b = barrier.clone();
-                let (h, l) = (
-                    goro::go(async move {
-                        b.wait();
-                        block_for(how, Duration::from_millis(100))
-                    }),
-                    line!(),
-                );
+                let (h, l) = spawn_here(async move {
+                    b.wait();
+                    block_for(how, Duration::from_millis(100))
+                });
                 line = l;
                 blockers.push(h);
             }
