@@ -1,0 +1,309 @@
+//! `ws_echo`: a WebSocket echo server on goro, one task per connection,
+//! like a Go server's one goroutine per connection.
+//!
+//! ```text
+//! cargo run --release --example ws_echo
+//! cargo run --release --example ws_echo -- --addr 0.0.0.0:9001 --max-connections 20000
+//! ```
+//!
+//! Point any WebSocket client at it (`python3 -m websockets
+//! ws://127.0.0.1:9001`), or the load client: `cargo run --release
+//! --example ws_load`. Ctrl-C or SIGTERM stops it gracefully: it stops
+//! accepting, closes open connections with 1001 (going away), waits for
+//! them up to the grace period and prints a summary. A second signal exits
+//! at once. The server itself is in `server.rs`.
+
+mod server;
+
+use std::net::ToSocketAddrs;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use goro::CancelToken;
+use server::{Config, Server, human_bytes, with_commas};
+
+const USAGE: &str = "\
+usage: ws_echo [OPTIONS]
+
+  --addr HOST:PORT         where to listen (env WS_ECHO_ADDR; default 127.0.0.1:9001)
+  --max-message SIZE       largest message and frame accepted, e.g. 16MiB, 64KiB, 4096
+                           (default 16MiB); bigger ones are closed with 1009
+  --max-connections N      open connections past which new clients get HTTP 503
+                           (default 10000; lowered to fit the open-file limit)
+  --handshake-timeout DUR  drop clients that have not finished the handshake by then,
+                           e.g. 10s, 500ms, 2m (default 10s)
+  --idle-timeout DUR       close connections silent that long with 1001 (default 300s)
+  --grace DUR              on Ctrl-C/SIGTERM, how long open connections get to close
+                           (default 5s)
+  --quiet                  no status line
+  -h, --help               this text
+";
+
+/// How often the status line is printed.
+const STATUS_EVERY: Duration = Duration::from_secs(5);
+/// Descriptors kept free of connections: the listener, stdio, the
+/// runtime's own, and connections being refused with 503.
+const RESERVED_FDS: u64 = 128;
+
+/// The command line, parsed.
+struct Options {
+    addr: String,
+    config: Config,
+    quiet: bool,
+}
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut opts = Options {
+        addr: std::env::var("WS_ECHO_ADDR").unwrap_or_else(|_| "127.0.0.1:9001".to_owned()),
+        config: Config::default(),
+        quiet: false,
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        // Both `--flag value` and `--flag=value`.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg, None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--quiet" | "-q" => opts.quiet = true,
+            "--addr" => opts.addr = value("--addr")?,
+            "--max-message" => {
+                let size = parse_size(&value("--max-message")?)?;
+                opts.config.max_message_size = size;
+                opts.config.max_frame_size = size;
+            }
+            "--max-connections" => {
+                let v = value("--max-connections")?;
+                opts.config.max_connections = v
+                    .parse()
+                    .map_err(|_| format!("--max-connections: not a count: {v:?}"))?;
+            }
+            "--handshake-timeout" => {
+                opts.config.handshake_timeout = parse_duration(&value("--handshake-timeout")?)?;
+            }
+            "--idle-timeout" => {
+                opts.config.idle_timeout = parse_duration(&value("--idle-timeout")?)?;
+            }
+            "--grace" => opts.config.grace_period = parse_duration(&value("--grace")?)?,
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Some(opts))
+}
+
+/// `16MiB`, `64KiB`, `1M`, `4096` (bytes).
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("not a size: {s:?} (try 16MiB, 64KiB, 4096)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => {
+            return Err(format!(
+                "unknown size unit in {s:?} (try 16MiB, 64KiB, 4096)"
+            ));
+        }
+    };
+    n.checked_mul(1 << shift)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("size out of range: {s:?}"))
+}
+
+/// `10s`, `500ms`, `2m`, `1h`, `1.5s`, or plain seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("not a duration: {s:?} (try 10s, 500ms, 2m)"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown duration unit in {s:?} (try 10s, 500ms, 2m)"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("duration out of range: {s:?}"))
+}
+
+/// The number of OS threads in this process, from `/proc/self/status`.
+fn os_threads() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// Cancels `stop` on the first SIGINT or SIGTERM and exits on the second.
+fn watch_signals(stop: CancelToken) -> std::io::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    // signal-hook's iterator blocks, so it gets a plain thread, not a task.
+    std::thread::Builder::new()
+        .name("ws_echo-signals".into())
+        .spawn(move || {
+            for (n, _) in signals.forever().enumerate() {
+                if n == 0 {
+                    stop.cancel();
+                } else {
+                    eprintln!("ws_echo: second signal: exiting without waiting");
+                    std::process::exit(130);
+                }
+            }
+        })?;
+    Ok(())
+}
+
+#[goro::main]
+async fn main() -> ExitCode {
+    let opts = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(opts)) => opts,
+        Ok(None) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(msg) => {
+            eprint!("ws_echo: {msg}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let Options {
+        addr,
+        mut config,
+        quiet,
+    } = opts;
+    config.addr = match addr.to_socket_addrs().map(|mut a| a.next()) {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            eprintln!("ws_echo: {addr:?} resolves to no address");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("ws_echo: bad --addr {addr:?}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // One descriptor per connection: past the open-file limit accept fails,
+    // which a client sees as a hang. Refusing with 503 below it is cleaner.
+    match server::raise_fd_limit() {
+        Ok(limit) => {
+            let fit = usize::try_from(limit.saturating_sub(RESERVED_FDS)).unwrap_or(usize::MAX);
+            if config.max_connections > fit {
+                eprintln!(
+                    "ws_echo: the open-file limit is {limit}: --max-connections lowered from {} to {fit}",
+                    config.max_connections
+                );
+                config.max_connections = fit;
+            }
+        }
+        Err(e) => eprintln!("ws_echo: cannot raise the open-file limit: {e}"),
+    }
+
+    let mut server = match Server::start(config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ws_echo: cannot listen on {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let c = server.config();
+    println!(
+        "ws_echo: listening on {} (one goro task per connection)",
+        server.url()
+    );
+    println!(
+        "  limits: messages up to {}, {} connections, handshake timeout {:?}, idle timeout {:?}",
+        human_bytes(c.max_message_size),
+        with_commas(c.max_connections as u64),
+        c.handshake_timeout,
+        c.idle_timeout
+    );
+    println!("  try it:");
+    println!(
+        "    cargo run --release --example ws_load -- --url {}",
+        server.url()
+    );
+    println!(
+        "    python3 -m websockets {}   (after: pip install websockets)",
+        server.url()
+    );
+    println!("  Ctrl-C to stop");
+
+    let stop = CancelToken::new();
+    if let Err(e) = watch_signals(stop.clone()) {
+        eprintln!("ws_echo: cannot watch for Ctrl-C/SIGTERM: {e}");
+    }
+    let started = Instant::now();
+    // The first status line after one period, not at once.
+    let mut ticks = goro::time::interval_at(started + STATUS_EVERY, STATUS_EVERY);
+    let mut last = (Instant::now(), 0);
+    loop {
+        goro::select! {
+            _ = ticks.tick() => {
+                if quiet {
+                    continue;
+                }
+                let s = server.stats();
+                let now = Instant::now();
+                let rate = (s.messages - last.1) as f64 / now.duration_since(last.0).as_secs_f64();
+                last = (now, s.messages);
+                println!(
+                    "ws_echo: {} connections | {} msg/s | {} tasks | {} threads",
+                    s.active,
+                    with_commas(rate.round() as u64),
+                    goro::Handle::current().num_tasks(),
+                    os_threads().map_or_else(|| "?".to_owned(), |n| n.to_string()),
+                );
+            },
+            _ = stop.cancelled() => break,
+        }
+    }
+
+    let open = server.stats().active;
+    println!(
+        "ws_echo: stopping: no new connections; closing {open} open with 1001 (going away), \
+         waiting up to {:?}",
+        server.config().grace_period
+    );
+    let report = server.shutdown().await;
+    println!(
+        "ws_echo: stopped after {:.1?} up; shutdown took {:.1?}: {}",
+        started.elapsed(),
+        report.took,
+        if report.graceful {
+            format!(
+                "all {} open connections closed in time",
+                report.open_at_stop
+            )
+        } else {
+            format!(
+                "the grace period ran out; {} of {} open connections dropped",
+                report.stats.forced, report.open_at_stop
+            )
+        }
+    );
+    println!("{}", report.stats);
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,849 @@
+//! The WebSocket echo server behind `examples/ws_echo`: one goro task per
+//! connection, with the limits a public server needs and RFC 6455's answers
+//! to clients that break the protocol.
+//!
+//! It lives apart from `main.rs` so that `tests/ws_echo.rs` can start the
+//! very same server in-process on an ephemeral port:
+//!
+//! ```text
+//! #[path = "../examples/ws_echo/server.rs"]
+//! mod server;
+//! ```
+//!
+//! # What a connection's task does
+//!
+//! 1. The handshake, bounded by [`Config::handshake_timeout`]. A request
+//!    that is not a WebSocket handshake gets an HTTP 4xx that says why (a
+//!    wrong version gets `426` with `Sec-WebSocket-Version: 13`); past
+//!    [`Config::max_connections`] a valid one gets `503`; a client that
+//!    stalls gets `408` and is dropped.
+//! 2. The echo loop: text and binary messages go back as they came, pings
+//!    are answered (by tungstenite, on the next read), and a client's close
+//!    is answered with the same code.
+//! 3. The end. A protocol violation is answered with a close frame carrying
+//!    the code RFC 6455 asks for (1002 protocol error, 1007 invalid UTF-8,
+//!    1009 too big) before the TCP close, instead of the silent drop of the
+//!    usual echo loop. Idle connections and a server shutdown get 1001.
+//!
+//! The handshake and the WebSocket run on `&TcpStream` rather than on the
+//! stream itself: the task keeps the stream, so it can still answer on it
+//! after tungstenite gave up (an HTTP error reply after a failed handshake)
+//! and half-close it before the final drain.
+
+use std::fmt;
+use std::future::{Future, pending, poll_fn};
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use async_tungstenite::WebSocketStream;
+use async_tungstenite::tungstenite::Utf8Bytes;
+use async_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
+use async_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use async_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
+use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use async_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
+use goro::CancelToken;
+use goro::net::{TcpListener, TcpStream};
+use goro::sync::WaitGroup;
+
+/// How long a connection we are closing gets to answer our close frame.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+/// How long we read and discard a failed client's input before closing,
+/// so that our close frame or HTTP error reply is not destroyed by an RST.
+const LINGER: Duration = Duration::from_secs(2);
+/// How long an HTTP error reply may take to write.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(2);
+/// Connections being refused (`503`) at once; past this, refuse by closing.
+/// Bounds the tasks and descriptors a connection flood can make us hold.
+const MAX_REFUSING: usize = 64;
+/// The longest close reason a close frame can carry (125 - 2 code bytes).
+const MAX_CLOSE_REASON: usize = 123;
+
+/// What the server accepts and how long it waits.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen; port 0 picks a free one (see [`Server::local_addr`]).
+    pub addr: SocketAddr,
+    /// The largest message accepted, in bytes, after reassembling its
+    /// fragments; bigger ones are closed with 1009.
+    pub max_message_size: usize,
+    /// The largest single frame accepted, in bytes; bigger ones are closed
+    /// with 1009 as soon as their header arrives, before their payload.
+    pub max_frame_size: usize,
+    /// How long a client has from its TCP connect to a finished handshake.
+    pub handshake_timeout: Duration,
+    /// How long a connection may stay silent before it is closed with 1001.
+    pub idle_timeout: Duration,
+    /// Open connections (including ones still in their handshake) past
+    /// which a new client is refused with HTTP 503.
+    pub max_connections: usize,
+    /// On [`Server::shutdown`], how long open connections get to finish
+    /// their close handshake before they are dropped.
+    pub grace_period: Duration,
+    /// The size of each connection's read buffer. Small buffers save memory
+    /// at 10,000s of connections, and tungstenite zeroes the free part
+    /// before every read, so they also save CPU on small messages; large
+    /// messages still arrive in one allocation of their own size.
+    pub read_buffer_size: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 9001)),
+            max_message_size: 16 << 20,
+            max_frame_size: 16 << 20,
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(300),
+            max_connections: 10_000,
+            grace_period: Duration::from_secs(5),
+            read_buffer_size: 8 << 10,
+        }
+    }
+}
+
+/// The server's counters, updated by the connection tasks.
+#[derive(Debug, Default)]
+struct Stats {
+    accepted: AtomicU64,
+    accept_errors: AtomicU64,
+    upgraded: AtomicU64,
+    refused: AtomicU64,
+    bad_handshakes: AtomicU64,
+    handshake_timeouts: AtomicU64,
+    messages: AtomicU64,
+    bytes: AtomicU64,
+    closed_protocol_error: AtomicU64,
+    closed_invalid_data: AtomicU64,
+    closed_too_big: AtomicU64,
+    closed_idle: AtomicU64,
+    closed_shutdown: AtomicU64,
+    vanished: AtomicU64,
+    forced: AtomicU64,
+    active: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+/// A copy of the server's counters at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// TCP connections accepted.
+    pub accepted: u64,
+    /// `accept` calls that failed (out of descriptors, for example).
+    pub accept_errors: u64,
+    /// Connections that completed the WebSocket handshake.
+    pub upgraded: u64,
+    /// Connections refused past [`Config::max_connections`].
+    pub refused: u64,
+    /// Handshakes that failed (answered with an HTTP 4xx when the client was
+    /// still there to read it).
+    pub bad_handshakes: u64,
+    /// Handshakes that did not finish within [`Config::handshake_timeout`].
+    pub handshake_timeouts: u64,
+    /// Text and binary messages echoed.
+    pub messages: u64,
+    /// Payload bytes echoed.
+    pub bytes: u64,
+    /// Connections closed with 1002 (protocol error).
+    pub closed_protocol_error: u64,
+    /// Connections closed with 1007 (invalid UTF-8 in a text message).
+    pub closed_invalid_data: u64,
+    /// Connections closed with 1009 (message or frame too big).
+    pub closed_too_big: u64,
+    /// Connections closed with 1001 after [`Config::idle_timeout`].
+    pub closed_idle: u64,
+    /// Connections closed with 1001 because the server shut down.
+    pub closed_shutdown: u64,
+    /// Connections whose client vanished without a close handshake (TCP
+    /// closed or reset, possibly mid-frame).
+    pub vanished: u64,
+    /// Connections dropped when the grace period ran out.
+    pub forced: u64,
+    /// Connections open now (handshaking or upgraded).
+    pub active: usize,
+    /// The most connections open at once.
+    pub peak: usize,
+}
+
+impl Stats {
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            accepted: self.accepted.load(Relaxed),
+            accept_errors: self.accept_errors.load(Relaxed),
+            upgraded: self.upgraded.load(Relaxed),
+            refused: self.refused.load(Relaxed),
+            bad_handshakes: self.bad_handshakes.load(Relaxed),
+            handshake_timeouts: self.handshake_timeouts.load(Relaxed),
+            messages: self.messages.load(Relaxed),
+            bytes: self.bytes.load(Relaxed),
+            closed_protocol_error: self.closed_protocol_error.load(Relaxed),
+            closed_invalid_data: self.closed_invalid_data.load(Relaxed),
+            closed_too_big: self.closed_too_big.load(Relaxed),
+            closed_idle: self.closed_idle.load(Relaxed),
+            closed_shutdown: self.closed_shutdown.load(Relaxed),
+            vanished: self.vanished.load(Relaxed),
+            forced: self.forced.load(Relaxed),
+            active: self.active.load(Relaxed),
+            peak: self.peak.load(Relaxed),
+        }
+    }
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Relaxed);
+}
+
+/// `1234567` as `1,234,567`.
+pub fn with_commas(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A byte count in the largest binary unit that divides it: `16 MiB`,
+/// `1500 bytes`.
+pub fn human_bytes(n: usize) -> String {
+    match n {
+        0 => "0 bytes".to_owned(),
+        n if n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
+        n if n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n if n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
+        n => format!("{n} bytes"),
+    }
+}
+
+impl fmt::Display for Snapshot {
+    /// The multi-line summary `ws_echo` prints when it stops.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "connections: {} accepted, {} upgraded, {} refused (limit), peak {} open",
+            self.accepted, self.upgraded, self.refused, self.peak
+        )?;
+        writeln!(
+            f,
+            "handshakes:  {} bad (HTTP 4xx), {} timed out",
+            self.bad_handshakes, self.handshake_timeouts
+        )?;
+        writeln!(
+            f,
+            "echoed:      {} messages, {} bytes",
+            with_commas(self.messages),
+            with_commas(self.bytes)
+        )?;
+        writeln!(
+            f,
+            "closed by us: {} protocol error (1002), {} invalid UTF-8 (1007), {} too big (1009), {} idle (1001), {} shutdown (1001)",
+            self.closed_protocol_error,
+            self.closed_invalid_data,
+            self.closed_too_big,
+            self.closed_idle,
+            self.closed_shutdown
+        )?;
+        write!(
+            f,
+            "without a close handshake: {} vanished clients, {} dropped after the grace period, {} accept errors",
+            self.vanished, self.forced, self.accept_errors
+        )
+    }
+}
+
+/// What [`Server::shutdown`] found and did.
+#[derive(Debug, Clone, Copy)]
+pub struct ShutdownReport {
+    /// Connections open when the shutdown began.
+    pub open_at_stop: usize,
+    /// Whether every connection closed within the grace period.
+    pub graceful: bool,
+    /// How long the shutdown took.
+    pub took: Duration,
+    /// The counters once every connection task had ended.
+    pub stats: Snapshot,
+}
+
+/// State shared by the accept loop and the connection tasks.
+struct Shared {
+    config: Config,
+    ws_config: WebSocketConfig,
+    stats: Stats,
+    /// Stop accepting; open connections close with 1001.
+    stop: CancelToken,
+    /// The grace period is over: connection tasks end where they are.
+    abort: CancelToken,
+    /// One count per live connection task (refusals included).
+    conns: WaitGroup,
+    /// Connections being refused right now.
+    refusing: AtomicUsize,
+}
+
+/// A running echo server: an accept loop and one task per connection.
+///
+/// Dropping it without [`shutdown`](Server::shutdown) stops it abruptly:
+/// the listener closes and every connection task ends at its next `.await`.
+pub struct Server {
+    local_addr: SocketAddr,
+    shared: Arc<Shared>,
+    acceptor: Option<goro::JoinHandle<()>>,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("local_addr", &self.local_addr)
+            .field("config", &self.shared.config)
+            .field("stats", &self.shared.stats.snapshot())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Binds `config.addr` and starts accepting in a task of the current
+    /// runtime (the global one outside a runtime).
+    ///
+    /// # Errors
+    /// When the address cannot be bound.
+    pub async fn start(config: Config) -> io::Result<Server> {
+        let listener = TcpListener::bind(config.addr).await?;
+        let local_addr = listener.local_addr()?;
+        let ws_config = WebSocketConfig::default()
+            .read_buffer_size(config.read_buffer_size)
+            .max_message_size(Some(config.max_message_size))
+            .max_frame_size(Some(config.max_frame_size));
+        let shared = Arc::new(Shared {
+            config,
+            ws_config,
+            stats: Stats::default(),
+            stop: CancelToken::new(),
+            abort: CancelToken::new(),
+            conns: WaitGroup::new(),
+            refusing: AtomicUsize::new(0),
+        });
+        let acceptor = goro::go(accept_loop(listener, shared.clone()));
+        Ok(Server {
+            local_addr,
+            shared,
+            acceptor: Some(acceptor),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The URL a client connects to, `ws://ADDR`.
+    pub fn url(&self) -> String {
+        format!("ws://{}", self.local_addr())
+    }
+
+    /// The configuration the server runs with.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// The counters now.
+    pub fn stats(&self) -> Snapshot {
+        self.shared.stats.snapshot()
+    }
+
+    /// Stops accepting, closes every open connection with 1001 (going
+    /// away), waits for them up to [`Config::grace_period`], drops the
+    /// rest, and returns what happened. Calling it again returns at once.
+    pub async fn shutdown(&mut self) -> ShutdownReport {
+        let started = Instant::now();
+        let open_at_stop = self.shared.stats.active.load(Relaxed);
+        self.shared.stop.cancel();
+        if let Some(acceptor) = self.acceptor.take() {
+            // The accept loop ends at once and drops the listener, so new
+            // clients are refused by the kernel from here on.
+            let _ = acceptor.await;
+        }
+        let graceful =
+            goro::time::timeout(self.shared.config.grace_period, self.shared.conns.wait())
+                .await
+                .is_ok();
+        if !graceful {
+            self.shared.abort.cancel();
+            self.shared.conns.wait().await;
+        }
+        ShutdownReport {
+            open_at_stop,
+            graceful,
+            took: started.elapsed(),
+            stats: self.stats(),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Without this, a server dropped in a test would leave its tasks
+        // running (and counted) in the runtime.
+        self.shared.stop.cancel();
+        self.shared.abort.cancel();
+    }
+}
+
+/// Raises this process's soft limit on open files to its hard limit, and
+/// returns the limit now in force. A server holds one descriptor per
+/// connection, and the usual soft limit (1024) is far below what a goro
+/// server can serve.
+///
+/// # Errors
+/// When the limits cannot be read or set.
+pub fn raise_fd_limit() -> io::Result<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid, writable `rlimit` for the call to fill.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if lim.rlim_cur < lim.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: lim.rlim_max,
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: `raised` is a valid `rlimit` that the call only reads.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        lim = raised;
+    }
+    Ok(lim.rlim_cur)
+}
+
+/// What ended a [`wait`].
+enum Wake<T> {
+    /// The awaited future finished with this output.
+    Done(T),
+    /// The stop signal fired first.
+    Stop,
+    /// The timer fired first.
+    Timer,
+}
+
+/// Waits for `fut` unless `stop` or `timer` fires first. `stop` is polled
+/// first, so a shutdown is never starved by a chatty client; `fut` before
+/// `timer`, so data that is already there is never lost to a timeout.
+///
+/// `stop` and `timer` are borrowed rather than made per call: each
+/// connection keeps one of each for its whole life, instead of registering
+/// a fresh listener and timer for every message.
+async fn wait<F, S, T>(fut: F, mut stop: Pin<&mut S>, mut timer: Pin<&mut T>) -> Wake<F::Output>
+where
+    F: Future,
+    S: Future,
+    T: Future,
+{
+    let mut fut = pin!(fut);
+    poll_fn(|cx| {
+        if stop.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Wake::Stop);
+        }
+        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Wake::Done(v));
+        }
+        if timer.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Wake::Timer);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut stop = pin!(shared.stop.cancelled());
+    let mut never = pin!(pending::<()>());
+    loop {
+        match wait(listener.accept(), stop.as_mut(), never.as_mut()).await {
+            Wake::Stop | Wake::Timer => break,
+            Wake::Done(Ok((stream, _peer))) => admit(stream, &shared),
+            Wake::Done(Err(e)) => {
+                bump(&shared.stats.accept_errors);
+                // Out of descriptors or memory, accept fails again at once
+                // (the connection stays in the backlog): back off instead
+                // of spinning until a connection closes.
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+                ) {
+                    goro::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+}
+
+/// Starts the task for a new connection, or refuses it past the limit.
+fn admit(stream: TcpStream, shared: &Arc<Shared>) {
+    let stats = &shared.stats;
+    bump(&stats.accepted);
+    // Only this loop raises `active`, so checking and then raising it is
+    // not a race: other tasks can only lower it in between.
+    let refuse = stats.active.load(Relaxed) >= shared.config.max_connections;
+    if refuse {
+        if shared.refusing.fetch_add(1, Relaxed) >= MAX_REFUSING {
+            // Too many refusals in flight already: refuse by closing.
+            shared.refusing.fetch_sub(1, Relaxed);
+            bump(&stats.refused);
+            return;
+        }
+    } else {
+        let open = stats.active.fetch_add(1, Relaxed) + 1;
+        stats.peak.fetch_max(open, Relaxed);
+    }
+    shared.conns.add(1);
+    let shared = shared.clone();
+    goro::go(async move {
+        let _slot = Slot {
+            shared: &shared,
+            refuse,
+        };
+        if shared
+            .abort
+            .run_until_cancelled(serve(stream, refuse, &shared))
+            .await
+            .is_none()
+        {
+            bump(&shared.stats.forced);
+        }
+    });
+}
+
+/// Gives a connection's place back when its task ends, however it ends
+/// (returned, dropped at the end of the grace period, or panicked).
+struct Slot<'a> {
+    shared: &'a Shared,
+    refuse: bool,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if self.refuse {
+            self.shared.refusing.fetch_sub(1, Relaxed);
+        } else {
+            self.shared.stats.active.fetch_sub(1, Relaxed);
+        }
+        self.shared.conns.done();
+    }
+}
+
+/// One connection, from its handshake to its close.
+async fn serve(stream: TcpStream, refuse: bool, shared: &Shared) {
+    let stats = &shared.stats;
+    // Echo replies are small and latency-bound: Nagle would hold them back
+    // waiting for the client's ACK.
+    let _ = stream.set_nodelay(true);
+    let limit = shared.config.max_connections;
+    // Refusing in tungstenite's callback, after it has read and checked the
+    // request, means the client reads a complete HTTP exchange.
+    #[allow(
+        clippy::result_large_err,
+        reason = "tungstenite's `Callback` trait fixes this closure's type"
+    )]
+    let callback = move |_: &Request, response: Response| {
+        if refuse {
+            Err(over_limit(limit))
+        } else {
+            Ok(response)
+        }
+    };
+    let mut stop = pin!(shared.stop.cancelled());
+    let ws = {
+        // Scoped so that the handshake's timer goes away with it.
+        let mut deadline = pin!(goro::time::sleep(shared.config.handshake_timeout));
+        let handshake = async_tungstenite::accept_hdr_async_with_config(
+            &stream,
+            callback,
+            Some(shared.ws_config),
+        );
+        match wait(handshake, stop.as_mut(), deadline.as_mut()).await {
+            // Shutting down: no WebSocket yet, so no close frame to send.
+            Wake::Stop => return,
+            Wake::Timer => {
+                bump(&stats.handshake_timeouts);
+                let why = format!(
+                    "no complete WebSocket handshake within {:?}\n",
+                    shared.config.handshake_timeout
+                );
+                reply_http(&stream, 408, "Request Timeout", "", &why).await;
+                linger_close(&stream).await;
+                return;
+            }
+            Wake::Done(Err(e)) => return reject(&stream, e, stats).await,
+            Wake::Done(Ok(ws)) => ws,
+        }
+    };
+    bump(&stats.upgraded);
+    echo(ws, &stream, shared, stop).await;
+}
+
+/// The 503 a client past [`Config::max_connections`] gets.
+fn over_limit(limit: usize) -> ErrorResponse {
+    let body = format!("the server is at its limit of {limit} open connections; try again later\n");
+    let mut response = ErrorResponse::new(None);
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    *response.body_mut() = Some(body);
+    response
+}
+
+/// Answers a failed handshake with the HTTP error that says why, when the
+/// client is still there to read one.
+async fn reject(stream: &TcpStream, error: WsError, stats: &Stats) {
+    if let WsError::Http(_) = error {
+        // Our own 503 (see `over_limit`), already written by tungstenite.
+        bump(&stats.refused);
+        linger_close(stream).await;
+        return;
+    }
+    bump(&stats.bad_handshakes);
+    let Some((status, reason, headers, why)) = handshake_rejection(&error) else {
+        return; // the client hung up or the connection broke
+    };
+    reply_http(stream, status, reason, headers, &format!("{why}\n")).await;
+    linger_close(stream).await;
+}
+
+/// The HTTP status, reason phrase, extra header lines and explanation for
+/// a failed handshake, or `None` when there is nobody left to answer.
+fn handshake_rejection(error: &WsError) -> Option<(u16, &'static str, &'static str, String)> {
+    const BAD: (u16, &str) = (400, "Bad Request");
+    const UPGRADE: (u16, &str) = (426, "Upgrade Required");
+    let ((status, reason), headers, why) = match error {
+        WsError::Io(_) | WsError::ConnectionClosed | WsError::AlreadyClosed => return None,
+        WsError::Protocol(ProtocolError::WrongHttpMethod) => (
+            (405, "Method Not Allowed"),
+            "Allow: GET\r\n",
+            "a WebSocket handshake is a GET request".to_owned(),
+        ),
+        WsError::Protocol(ProtocolError::WrongHttpVersion) => {
+            (BAD, "", "a WebSocket handshake needs HTTP/1.1".to_owned())
+        }
+        WsError::Protocol(
+            ProtocolError::MissingConnectionUpgradeHeader
+            | ProtocolError::MissingUpgradeWebSocketHeader,
+        ) => (
+            UPGRADE,
+            "Upgrade: websocket\r\n",
+            "this is a WebSocket server: the request needs `Connection: Upgrade` and \
+             `Upgrade: websocket`"
+                .to_owned(),
+        ),
+        WsError::Protocol(ProtocolError::MissingSecWebSocketVersionHeader) => (
+            UPGRADE,
+            "Sec-WebSocket-Version: 13\r\n",
+            "missing or unsupported Sec-WebSocket-Version: this server speaks version 13"
+                .to_owned(),
+        ),
+        WsError::Protocol(
+            ProtocolError::MissingSecWebSocketKey | ProtocolError::InvalidSecWebSocketKey,
+        ) => (
+            BAD,
+            "",
+            "missing or invalid Sec-WebSocket-Key (16 random bytes in base64)".to_owned(),
+        ),
+        WsError::Protocol(ProtocolError::JunkAfterRequest) => (
+            BAD,
+            "",
+            "data after the handshake request, before the server's answer".to_owned(),
+        ),
+        WsError::Capacity(CapacityError::TooManyHeaders) => (
+            (431, "Request Header Fields Too Large"),
+            "",
+            "too many header fields".to_owned(),
+        ),
+        WsError::AttackAttempt => (
+            (431, "Request Header Fields Too Large"),
+            "",
+            "the handshake request is too large or came in too many pieces".to_owned(),
+        ),
+        other => (BAD, "", format!("malformed WebSocket handshake: {other}")),
+    };
+    Some((status, reason, headers, why))
+}
+
+/// Writes a complete HTTP/1.1 response with a plain-text body.
+async fn reply_http(stream: &TcpStream, status: u16, reason: &str, headers: &str, body: &str) {
+    let response = format!(
+        "HTTP/1.1 {status} {reason}\r\nConnection: close\r\n\
+         Content-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n{headers}\r\n{body}",
+        body.len()
+    );
+    let mut writer = stream;
+    let _ = goro::time::timeout(REPLY_TIMEOUT, async {
+        writer.write_all(response.as_bytes()).await?;
+        writer.flush().await
+    })
+    .await;
+}
+
+/// Half-closes the connection, then reads and discards what the client
+/// still sends until it closes too, for at most [`LINGER`].
+///
+/// Closing a socket with unread input makes the kernel answer with an RST,
+/// and an RST can destroy what we sent last (the close frame or the HTTP
+/// error reply) before the client reads it.
+async fn linger_close(stream: &TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let mut reader = stream;
+    let mut sink = [0u8; 1024];
+    let _ = goro::time::timeout(LINGER, async {
+        while let Ok(1..) = reader.read(&mut sink).await {}
+    })
+    .await;
+}
+
+/// The echo loop of an upgraded connection, and its close.
+async fn echo<S: Future>(
+    mut ws: WebSocketStream<&TcpStream>,
+    stream: &TcpStream,
+    shared: &Shared,
+    mut stop: Pin<&mut S>,
+) {
+    let stats = &shared.stats;
+    let idle = shared.config.idle_timeout;
+    // One timer per connection, re-armed lazily: when it fires early (the
+    // connection was active since) it is set to the new deadline, so a busy
+    // connection costs one timer per idle period, not one per message.
+    let mut last_active = Instant::now();
+    let mut timer = pin!(goro::time::sleep_until(last_active + idle));
+    let mut never = pin!(pending::<()>());
+    let close = 'echo: loop {
+        let message = match wait(ws.next(), stop.as_mut(), timer.as_mut()).await {
+            Wake::Stop => {
+                bump(&stats.closed_shutdown);
+                break close_frame(CloseCode::Away, "server shutting down");
+            }
+            Wake::Timer => {
+                let deadline = last_active + idle;
+                if Instant::now() < deadline {
+                    timer.set(goro::time::sleep_until(deadline));
+                    continue;
+                }
+                bump(&stats.closed_idle);
+                break close_frame(CloseCode::Away, "idle timeout");
+            }
+            // The stream ends after a completed close handshake (tungstenite
+            // answered the client's close on this read), or when the client
+            // vanished, which tungstenite reports as an error first.
+            Wake::Done(None) => return,
+            Wake::Done(Some(Err(e))) => {
+                match failure_close(&e, stats) {
+                    Some(frame) => fail(ws, stream, frame).await,
+                    None => bump(&stats.vanished),
+                }
+                return;
+            }
+            Wake::Done(Some(Ok(message))) => message,
+        };
+        last_active = Instant::now();
+        if !(message.is_text() || message.is_binary()) {
+            // Ping: tungstenite queued the pong and sends it on the next
+            // read. Close: likewise the reply, then the stream ends. Pong:
+            // nothing to do.
+            continue;
+        }
+        let len = message.len() as u64;
+        // A client that never reads fills the socket's send buffer and
+        // stalls the send: give up on it at the idle deadline.
+        let mut send = pin!(ws.send(message));
+        loop {
+            match wait(send.as_mut(), never.as_mut(), timer.as_mut()).await {
+                Wake::Done(Ok(())) => break,
+                Wake::Done(Err(_)) | Wake::Stop => {
+                    bump(&stats.vanished);
+                    return;
+                }
+                Wake::Timer => {
+                    let deadline = last_active + idle;
+                    if Instant::now() >= deadline {
+                        bump(&stats.closed_idle);
+                        break 'echo close_frame(CloseCode::Away, "idle timeout: echo not read");
+                    }
+                    timer.set(goro::time::sleep_until(deadline));
+                }
+            }
+        }
+        stats.messages.fetch_add(1, Relaxed);
+        stats.bytes.fetch_add(len, Relaxed);
+    };
+    // We start the close handshake: send our close, read until the
+    // client's answer (dropping data it sent before it saw ours), then close
+    // the TCP connection first, as RFC 6455 asks of servers.
+    let _ = goro::time::timeout(CLOSE_WAIT, async {
+        if ws.close(Some(close)).await.is_ok() {
+            while let Some(Ok(_)) = ws.next().await {}
+        }
+    })
+    .await;
+}
+
+fn close_frame(code: CloseCode, reason: &'static str) -> CloseFrame {
+    CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    }
+}
+
+/// The close frame that answers a failed read, as RFC 6455 section 7.4.1
+/// asks, or `None` when the client is gone and there is nobody to tell.
+fn failure_close(error: &WsError, stats: &Stats) -> Option<CloseFrame> {
+    let (code, counter) = match error {
+        WsError::Io(_)
+        | WsError::ConnectionClosed
+        | WsError::AlreadyClosed
+        | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => return None,
+        WsError::Protocol(_) => (CloseCode::Protocol, &stats.closed_protocol_error),
+        WsError::Utf8(_) => (CloseCode::Invalid, &stats.closed_invalid_data),
+        WsError::Capacity(_) => (CloseCode::Size, &stats.closed_too_big),
+        // Nothing else comes out of a read once the handshake is done; if it
+        // did, it would be a fault on our side.
+        _ => (CloseCode::Error, &stats.closed_protocol_error),
+    };
+    bump(counter);
+    let mut reason = error.to_string();
+    if reason.len() > MAX_CLOSE_REASON {
+        let mut end = MAX_CLOSE_REASON;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+    }
+    Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    })
+}
+
+/// Fails the WebSocket connection (RFC 6455 section 7.1.7): sends the close
+/// frame, then closes the TCP connection without waiting for an answer.
+async fn fail(mut ws: WebSocketStream<&TcpStream>, stream: &TcpStream, frame: CloseFrame) {
+    // A read error leaves tungstenite's connection state "active" (only a
+    // vanished peer ends it, and those get no frame), so it still sends a
+    // close frame now, after the error; no need to write one by hand.
+    let _ = goro::time::timeout(REPLY_TIMEOUT, ws.close(Some(frame))).await;
+    drop(ws);
+    linger_close(stream).await;
+}
