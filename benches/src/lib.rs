@@ -10,12 +10,18 @@
 //! * smol: [`SmolRt`] owns an `async_executor::Executor` and `WORKERS` threads
 //!   that each run `futures_lite::future::block_on(ex.run(shutdown))`; it stops
 //!   and joins them on drop.
+//!
+//! The I/O benches (`tcp_echo`, `timers`, `ws_echo`) use [`io`]: the same
+//! runtimes built with their reactors on, the server child processes and
+//! the shared load client.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
+
+pub mod io;
 
 /// Worker threads every runtime gets (the bench machine has 2 cores).
 pub const WORKERS: usize = 2;
@@ -196,6 +202,20 @@ impl Spawn for TokioSpawner {
     }
 }
 
+impl TokioRt {
+    /// The same runtime with tokio's I/O and time drivers enabled
+    /// (`enable_all`), for the I/O benches. [`BenchRt::new`] leaves them off,
+    /// so the scheduler benches park on a condvar as before.
+    pub fn with_io() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(WORKERS)
+            .enable_all()
+            .build()
+            .expect("build tokio runtime");
+        Self { rt }
+    }
+}
+
 impl BenchRt for TokioRt {
     const NAME: &'static str = "tokio";
     type Spawner = TokioSpawner;
@@ -277,11 +297,17 @@ impl Spawn for SmolSpawner {
     }
 }
 
-impl BenchRt for SmolRt {
-    const NAME: &'static str = "smol";
-    type Spawner = SmolSpawner;
+impl SmolRt {
+    /// The same executor and threads, but every worker thread runs
+    /// `async_io::block_on(ex.run(..))`, so the workers themselves drive
+    /// async-io's reactor and timers (what `smol::spawn`'s global executor
+    /// does), instead of leaving that to async-io's fallback thread.
+    /// Used by the I/O benches (`tcp_echo`, `timers`, `ws_echo`).
+    pub fn with_io() -> Self {
+        Self::build(true)
+    }
 
-    fn new() -> Self {
+    fn build(io: bool) -> Self {
         let ex = Arc::new(async_executor::Executor::new());
         let (shutdown, signal) = async_channel::bounded::<()>(1);
         let threads = (0..WORKERS)
@@ -291,10 +317,15 @@ impl BenchRt for SmolRt {
                 thread::Builder::new()
                     .name(format!("smol-worker-{i}"))
                     .spawn(move || {
-                        futures_lite::future::block_on(ex.run(async move {
+                        let run = ex.run(async move {
                             // Err once every sender is gone: that is the signal.
                             let _ = signal.recv().await;
-                        }));
+                        });
+                        if io {
+                            async_io::block_on(run);
+                        } else {
+                            futures_lite::future::block_on(run);
+                        }
                     })
                     .expect("spawn smol worker thread")
             })
@@ -304,6 +335,15 @@ impl BenchRt for SmolRt {
             shutdown: Some(shutdown),
             threads,
         }
+    }
+}
+
+impl BenchRt for SmolRt {
+    const NAME: &'static str = "smol";
+    type Spawner = SmolSpawner;
+
+    fn new() -> Self {
+        Self::build(false)
     }
 
     fn spawner(&self) -> SmolSpawner {

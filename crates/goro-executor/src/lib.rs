@@ -52,6 +52,7 @@ mod shared;
 mod stats;
 mod sync;
 mod task;
+mod thread_state;
 mod worker;
 mod yield_now;
 

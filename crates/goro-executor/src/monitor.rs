@@ -23,6 +23,7 @@ use crate::lend::Slot;
 use crate::machine;
 use crate::shared::{Retake, Shared};
 use crate::sync::lock;
+use crate::thread_state::ThreadRef;
 use crate::worker::Core;
 
 /// Go's sysmon polls the network if nobody has for 10 ms.
@@ -47,6 +48,9 @@ pub(crate) fn start(shared: &Arc<Shared>) -> std::io::Result<()> {
 struct Seen {
     word: u64,
     since: Instant,
+    /// From the second look at the same poll: when, and the thread's CPU
+    /// time then.
+    mark: Option<(Instant, Option<Duration>)>,
 }
 
 struct Monitor {
@@ -64,7 +68,8 @@ impl Monitor {
             seen: vec![
                 Seen {
                     word: 0,
-                    since: now
+                    since: now,
+                    mark: None,
                 };
                 shared.num_procs()
             ],
@@ -110,9 +115,20 @@ impl Monitor {
             let word = p.slot.observe();
             let seen = &mut self.seen[index];
             if word != seen.word || !Slot::<Box<Core>>::is_lent(word) {
-                *seen = Seen { word, since: now };
+                *seen = Seen {
+                    word,
+                    since: now,
+                    mark: None,
+                };
                 continue;
             }
+            let thread = ThreadRef::from_bits(p.watch.thread.load(Relaxed));
+            let Some((mark_at, mark_cpu)) = seen.mark else {
+                // The poll outlived one look: note the thread's CPU time, to
+                // tell later whether it ran or waited.
+                seen.mark = Some((now, thread.cpu_time()));
+                continue;
+            };
             let ran = now - seen.since;
             if ran >= after / 2 {
                 p.watch
@@ -120,6 +136,13 @@ impl Monitor {
                     .store(Slot::<Box<Core>>::seq_of(word), Relaxed);
             }
             if ran < after {
+                continue;
+            }
+            if !stuck(thread, now - mark_at, mark_cpu) {
+                // Runnable but not running: the OS gave its CPU to another
+                // thread. Retaking would not make anything run sooner.
+                seen.since = now;
+                seen.mark = None;
                 continue;
             }
             // Record before taking: the stuck thread looks the record up as
@@ -149,11 +172,27 @@ impl Monitor {
             *seen = Seen {
                 word: 0,
                 since: now,
+                mark: None,
             };
         }
         self.place_orphans(shared);
     }
+}
 
+/// Whether a thread that has been in one poll for a while is stuck there:
+/// it used at least half of `wall` in CPU (a long loop), or it sleeps in
+/// the kernel (a blocking call). A thread that is runnable but got little
+/// CPU is only waiting for one. Unknown (no CPU clock, no `/proc`): stuck.
+fn stuck(thread: ThreadRef, wall: Duration, cpu_then: Option<Duration>) -> bool {
+    if let (Some(then), Some(now)) = (cpu_then, thread.cpu_time()) {
+        if now.saturating_sub(then) * 2 >= wall {
+            return true;
+        }
+    }
+    thread.is_blocked().unwrap_or(true)
+}
+
+impl Monitor {
     /// Gives each retaken P a thread; keeps the ones the OS refuses a thread
     /// for, to try again next time.
     fn place_orphans(&mut self, shared: &Shared) {

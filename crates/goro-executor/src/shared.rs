@@ -55,6 +55,8 @@ pub(crate) struct Watch {
     pub(crate) task_location: AtomicPtr<Location<'static>>,
     /// The lend number of a poll asked to yield (`should_yield`).
     pub(crate) preempt: AtomicU64,
+    /// The thread running this P (`ThreadRef::to_bits`).
+    pub(crate) thread: AtomicU64,
 }
 
 /// A retake the monitor made, reported when the stuck poll ends.

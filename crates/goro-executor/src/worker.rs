@@ -268,6 +268,10 @@ pub fn should_yield() -> bool {
 
 /// The body of a worker thread.
 pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
+    shared.procs[core.index]
+        .watch
+        .thread
+        .store(crate::thread_state::ThreadRef::current().to_bits(), Relaxed);
     let ctx = WorkerContext {
         shared: shared.clone(),
         core: RefCell::new(Some(core)),

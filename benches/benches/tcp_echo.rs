@@ -1,0 +1,295 @@
+//! TCP echo: goro vs tokio vs smol (vs Go), each server in its own process
+//! with 2 worker threads, all driven by the same load client.
+//!
+//! A plain `main` (`harness = false`). For every round and server the bench
+//! starts the server as a child process (this executable again with
+//! `--child server <rt>`, or the Go program `benches/go/tcp_echo` built with
+//! `go build`, run with `GOMAXPROCS=2`), waits for its `LISTEN <addr>` line,
+//! then runs the load client as another child (`--child load tcp ...`):
+//! [`CONNS`] connections, each sending a [`MSG`]-byte request and waiting for
+//! the whole echo before the next (one request in flight per connection),
+//! [`WARMUP`] unmeasured, then [`MEASURE`] measured. The client reports round
+//! trips/s, latency percentiles (HDR histogram, µs) and the server's CPU time
+//! (`utime + stime` from `/proc/<pid>/stat`, at both ends of the window)
+//! per round trip, plus its own. Then the server is killed.
+//!
+//! Every server is the same: accept in a loop on one task (goroutine),
+//! `TCP_NODELAY` on, one task per connection that reads up to 4 KiB and
+//! writes back what it read. The client is a tokio runtime with
+//! [`goro_benches::io::LOAD_THREADS`] workers whatever the server.
+//!
+//! Options after `--`: a runtime name filter (`goro`, `tokio`, `smol`, `go`),
+//! `--rounds N` (default 2, servers interleaved), `--secs S` (measured
+//! window, default 5), `--conns N` (default 200).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use goro_benches::io::{
+    IoRt, LoadConfig, LoadConn, ServerRun, announce, flag, go_binary, load_config, measure_server,
+    print_load_table, raise_nofile, run_load, selected, self_child,
+};
+use goro_benches::{BenchRt, GoroRt, SmolRt, Spawn, TokioRt};
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Concurrent client connections.
+const CONNS: usize = 200;
+/// Request and response size in bytes.
+const MSG: usize = 64;
+/// Unmeasured time once every connection is open.
+const WARMUP: Duration = Duration::from_secs(1);
+/// Measured window.
+const MEASURE: Duration = Duration::from_secs(5);
+/// Servers, in table order.
+const SERVERS: &[&str] = &["goro", "tokio", "smol", "go"];
+/// Server read buffer.
+const BUF: usize = 4096;
+
+// ---------------------------------------------------------------- servers
+
+/// The loopback address with an ephemeral port.
+fn any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// Echoes until EOF or an error, over the futures-io traits (goro, smol).
+async fn echo_futures_io<S: AsyncRead + AsyncWrite + Unpin>(mut s: S) {
+    let mut buf = vec![0u8; BUF];
+    loop {
+        let n = match s.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if s.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Echoes until EOF or an error, over tokio's I/O traits.
+async fn echo_tokio(mut s: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut buf = vec![0u8; BUF];
+    loop {
+        let n = match s.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if s.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// goro's accept loop: `goro::net`, one `goro::go` task per connection.
+async fn accept_goro() {
+    let l = goro::net::TcpListener::bind(any_port())
+        .await
+        .expect("goro bind");
+    announce(l.local_addr().expect("local_addr"));
+    loop {
+        match l.accept().await {
+            Ok((s, _)) => {
+                let _ = s.set_nodelay(true);
+                drop(goro::go(echo_futures_io(s)));
+            }
+            Err(e) => eprintln!("goro accept: {e}"),
+        }
+    }
+}
+
+/// tokio's accept loop: `tokio::net`, one `tokio::spawn` per connection.
+async fn accept_tokio() {
+    let l = tokio::net::TcpListener::bind(any_port())
+        .await
+        .expect("tokio bind");
+    announce(l.local_addr().expect("local_addr"));
+    loop {
+        match l.accept().await {
+            Ok((s, _)) => {
+                let _ = s.set_nodelay(true);
+                drop(tokio::spawn(echo_tokio(s)));
+            }
+            Err(e) => eprintln!("tokio accept: {e}"),
+        }
+    }
+}
+
+/// smol's accept loop: `async-net` on async-io, one detached executor task
+/// per connection.
+async fn accept_smol(sp: <SmolRt as BenchRt>::Spawner) {
+    let l = async_net::TcpListener::bind(any_port())
+        .await
+        .expect("smol bind");
+    announce(l.local_addr().expect("local_addr"));
+    loop {
+        match l.accept().await {
+            Ok((s, _)) => {
+                let _ = s.set_nodelay(true);
+                sp.spawn_detached(echo_futures_io(s));
+            }
+            Err(e) => eprintln!("smol accept: {e}"),
+        }
+    }
+}
+
+/// Runs `accept` as a task of `rt` (so only the 2 workers serve) and blocks
+/// on it forever; the parent kills the process.
+fn serve<R: IoRt, F>(rt: &R, accept: F)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let h = rt.spawn_remote(accept);
+    rt.block_on(<R::Spawner as Spawn>::join(h));
+}
+
+fn child_server(rt: &str) {
+    raise_nofile();
+    match rt {
+        "goro" => {
+            let rt = GoroRt::new_io();
+            serve(&rt, accept_goro());
+        }
+        "tokio" => {
+            let rt = TokioRt::new_io();
+            serve(&rt, accept_tokio());
+        }
+        "smol" => {
+            let rt = SmolRt::new_io();
+            let sp = rt.spawner();
+            serve(&rt, accept_smol(sp));
+        }
+        other => panic!("unknown runtime {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------- client
+
+/// One client connection: a tokio `TcpStream` with `TCP_NODELAY`.
+#[derive(Debug)]
+struct TcpConn {
+    s: tokio::net::TcpStream,
+    req: [u8; MSG],
+    resp: [u8; MSG],
+}
+
+impl LoadConn for TcpConn {
+    async fn round_trip(&mut self, seq: u64) -> Result<(), String> {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        self.req[..8].copy_from_slice(&seq.to_le_bytes());
+        self.s
+            .write_all(&self.req)
+            .await
+            .map_err(|e| format!("write: {e}"))?;
+        self.s
+            .read_exact(&mut self.resp)
+            .await
+            .map_err(|e| format!("read: {e}"))?;
+        if self.req != self.resp {
+            return Err("echo mismatch".into());
+        }
+        Ok(())
+    }
+}
+
+fn child_load(rest: &[String]) {
+    raise_nofile();
+    let (addr, cfg): (String, LoadConfig) = load_config(rest);
+    let addr: SocketAddr = addr.parse().expect("server address");
+    run_load(&cfg, move || async move {
+        let s = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("connect {addr}: {e}"))?;
+        s.set_nodelay(true).map_err(|e| e.to_string())?;
+        let mut req = [0u8; MSG];
+        for (i, b) in req.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        Ok(TcpConn {
+            s,
+            req,
+            resp: [0; MSG],
+        })
+    });
+}
+
+// ---------------------------------------------------------------- parent
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        match args.get(i + 1).map(String::as_str) {
+            Some("server") => child_server(args.get(i + 2).expect("--child server <rt>")),
+            Some("load") => child_load(&args[i + 3..]),
+            other => panic!("usage: --child server <rt> | load tcp <...>: {other:?}"),
+        }
+        return;
+    }
+
+    let rounds: usize = flag(&args, "--rounds", 2);
+    let measure = Duration::from_secs(flag(&args, "--secs", MEASURE.as_secs()));
+    let conns: usize = flag(&args, "--conns", CONNS);
+    let servers = selected(&args, SERVERS);
+    let go = if servers.contains(&"go") {
+        match go_binary("tcp_echo") {
+            Ok(p) => Some(p),
+            Err(e) => {
+                println!("skipping the Go server: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    println!(
+        "tcp_echo: {conns} connections, {MSG}-byte request/response, {} s warm-up, {} s \
+         measured, {rounds} round(s), allocator {}",
+        WARMUP.as_secs(),
+        measure.as_secs(),
+        goro_benches::ALLOCATOR
+    );
+    let mut results: Vec<(&str, Vec<ServerRun>)> = servers.iter().map(|s| (*s, vec![])).collect();
+    let mut failed = false;
+    for round in 0..rounds {
+        for (name, runs) in &mut results {
+            let cmd = if *name == "go" {
+                let Some(go) = &go else { continue };
+                let mut cmd = std::process::Command::new(go);
+                cmd.env("GOMAXPROCS", goro_benches::WORKERS.to_string());
+                cmd
+            } else {
+                self_child(&["server", name])
+            };
+            match measure_server(cmd, "tcp", conns, WARMUP, measure) {
+                Ok(run) => {
+                    println!(
+                        "round {round}: {name}: {} server_threads={:?} server_rss_mib={:.1}",
+                        run.load,
+                        run.threads,
+                        run.rss_mib.unwrap_or(f64::NAN)
+                    );
+                    runs.push(run);
+                }
+                Err(e) => {
+                    eprintln!("tcp_echo: {name}: {e}");
+                    failed = true;
+                }
+            }
+        }
+    }
+    results.retain(|(_, runs)| !runs.is_empty());
+    print_load_table(
+        &format!(
+            "tcp_echo, {conns} connections × {MSG} B, mean of {rounds} round(s) \
+             (server CPU = utime+stime of the server process over the window)"
+        ),
+        &results,
+    );
+    if failed {
+        std::process::exit(1);
+    }
+}

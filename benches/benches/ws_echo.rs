@@ -1,0 +1,288 @@
+//! WebSocket echo: goro vs tokio vs smol, each server in its own process
+//! with 2 worker threads, all driven by the same WebSocket load client.
+//!
+//! A plain `main` (`harness = false`), built like `tcp_echo`: per round,
+//! connection count and server, the bench starts the server as a child
+//! (`--child server <rt>`), waits for its `LISTEN <addr>` line, and runs the
+//! load client as another child (`--child load ws ...`): [`CONN_COUNTS`]
+//! connections (200, then 1,000), each doing the WebSocket handshake and
+//! then sending a [`MSG`]-byte binary message and waiting for its echo
+//! before the next, [`WARMUP`] unmeasured, then [`MEASURE`] measured. It
+//! reports round trips/s, latency percentiles and the server's CPU time per
+//! round trip (`/proc/<pid>/stat`), as in `tcp_echo`.
+//!
+//! The three servers are written the same way: an accept loop on one task,
+//! `TCP_NODELAY`, one task per connection that does the server handshake
+//! and echoes every text and binary message until the stream ends
+//! (tungstenite answers pings and close frames itself):
+//!
+//! * goro: `async-tungstenite` over `goro::net::TcpStream` (futures-io),
+//!   `goro::go` per connection;
+//! * tokio: `tokio-tungstenite` over `tokio::net::TcpStream`, `tokio::spawn`;
+//! * smol: `async-tungstenite` over `async_net::TcpStream` (async-io), a
+//!   detached `async_executor` task.
+//!
+//! The client is `tokio-tungstenite` on a tokio runtime with
+//! [`goro_benches::io::LOAD_THREADS`] workers whatever the server; every
+//! echo is checked byte for byte.
+//!
+//! Options after `--`: a runtime filter, `--rounds N` (default 2), `--secs S`
+//! (default 5), `--conns N` (only that connection count).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_lite::{AsyncRead, AsyncWrite};
+use futures_util::{SinkExt, StreamExt};
+use goro_benches::io::{
+    IoRt, LoadConfig, LoadConn, ServerRun, announce, flag, load_config, measure_server,
+    print_load_table, raise_nofile, run_load, selected, self_child,
+};
+use goro_benches::{BenchRt, GoroRt, SmolRt, Spawn, TokioRt};
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Connection counts, each its own table.
+const CONN_COUNTS: &[usize] = &[200, 1_000];
+/// Message size in bytes.
+const MSG: usize = 64;
+/// Unmeasured time once every connection is open.
+const WARMUP: Duration = Duration::from_secs(1);
+/// Measured window.
+const MEASURE: Duration = Duration::from_secs(5);
+/// Servers, in table order.
+const SERVERS: &[&str] = &["goro", "tokio", "smol"];
+
+// ---------------------------------------------------------------- servers
+
+/// The loopback address with an ephemeral port.
+fn any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// One connection over futures-io (goro, smol): handshake, then echo every
+/// data message until the stream ends or fails.
+async fn ws_futures_io<S: AsyncRead + AsyncWrite + Unpin>(s: S) {
+    use async_tungstenite::tungstenite::Message;
+    let Ok(mut ws) = async_tungstenite::accept_async(s).await else {
+        return;
+    };
+    while let Some(Ok(msg)) = ws.next().await {
+        if matches!(msg, Message::Text(_) | Message::Binary(_)) && ws.send(msg).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// One connection over tokio: the same loop with `tokio-tungstenite`.
+async fn ws_tokio(s: tokio::net::TcpStream) {
+    use tokio_tungstenite::tungstenite::Message;
+    let Ok(mut ws) = tokio_tungstenite::accept_async(s).await else {
+        return;
+    };
+    while let Some(Ok(msg)) = ws.next().await {
+        if matches!(msg, Message::Text(_) | Message::Binary(_)) && ws.send(msg).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// goro's accept loop.
+async fn accept_goro() {
+    let l = goro::net::TcpListener::bind(any_port())
+        .await
+        .expect("goro bind");
+    announce(l.local_addr().expect("local_addr"));
+    loop {
+        match l.accept().await {
+            Ok((s, _)) => {
+                let _ = s.set_nodelay(true);
+                drop(goro::go(ws_futures_io(s)));
+            }
+            Err(e) => eprintln!("goro accept: {e}"),
+        }
+    }
+}
+
+/// tokio's accept loop.
+async fn accept_tokio() {
+    let l = tokio::net::TcpListener::bind(any_port())
+        .await
+        .expect("tokio bind");
+    announce(l.local_addr().expect("local_addr"));
+    loop {
+        match l.accept().await {
+            Ok((s, _)) => {
+                let _ = s.set_nodelay(true);
+                drop(tokio::spawn(ws_tokio(s)));
+            }
+            Err(e) => eprintln!("tokio accept: {e}"),
+        }
+    }
+}
+
+/// smol's accept loop.
+async fn accept_smol(sp: <SmolRt as BenchRt>::Spawner) {
+    let l = async_net::TcpListener::bind(any_port())
+        .await
+        .expect("smol bind");
+    announce(l.local_addr().expect("local_addr"));
+    loop {
+        match l.accept().await {
+            Ok((s, _)) => {
+                let _ = s.set_nodelay(true);
+                sp.spawn_detached(ws_futures_io(s));
+            }
+            Err(e) => eprintln!("smol accept: {e}"),
+        }
+    }
+}
+
+/// Runs `accept` as a task of `rt` and blocks on it until killed.
+fn serve<R: IoRt, F>(rt: &R, accept: F)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let h = rt.spawn_remote(accept);
+    rt.block_on(<R::Spawner as Spawn>::join(h));
+}
+
+fn child_server(rt: &str) {
+    raise_nofile();
+    match rt {
+        "goro" => {
+            let rt = GoroRt::new_io();
+            serve(&rt, accept_goro());
+        }
+        "tokio" => {
+            let rt = TokioRt::new_io();
+            serve(&rt, accept_tokio());
+        }
+        "smol" => {
+            let rt = SmolRt::new_io();
+            let sp = rt.spawner();
+            serve(&rt, accept_smol(sp));
+        }
+        other => panic!("unknown runtime {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------- client
+
+type ClientWs = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// One client connection: `tokio-tungstenite` over a tokio `TcpStream`.
+struct WsConn {
+    ws: ClientWs,
+    payload: Vec<u8>,
+}
+
+impl std::fmt::Debug for WsConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WsConn").finish_non_exhaustive()
+    }
+}
+
+impl LoadConn for WsConn {
+    async fn round_trip(&mut self, seq: u64) -> Result<(), String> {
+        use tokio_tungstenite::tungstenite::Message;
+        self.payload[..8].copy_from_slice(&seq.to_le_bytes());
+        self.ws
+            .send(Message::binary(self.payload.clone()))
+            .await
+            .map_err(|e| format!("send: {e}"))?;
+        loop {
+            match self.ws.next().await {
+                Some(Ok(Message::Binary(b))) if b[..] == self.payload[..] => return Ok(()),
+                Some(Ok(Message::Binary(_))) => return Err("echo mismatch".into()),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(other)) => return Err(format!("unexpected message {other:?}")),
+                Some(Err(e)) => return Err(format!("receive: {e}")),
+                None => return Err("server closed the connection".into()),
+            }
+        }
+    }
+}
+
+fn child_load(rest: &[String]) {
+    raise_nofile();
+    let (addr, cfg): (String, LoadConfig) = load_config(rest);
+    let addr: SocketAddr = addr.parse().expect("server address");
+    run_load(&cfg, move || async move {
+        let s = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("connect {addr}: {e}"))?;
+        s.set_nodelay(true).map_err(|e| e.to_string())?;
+        let (ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/"), s)
+            .await
+            .map_err(|e| format!("handshake: {e}"))?;
+        let payload = (0..MSG).map(|i| i as u8).collect();
+        Ok(WsConn { ws, payload })
+    });
+}
+
+// ---------------------------------------------------------------- parent
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        match args.get(i + 1).map(String::as_str) {
+            Some("server") => child_server(args.get(i + 2).expect("--child server <rt>")),
+            Some("load") => child_load(&args[i + 3..]),
+            other => panic!("usage: --child server <rt> | load ws <...>: {other:?}"),
+        }
+        return;
+    }
+
+    let rounds: usize = flag(&args, "--rounds", 2);
+    let measure = Duration::from_secs(flag(&args, "--secs", MEASURE.as_secs()));
+    let only_conns: usize = flag(&args, "--conns", 0);
+    let servers = selected(&args, SERVERS);
+    println!(
+        "ws_echo: {MSG}-byte binary messages, {} s warm-up, {} s measured, {rounds} round(s), \
+         allocator {}",
+        WARMUP.as_secs(),
+        measure.as_secs(),
+        goro_benches::ALLOCATOR
+    );
+    let mut failed = false;
+    for &conns in CONN_COUNTS {
+        if only_conns != 0 && conns != only_conns {
+            continue;
+        }
+        let mut results: Vec<(&str, Vec<ServerRun>)> =
+            servers.iter().map(|s| (*s, vec![])).collect();
+        for round in 0..rounds {
+            for (name, runs) in &mut results {
+                match measure_server(self_child(&["server", name]), "ws", conns, WARMUP, measure) {
+                    Ok(run) => {
+                        println!(
+                            "round {round}: {name}: {} server_threads={:?} server_rss_mib={:.1}",
+                            run.load,
+                            run.threads,
+                            run.rss_mib.unwrap_or(f64::NAN)
+                        );
+                        runs.push(run);
+                    }
+                    Err(e) => {
+                        eprintln!("ws_echo: {name} / {conns}: {e}");
+                        failed = true;
+                    }
+                }
+            }
+        }
+        results.retain(|(_, runs)| !runs.is_empty());
+        print_load_table(
+            &format!(
+                "ws_echo, {conns} connections × {MSG} B binary, mean of {rounds} round(s) \
+                 (server CPU = utime+stime of the server process over the window)"
+            ),
+            &results,
+        );
+    }
+    if failed {
+        std::process::exit(1);
+    }
+}
