@@ -90,6 +90,37 @@ fn half_close_delivers_eof_and_the_other_direction_keeps_working() {
     });
 }
 
+#[test]
+fn data_and_fin_arriving_together_still_read_eof() {
+    // The peer writes and closes at once, so the data and the FIN usually
+    // reach the server in one readiness edge: after reading the data, the
+    // server must still read the EOF (a short read does not prove the
+    // socket has nothing more to say).
+    rt(2).block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        for round in 0..50u8 {
+            let client = std::thread::spawn(move || {
+                use std::io::Write;
+                let mut s = std::net::TcpStream::connect(addr).unwrap();
+                s.write_all(&[round; 100]).unwrap();
+                // Dropping closes: FIN right behind the data.
+            });
+            let (mut s, _) = listener.accept().await.unwrap();
+            client.join().unwrap();
+            // Let a poll deliver the edge first, so the reads below start
+            // after it (the case that hangs if a short read is trusted).
+            goro::time::sleep(Duration::from_millis(2)).await;
+            let mut all = Vec::new();
+            let n = goro::time::timeout(Duration::from_secs(5), s.read_to_end(&mut all))
+                .await
+                .expect("EOF never read")
+                .unwrap();
+            assert_eq!((n, all), (100, vec![round; 100]));
+        }
+    });
+}
+
 /// A fast 64-bit hash over 8-byte words (FNV-1a style), for checking that a
 /// long stream arrives intact and in order, whatever sizes it is read in.
 struct StreamHash {

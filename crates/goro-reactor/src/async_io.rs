@@ -166,6 +166,25 @@ impl<T: AsFd> Async<T> {
     }
 }
 
+impl<T: AsFd> Async<T> {
+    /// A byte-stream read or write: see `Source::poll_stream_io`.
+    pub(crate) fn poll_stream(
+        &self,
+        cx: &mut Context<'_>,
+        write: bool,
+        len: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        let dir = if write {
+            Direction::Write
+        } else {
+            Direction::Read
+        };
+        self.source.poll_stream_io(cx, dir, len, || op(io))
+    }
+}
+
 impl<T: AsFd> AsRawFd for Async<T> {
     fn as_raw_fd(&self) -> RawFd {
         self.source.fd

@@ -13,7 +13,7 @@ use std::io;
 use std::os::fd::RawFd;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
-use std::sync::atomic::Ordering::{Acquire, Release};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::task::{Context, Poll, Waker};
 
 use crate::coop;
@@ -35,6 +35,10 @@ pub(crate) struct Source {
     pub(crate) fd: RawFd,
     pub(crate) key: usize,
     ticks: [AtomicU64; 2],
+    /// Per direction (only writes use it): the edge count at which a stream
+    /// write last came up short (filled the send buffer), so the next one
+    /// waits for a new edge instead of trying a syscall that would fail.
+    drained: [AtomicU64; 2],
     waiters: [Mutex<Waiters>; 2],
 }
 
@@ -48,6 +52,7 @@ impl Source {
             fd,
             key,
             ticks: [AtomicU64::new(0), AtomicU64::new(0)],
+            drained: [AtomicU64::new(u64::MAX), AtomicU64::new(u64::MAX)],
             waiters: [
                 Mutex::new(Waiters::default()),
                 Mutex::new(Waiters::default()),
@@ -81,6 +86,49 @@ impl Source {
                 res => {
                     coop::spend();
                     return Poll::Ready(res);
+                }
+            }
+            if self.register_if_unchanged(cx, dir, tick) {
+                coop::reset();
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// [`Source::poll_io`] for a byte-stream write of `len` bytes: when one
+    /// writes fewer bytes than asked, the send buffer was full at that
+    /// moment, so the next write skips its syscall (it would return
+    /// `WouldBlock`) until a new writable edge arrives.
+    ///
+    /// Not for reads: tokio skips the read after a short one too, but it
+    /// learns of a peer's half-close from `EPOLLRDHUP`, which `polling`
+    /// does not report; data and FIN that arrive in one edge would leave
+    /// the EOF unread forever (`tests/net_tcp.rs` checks that case).
+    pub(crate) fn poll_stream_io(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        len: usize,
+        mut op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let d = dir as usize;
+        loop {
+            let tick = self.ticks[d].load(Acquire);
+            if len == 0 || self.drained[d].load(Relaxed) != tick {
+                match op() {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Ok(n) => {
+                        if n > 0 && n < len {
+                            self.drained[d].store(tick, Relaxed);
+                        }
+                        coop::spend();
+                        return Poll::Ready(Ok(n));
+                    }
+                    Err(e) => return Poll::Ready(Err(e)),
                 }
             }
             if self.register_if_unchanged(cx, dir, tick) {

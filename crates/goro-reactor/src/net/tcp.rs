@@ -329,7 +329,7 @@ fn poll_write(
     cx: &mut Context<'_>,
     buf: &[u8],
 ) -> Poll<io::Result<usize>> {
-    io.poll_write_with(cx, |mut s| s.write(buf))
+    io.poll_stream(cx, true, buf.len(), |mut s| s.write(buf))
 }
 
 fn poll_write_vectored(
@@ -337,7 +337,8 @@ fn poll_write_vectored(
     cx: &mut Context<'_>,
     bufs: &[IoSlice<'_>],
 ) -> Poll<io::Result<usize>> {
-    io.poll_write_with(cx, |mut s| s.write_vectored(bufs))
+    let len = bufs.iter().map(|b| b.len()).sum();
+    io.poll_stream(cx, true, len, |mut s| s.write_vectored(bufs))
 }
 
 fn poll_close(io: &Async<net::TcpStream>) -> Poll<io::Result<()>> {

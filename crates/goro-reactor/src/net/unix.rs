@@ -169,7 +169,8 @@ macro_rules! impl_unix_io {
                 cx: &mut Context<'_>,
                 buf: &[u8],
             ) -> Poll<io::Result<usize>> {
-                self.io.poll_write_with(cx, |mut s| s.write(buf))
+                self.io
+                    .poll_stream(cx, true, buf.len(), |mut s| s.write(buf))
             }
 
             fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
