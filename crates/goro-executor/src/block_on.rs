@@ -33,20 +33,32 @@ pub(crate) fn block_on<F: Future>(
     let waker = Waker::from(parker.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
-    let mut polled = false;
-    let out = loop {
+    loop {
         if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            break out;
+            return out;
         }
-        match parker.0.park_polling(None) {
-            Some(_) => polled = true,
-            None => parker.0.park(),
+        if driver.is_polling() {
+            // A worker polls for everyone (the usual case): just sleep, as
+            // tokio's `block_on` does. Ready I/O then wakes tasks straight
+            // onto that worker instead of through the global queue.
+            parker.0.park();
+        } else if shared.idle.num_sleeping() == 0 {
+            // Every worker is busy, maybe stuck in a long poll: poll the
+            // driver ourselves, for a slice, so that a worker going idle
+            // soon can take the role back.
+            if parker.0.park_polling(Some(POLL_SLICE)).is_some() {
+                shared.hand_off_poller();
+            } else {
+                parker.0.park();
+            }
+        } else {
+            // Workers sleep but none polls (they went to sleep before this
+            // thread registered its I/O): wake one to take the role.
+            shared.hand_off_poller();
+            parker.0.park();
         }
-    };
-    if polled {
-        // Workers may have parked on their condition variables while this
-        // thread held the poller role.
-        shared.hand_off_poller();
     }
-    out
 }
+
+/// How long a `block_on` thread polls the driver at a time when it has to.
+const POLL_SLICE: std::time::Duration = std::time::Duration::from_millis(10);

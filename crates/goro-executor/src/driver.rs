@@ -44,6 +44,9 @@ use std::time::Duration;
 ///     fn release(&self) {
 ///         self.polling.store(false, Ordering::Release);
 ///     }
+///     fn is_polling(&self) -> bool {
+///         self.polling.load(Ordering::Acquire)
+///     }
 ///     fn poll(&self, timeout: Option<Duration>) {
 ///         self.polls.fetch_add(1, Ordering::Relaxed);
 ///         std::thread::sleep(timeout.unwrap_or(Duration::from_millis(1)).min(Duration::from_millis(1)));
@@ -72,6 +75,9 @@ pub trait Driver: Send + Sync + 'static {
 
     /// Gives the poller role back.
     fn release(&self);
+
+    /// Whether a thread holds the poller role right now.
+    fn is_polling(&self) -> bool;
 
     /// With the poller role held: fires due timers and waits for I/O for at
     /// most `timeout` (`None`: until an event, the nearest timer, or

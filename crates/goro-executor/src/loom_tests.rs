@@ -286,6 +286,9 @@ impl crate::driver::Driver for MockDriver {
     fn release(&self) {
         self.polling.store(false, SeqCst);
     }
+    fn is_polling(&self) -> bool {
+        self.polling.load(SeqCst)
+    }
     fn poll(&self, timeout: Option<std::time::Duration>) {
         let mut n = self.notified.lock().unwrap();
         if timeout != Some(std::time::Duration::ZERO) {
