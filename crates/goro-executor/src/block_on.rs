@@ -46,7 +46,7 @@ pub(crate) fn block_on<F: Future>(
             // Every worker is busy, maybe stuck in a long poll: poll the
             // driver ourselves, for a slice, so that a worker going idle
             // soon can take the role back.
-            if parker.0.park_polling(Some(POLL_SLICE)).is_some() {
+            if crate::context::remote_poll(|| parker.0.park_polling(Some(POLL_SLICE))).is_some() {
                 shared.hand_off_poller();
             } else {
                 parker.0.park();

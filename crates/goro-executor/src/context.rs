@@ -73,6 +73,30 @@ pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerContext>) -> R) -> R {
     f(unsafe { p.as_ref() })
 }
 
+thread_local! {
+    /// Set while a thread that holds no P polls a driver.
+    static REMOTE_POLL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`, a driver poll on a thread that holds no P, marking the tasks
+/// it wakes as woken from I/O or a timer (see `Shared::woken`).
+pub(crate) fn remote_poll<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let _ = REMOTE_POLL.try_with(|c| c.set(false));
+        }
+    }
+    REMOTE_POLL.with(|c| c.set(true));
+    let _reset = Reset;
+    f()
+}
+
+/// Whether this thread is inside [`remote_poll`].
+pub(crate) fn in_remote_poll() -> bool {
+    REMOTE_POLL.try_with(Cell::get).unwrap_or(false)
+}
+
 /// Whether this thread is a worker thread of any goro runtime.
 pub(crate) fn is_worker_thread() -> bool {
     with_worker(|w| w.is_some())

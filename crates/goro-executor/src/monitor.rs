@@ -99,7 +99,7 @@ impl Monitor {
             }
             if let Some(driver) = shared.driver.as_deref() {
                 if driver.needs_poll(POLL_STALE) && driver.try_acquire() {
-                    driver.poll(Some(Duration::ZERO));
+                    crate::context::remote_poll(|| driver.poll(Some(Duration::ZERO)));
                     driver.release();
                 }
             }

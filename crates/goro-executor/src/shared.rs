@@ -81,6 +81,11 @@ pub(crate) struct Shared {
     /// One per worker thread (Go's M).
     pub(crate) parkers: Box<[Padded<Parker>]>,
     pub(crate) injector: Injector,
+    /// Tasks that a thread holding no P (a `block_on` thread, the monitor)
+    /// woke from the driver: they waited for I/O or a timer, so workers
+    /// take them before the ring and the global queue (Go puts a goroutine
+    /// woken by the netpoller or a timer in `runnext`).
+    pub(crate) woken: Injector,
     pub(crate) idle: Idle,
     /// Steal orders: every stride coprime with the number of Ps, so that a
     /// random start plus a stride visits each P once (Go's `stealOrder`).
@@ -128,6 +133,7 @@ impl Shared {
             this: std::sync::OnceLock::new(),
             driver,
             injector: Injector::new(),
+            woken: Injector::new(),
             idle: Idle::new(n),
             coprimes: (1..=n).filter(|&k| gcd(k, n) == 1).collect(),
             registry: Registry::new(n),
@@ -163,7 +169,12 @@ impl Shared {
             core.schedule_local(self, task, info.woken_while_running);
         });
         if let Some(task) = task {
-            self.schedule_remote(task);
+            if crate::context::in_remote_poll() {
+                self.woken.push(task);
+                self.notify();
+            } else {
+                self.schedule_remote(task);
+            }
         }
     }
 
@@ -239,6 +250,7 @@ impl Shared {
     /// before sleeping).
     pub(crate) fn has_work(&self) -> bool {
         !self.injector.is_empty()
+            || !self.woken.is_empty()
             || self
                 .procs
                 .iter()
@@ -259,6 +271,9 @@ impl Shared {
 
     fn drain_injector(&self) {
         while let Some(task) = self.injector.pop() {
+            drop(task);
+        }
+        while let Some(task) = self.woken.pop() {
             drop(task);
         }
     }

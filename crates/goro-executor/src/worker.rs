@@ -434,7 +434,14 @@ impl Core {
         let first = tasks.next();
         let mut surplus = false;
         for task in tasks {
-            self.push_back(shared, task);
+            // Past the ring's room, to the queue of woken tasks, which every
+            // worker takes before the global queue: a ring overflow would
+            // put them behind all the new work waiting there.
+            if self.ring.remaining() > 0 {
+                self.push_back(shared, task);
+            } else {
+                shared.woken.push(task);
+            }
             surplus = true;
         }
         if surplus {
@@ -467,6 +474,13 @@ impl Core {
         }
         if let Some(task) = shared.procs[self.index].runnext.take() {
             return Some(task);
+        }
+        // Tasks woken from I/O or a timer by a thread without a P go before
+        // the ring: their timers are due now, the ring may hold new work.
+        if !shared.woken.is_empty() {
+            if let Some(task) = shared.woken.pop() {
+                return Some(task);
+            }
         }
         if let Some(task) = self.ring.pop() {
             return Some(task);
