@@ -29,6 +29,12 @@
 //! wraps any descriptor. Idle workers sleep in the reactor, as Go's sleep in
 //! its netpoller; there is no reactor thread.
 //!
+//! Observability is on by default and cheap: [`stats`] (Go's
+//! `NumGoroutine`, thread and queue counts, scheduling latency),
+//! `GORO_SCHEDTRACE=<ms>` (Go's `schedtrace`), [`dump_tasks`] (what each
+//! task is doing, grouped by spawn location), [`install_dump_signal`] and
+//! [`metrics::prometheus`].
+//!
 //! Crates behind the facade: `goro-executor` (the scheduler), `goro-reactor`
 //! (I/O and timers), `goro-blocking` (the blocking pool), `goro-procs` (how
 //! many workers). `src/runtime.rs` wires the first two together.
@@ -39,15 +45,20 @@ use std::sync::OnceLock;
 
 pub use goro_blocking::{Unblock, fs, spawn_blocking, unblock};
 pub use goro_executor::{
-    BuildError, Handle, JoinError, JoinHandle, Stats, TaskId, YieldNow, blocking, should_yield,
-    yield_now,
+    BuildError, Handle, JoinError, JoinHandle, LatencyHistogram, SpawnSite, Stats, TaskDump,
+    TaskId, TaskInfo, TaskState, YieldNow, blocking, should_yield, yield_now,
 };
 pub use goro_macros::{main, test};
 pub use goro_procs as procs;
 pub use goro_reactor::{Async, coop, net, time};
 pub mod cancel;
+pub mod metrics;
 mod runtime;
+#[cfg(feature = "dump-signal")]
+mod signal;
 pub use runtime::{Builder, Runtime};
+#[cfg(feature = "dump-signal")]
+pub use signal::{install_dump_signal, install_dump_signal_on};
 pub mod chan;
 mod group;
 mod pinned;
@@ -134,4 +145,82 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         Some(h) => h.block_on(future),
         None => global().block_on(future),
     }
+}
+
+/// The runtime this thread is in, else the global one (started if needed).
+fn current_or_global<R>(f: impl FnOnce(&Handle) -> R) -> R {
+    let mut f = Some(f);
+    let r = Handle::with_current(|h| h.map(|h| (f.take().unwrap())(h)));
+    match r {
+        Some(r) => r,
+        None => (f.take().unwrap())(global().handle()),
+    }
+}
+
+/// A snapshot of the scheduler's counters: workers running, idle and
+/// searching, OS threads of the process and of the blocking pool, live
+/// tasks (Go's `runtime.NumGoroutine()`) and totals, queue lengths, steals,
+/// parks, polls, retakes, pending timers, I/O sources and the scheduling
+/// latency histogram. See [`Stats`].
+///
+/// Of the runtime this thread is in (inside a task or a `block_on`), else
+/// of the global runtime, which this starts if nothing has yet. For another
+/// runtime, use [`Runtime::handle`]`().stats()`.
+///
+/// Counters are kept per worker and summed here, so counting costs the
+/// workers no shared atomic; a snapshot takes some tens of microseconds
+/// (it reads `/proc/self/stat` and counts the timers).
+///
+/// # Examples
+///
+/// ```
+/// goro::block_on(async {
+///     let (tx, rx) = goro::chan::bounded::<()>(1);
+///     let before = goro::stats().tasks;
+///     let waiters: Vec<_> = (0..10)
+///         .map(|_| {
+///             let rx = rx.clone();
+///             goro::go(async move { rx.recv().await.ok() })
+///         })
+///         .collect();
+///     assert_eq!(goro::stats().tasks, before + 10);
+///     drop(tx);
+///     for w in waiters {
+///         w.await.unwrap();
+///     }
+///     let s = goro::stats();
+///     assert_eq!(s.tasks, before);
+///     println!("{} workers, {} threads, p99 scheduling latency {:?}",
+///         s.maxprocs, s.threads, s.sched_latency.p99());
+/// });
+/// ```
+pub fn stats() -> Stats {
+    current_or_global(Handle::stats)
+}
+
+/// Lists the live tasks with their id, spawn location, state (running,
+/// queued, waiting), age and poll count, grouped by spawn location with
+/// counts, like Go's `pprof goroutine` profile. Its `Display` is a report
+/// for humans; the fields are there for programs. See
+/// [`Handle::dump_tasks`] for what is listed and how exact it is.
+///
+/// Of the runtime this thread is in, else of the global runtime.
+///
+/// # Examples
+///
+/// ```
+/// goro::block_on(async {
+///     let (tx, rx) = goro::chan::bounded::<()>(1);
+///     let waiter = goro::go(async move { rx.recv().await.ok() });
+///     goro::time::sleep(std::time::Duration::from_millis(10)).await;
+///     let dump = goro::dump_tasks();
+///     let t = dump.tasks().find(|t| t.id == waiter.id()).unwrap();
+///     assert_eq!(t.state, goro::TaskState::Waiting);
+///     assert_eq!(t.location.file(), file!());
+///     eprintln!("{dump}");
+///     drop(tx);
+/// });
+/// ```
+pub fn dump_tasks() -> TaskDump {
+    current_or_global(Handle::dump_tasks)
 }

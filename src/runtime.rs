@@ -8,7 +8,7 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
-use goro_executor::{BuildError, Driver, Handle, JoinHandle};
+use goro_executor::{BuildError, Driver, Handle, JoinHandle, Stats};
 use goro_reactor::Reactor;
 
 /// The reactor as the scheduler sees it.
@@ -54,6 +54,16 @@ pub(crate) fn driver() -> Arc<dyn Driver> {
     goro_reactor::time::set_proc_hint(goro_executor::current_proc);
     goro_reactor::coop::set_yield_hook(goro_executor::should_yield);
     Arc::new(ReactorDriver(Reactor::get()))
+}
+
+/// Adds what the scheduler does not know to its stats: the reactor's timers
+/// and sources (process-wide, as the reactor is) and the global blocking
+/// pool's threads, without starting that pool if nothing has used it.
+fn fill_stats(s: &mut Stats) {
+    let reactor = Reactor::get();
+    s.timers = reactor.num_timers();
+    s.io_sources = reactor.num_sources();
+    s.blocking_threads = goro_blocking::Pool::try_global().map_or(0, |p| p.num_threads());
 }
 
 /// Configures and starts a [`Runtime`]: the scheduler plus I/O and timers.
@@ -150,13 +160,33 @@ impl Builder {
         }
     }
 
+    /// Makes the monitor thread print a `SCHED` line to stderr every
+    /// `every` (Go's `GODEBUG=schedtrace`); without this call
+    /// `GORO_SCHEDTRACE=<ms>` decides. See
+    /// [`goro_executor::Builder::schedtrace`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = goro::Runtime::builder()
+    ///     .schedtrace(std::time::Duration::from_secs(1))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn schedtrace(self, every: Duration) -> Self {
+        Builder {
+            inner: self.inner.schedtrace(every),
+        }
+    }
+
     /// Starts the workers and the monitor thread.
     ///
     /// # Errors
     /// See [`goro_executor::Builder::build`].
     pub fn build(self) -> Result<Runtime, BuildError> {
         Ok(Runtime {
-            inner: self.inner.driver(driver()).build()?,
+            inner: self.inner.driver(driver()).stats_hook(fill_stats).build()?,
         })
     }
 }

@@ -10,6 +10,9 @@ use goro_executor::JoinHandle;
 use crate::builder::Builder;
 use crate::shared::Shared;
 
+/// The pool behind [`Pool::global`].
+static GLOBAL: OnceLock<Pool> = OnceLock::new();
+
 /// A set of threads for blocking work: file I/O, FFI, DNS, CPU-heavy
 /// closures, anything that would stall an async worker.
 ///
@@ -85,11 +88,26 @@ impl Pool {
     /// assert!(pool.max_threads() >= 1);
     /// ```
     pub fn global() -> &'static Pool {
-        static GLOBAL: OnceLock<Pool> = OnceLock::new();
         GLOBAL.get_or_init(|| match Builder::from_env() {
             Ok(b) => b.build(),
             Err(e) => panic!("goro-blocking: {e}"),
         })
+    }
+
+    /// The global pool if something has used it already, without creating
+    /// it: for statistics, which should not start a pool (or panic on a bad
+    /// `GORO_MAX_BLOCKING_THREADS`) just to report it has no threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let threads = goro_blocking::Pool::try_global().map_or(0, |p| p.num_threads());
+    /// let _ = goro_blocking::Pool::global();
+    /// assert!(goro_blocking::Pool::try_global().is_some());
+    /// # let _ = threads;
+    /// ```
+    pub fn try_global() -> Option<&'static Pool> {
+        GLOBAL.get()
     }
 
     /// Runs `f` on one of the pool's threads. Await the handle for its

@@ -62,7 +62,8 @@ mod tests {
         let schedule = |r: Runnable| drop(r);
         let tasks: Vec<_> = (0..1000)
             .map(|_| {
-                let meta = crate::task::TaskMeta::new(std::panic::Location::caller(), None, false);
+                let meta =
+                    crate::task::TaskMeta::new(std::panic::Location::caller(), None, false, 0);
                 async_task::Builder::new()
                     .metadata(meta)
                     .spawn(|_| async {}, schedule)

@@ -18,6 +18,12 @@
 //! Most users want the `goro` crate, which adds I/O, timers and a global
 //! runtime on top of this one.
 //!
+//! Observability ([`Handle::stats`], [`Handle::dump_tasks`],
+//! `GORO_SCHEDTRACE`) is always on and costs no shared atomic on the spawn
+//! or poll path: counters live in each P's cache line and are summed on
+//! read, one wake in [`SAMPLE_EVERY`] is timed for the latency histogram,
+//! and the dump reads the tasks the shutdown registry already holds.
+//!
 //! # Examples
 //!
 //! ```
@@ -36,11 +42,14 @@
 //! ```
 
 mod block_on;
+mod clock;
 mod context;
 mod driver;
+mod dump;
 mod idle;
 mod injector;
 mod join;
+mod latency;
 mod lend;
 mod machine;
 mod monitor;
@@ -48,6 +57,7 @@ mod park;
 mod registry;
 mod ring;
 mod runtime;
+mod schedtrace;
 mod shared;
 mod stats;
 mod sync;
@@ -61,7 +71,9 @@ mod loom_tests;
 
 pub use async_task::Runnable;
 pub use driver::Driver;
+pub use dump::{SpawnSite, TaskDump, TaskInfo, TaskState};
 pub use join::{JoinError, JoinHandle};
+pub use latency::{LatencyHistogram, SAMPLE_EVERY};
 pub use machine::blocking;
 pub use runtime::{BuildError, Builder, Handle, MAX_PROCS, Runtime, spawn, spawn_unscheduled};
 pub use stats::Stats;

@@ -7,7 +7,9 @@
 //!   threshold the task is asked to yield ([`crate::should_yield`]);
 //! - **network-poll fallback**: if tasks wait on the driver and nobody has
 //!   polled it for [`POLL_STALE`], it polls, and the tasks that makes ready
-//!   go to the global queue.
+//!   go to the global queue;
+//! - **observability**: it keeps the coarse clock that task ages are read
+//!   from (`clock`), and prints `GORO_SCHEDTRACE` lines (`schedtrace`).
 //!
 //! It looks every [`BUSY_PERIOD`] while any worker is awake: a stuck poll is
 //! then noticed within the threshold plus 1 ms (Go's sysmon backs off to
@@ -21,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use crate::lend::Slot;
 use crate::machine;
+use crate::schedtrace::Tracer;
 use crate::shared::{Retake, Shared};
 use crate::sync::lock;
 use crate::thread_state::ThreadRef;
@@ -59,6 +62,8 @@ struct Monitor {
     /// (boxed: a P moves between threads as a `Box`).
     #[allow(clippy::vec_box)]
     orphans: Vec<Box<Core>>,
+    /// Set when `GORO_SCHEDTRACE` (or `Builder::schedtrace`) asks for lines.
+    trace: Option<Tracer>,
 }
 
 impl Monitor {
@@ -74,6 +79,7 @@ impl Monitor {
                 shared.num_procs()
             ],
             orphans: Vec::new(),
+            trace: shared.config.schedtrace.map(Tracer::new),
         }
     }
 
@@ -86,6 +92,7 @@ impl Monitor {
                 return;
             }
             shared.monitor_wakeups.fetch_add(1, Relaxed);
+            crate::clock::refresh();
             let all_idle = shared.idle.num_sleeping() == shared.num_procs();
             if all_idle {
                 shared.monitor_idle.store(true, SeqCst);
@@ -103,7 +110,11 @@ impl Monitor {
                     driver.release();
                 }
             }
-            shared.monitor.park_timeout(period);
+            let sleep = match &mut self.trace {
+                Some(t) => period.min(t.tick(shared)),
+                None => period,
+            };
+            shared.monitor.park_timeout(sleep);
         }
     }
 
@@ -180,12 +191,13 @@ impl Monitor {
 }
 
 /// Whether a thread that has been in one poll for a while is stuck there:
-/// it used at least half of `wall` in CPU (a long loop), or it sleeps in
-/// the kernel (a blocking call). A thread that is runnable but got little
-/// CPU is only waiting for one. Unknown (no CPU clock, no `/proc`): stuck.
+/// it used at least an eighth of `wall` in CPU (a long loop), or it sleeps in
+/// the kernel (a blocking call); an eighth, because a long loop sharing a
+/// core with other busy threads gets only part of it. A thread that is
+/// runnable but got almost no CPU is only waiting for one. Unknown (no CPU clock, no `/proc`): stuck.
 fn stuck(thread: ThreadRef, wall: Duration, cpu_then: Option<Duration>) -> bool {
     if let (Some(then), Some(now)) = (cpu_then, thread.cpu_time()) {
-        if now.saturating_sub(then) * 2 >= wall {
+        if now.saturating_sub(then) * 8 >= wall {
             return true;
         }
     }

@@ -9,7 +9,7 @@
 //! `PARKED_CONDVAR`/`PARKED_DRIVER` split).
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::time::Duration;
 
 use crate::driver::Driver;
@@ -23,6 +23,9 @@ const PARKED_DRIVER: usize = 3;
 /// One per worker thread (and one per `block_on` call).
 pub(crate) struct Parker {
     state: AtomicUsize,
+    /// Times a thread went to sleep here (`Stats::parks`). A plain std
+    /// atomic: statistics, not part of the protocol loom checks.
+    parks: std::sync::atomic::AtomicU64,
     lock: Mutex<()>,
     cvar: Condvar,
     driver: Option<Arc<dyn Driver>>,
@@ -38,6 +41,7 @@ impl Parker {
     pub(crate) fn with_driver(driver: Option<Arc<dyn Driver>>) -> Self {
         Parker {
             state: AtomicUsize::new(EMPTY),
+            parks: std::sync::atomic::AtomicU64::new(0),
             lock: Mutex::new(()),
             cvar: Condvar::new(),
             driver,
@@ -72,6 +76,7 @@ impl Parker {
             driver.release();
             return Some(true);
         }
+        self.parks.fetch_add(1, Relaxed);
         driver.poll(timeout);
         let notified = self.state.swap(EMPTY, SeqCst) == NOTIFIED;
         driver.release();
@@ -108,6 +113,7 @@ impl Parker {
             self.state.swap(EMPTY, SeqCst);
             return true;
         }
+        self.parks.fetch_add(1, Relaxed);
         loop {
             guard = match timeout {
                 None => self.cvar.wait(guard).unwrap_or_else(|p| p.into_inner()),
@@ -140,6 +146,11 @@ impl Parker {
             }
             // Spurious wakeup: wait again.
         }
+    }
+
+    /// Times a thread has gone to sleep on this parker.
+    pub(crate) fn parks(&self) -> u64 {
+        self.parks.load(Relaxed)
     }
 
     /// Wakes the thread parked here, or leaves a token for its next `park`.

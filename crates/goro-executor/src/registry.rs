@@ -13,6 +13,13 @@
 //!
 //! Sharded by spawning thread, so spawns on different workers do not contend
 //! on one lock (async-executor keeps one global `Mutex<Slab>`).
+//!
+//! The task dump (`dump`) lists the tasks registered here: every task that
+//! has waited at least once.
+//!
+//! A task's key is 32 bits (shard in the low bits, slot above), which keeps
+//! `TaskMeta` at 40 bytes: with at most [`MAX_SHARDS`] shards a shard holds
+//! 16 million tasks, and a full shard spills into the next one.
 
 use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
@@ -21,8 +28,13 @@ use std::task::Waker;
 use crate::shared::Padded;
 use crate::sync::{Mutex, lock};
 
+/// Most shards: 8 bits of the 32-bit key.
+const MAX_SHARDS: usize = 256;
+
 pub(crate) struct Registry {
     shards: Box<[Padded<Mutex<Shard>>]>,
+    /// Bits of a key that select the shard.
+    shard_bits: u32,
     /// Tasks spawned and finished, counted on the thread's own shard.
     spawned: Box<[Padded<AtomicUsize>]>,
     finished: Box<[Padded<AtomicUsize>]>,
@@ -36,29 +48,26 @@ struct Shard {
     free: Vec<u32>,
 }
 
-/// Where a task sits in the registry.
+/// Where a task sits in the registry: `slot << shard_bits | shard`. Never
+/// `u32::MAX` (`TaskMeta`'s "unregistered"): the last slot of a shard is
+/// left unused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Key {
-    shard: u32,
-    slot: u32,
-}
+pub(crate) struct Key(u32);
 
 impl Key {
-    pub(crate) fn to_u64(self) -> u64 {
-        (u64::from(self.shard) << 32) | u64::from(self.slot)
+    pub(crate) fn to_u32(self) -> u32 {
+        self.0
     }
-    pub(crate) fn from_u64(v: u64) -> Key {
-        Key {
-            shard: (v >> 32) as u32,
-            slot: v as u32,
-        }
+    pub(crate) fn from_u32(v: u32) -> Key {
+        Key(v)
     }
 }
 
 impl Registry {
     pub(crate) fn new(workers: usize) -> Self {
-        let n = (workers * 4).next_power_of_two();
+        let n = (workers * 4).next_power_of_two().min(MAX_SHARDS);
         Registry {
+            shard_bits: n.trailing_zeros(),
             shards: (0..n)
                 .map(|_| Padded(Mutex::new(Shard::default())))
                 .collect(),
@@ -68,40 +77,52 @@ impl Registry {
         }
     }
 
+    /// Slots one shard may hold.
+    fn shard_capacity(&self) -> usize {
+        (1usize << (32 - self.shard_bits)) - 1
+    }
+
+    fn split(&self, key: Key) -> (usize, usize) {
+        let mask = (1u32 << self.shard_bits) - 1;
+        ((key.0 & mask) as usize, (key.0 >> self.shard_bits) as usize)
+    }
+
     /// Registers a task by one of its wakers. `None` once shut down: the
     /// caller then drops the task.
     pub(crate) fn insert(&self, waker: Waker) -> Option<Key> {
-        let shard_index = shard_hint() & (self.shards.len() - 1);
-        let mut shard = lock(&self.shards[shard_index]);
-        if self.closed.load(Relaxed) {
-            return None;
+        let n = self.shards.len();
+        let first = shard_hint() & (n - 1);
+        // The thread's own shard, or the next one with room.
+        for shard_index in (first..n).chain(0..first) {
+            let mut shard = lock(&self.shards[shard_index]);
+            if self.closed.load(Relaxed) {
+                return None;
+            }
+            let slot = match shard.free.pop() {
+                Some(slot) => {
+                    shard.slots[slot as usize] = Some(waker);
+                    slot as usize
+                }
+                None if shard.slots.len() < self.shard_capacity() => {
+                    shard.slots.push(Some(waker));
+                    shard.slots.len() - 1
+                }
+                None => continue,
+            };
+            return Some(Key(((slot as u32) << self.shard_bits) | shard_index as u32));
         }
-        let slot = match shard.free.pop() {
-            Some(slot) => {
-                shard.slots[slot as usize] = Some(waker);
-                slot
-            }
-            None => {
-                shard.slots.push(Some(waker));
-                (shard.slots.len() - 1) as u32
-            }
-        };
-        Some(Key {
-            shard: shard_index as u32,
-            slot,
-        })
+        // 2^32 parked tasks would take a terabyte.
+        panic!("goro: more than 4 billion parked tasks");
     }
 
     /// Forgets a task whose future is gone.
     pub(crate) fn remove(&self, key: Key) {
+        let (shard_index, slot) = self.split(key);
         let waker = {
-            let mut shard = lock(&self.shards[key.shard as usize]);
-            let waker = shard
-                .slots
-                .get_mut(key.slot as usize)
-                .and_then(Option::take);
+            let mut shard = lock(&self.shards[shard_index]);
+            let waker = shard.slots.get_mut(slot).and_then(Option::take);
             if waker.is_some() {
-                shard.free.push(key.slot);
+                shard.free.push(slot as u32);
             }
             waker
         };
@@ -112,9 +133,10 @@ impl Registry {
 
     /// Wakes the task registered at `key`, if any.
     pub(crate) fn wake(&self, key: Key) {
+        let (shard_index, slot) = self.split(key);
         let waker = {
-            let shard = lock(&self.shards[key.shard as usize]);
-            shard.slots.get(key.slot as usize).and_then(Option::clone)
+            let shard = lock(&self.shards[shard_index]);
+            shard.slots.get(slot).and_then(Option::clone)
         };
         if let Some(waker) = waker {
             waker.wake();
@@ -132,6 +154,23 @@ impl Registry {
             shard.free.clear();
         }
         all
+    }
+
+    /// Calls `f` with the waker of every registered task, one shard at a
+    /// time under its lock (so each waker, and the task it keeps alive,
+    /// stays valid during the call). `f` must not touch the registry.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Waker)) {
+        for shard in self.shards.iter() {
+            let shard = lock(shard);
+            shard.slots.iter().flatten().for_each(&mut f);
+        }
+    }
+
+    /// Tasks spawned and finished so far.
+    pub(crate) fn totals(&self) -> (u64, u64) {
+        let finished: usize = self.finished.iter().map(|c| c.load(Acquire)).sum();
+        let spawned: usize = self.spawned.iter().map(|c| c.load(Acquire)).sum();
+        (spawned as u64, finished as u64)
     }
 
     /// Counts a spawned task.
@@ -155,7 +194,7 @@ impl Registry {
     }
 
     /// Parked tasks currently registered.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn registered(&self) -> usize {
         self.shards
             .iter()
@@ -195,10 +234,39 @@ mod tests {
         assert_eq!(r.registered(), 1);
         let c = r.insert(Waker::noop().clone()).unwrap();
         assert_eq!(c, a, "freed slot reused");
-        assert_eq!(Key::from_u64(b.to_u64()), b);
+        assert_eq!(Key::from_u32(b.to_u32()), b);
+        let mut seen = 0;
+        r.for_each(|_| seen += 1);
+        assert_eq!(seen, 2);
         assert_eq!(r.close().len(), 2);
         assert_eq!(r.registered(), 0);
         assert!(r.insert(Waker::noop().clone()).is_none());
         r.remove(b); // after close: nothing to do
+    }
+
+    #[test]
+    fn keys_round_trip_and_a_full_shard_spills() {
+        let mut r = Registry::new(2); // 8 shards: 3 bits, 2^29 - 1 slots each
+        assert_eq!(r.shard_bits, 3);
+        assert_eq!(r.shard_capacity(), (1 << 29) - 1);
+        assert_eq!(Registry::new(1 << 16).shards.len(), MAX_SHARDS);
+        // Pretend the capacity is 2 per shard by filling with bits to spare.
+        r.shard_bits = 30;
+        let keys: Vec<Key> = (0..5)
+            .map(|_| r.insert(Waker::noop().clone()).unwrap())
+            .collect();
+        for k in &keys {
+            assert_ne!(k.to_u32(), u32::MAX);
+            let (shard, slot) = r.split(*k);
+            assert!(shard < 8 && slot < 3, "{shard} {slot}");
+        }
+        let mut distinct = keys.clone();
+        distinct.sort_by_key(|k| k.to_u32());
+        distinct.dedup();
+        assert_eq!(distinct.len(), 5);
+        for k in keys {
+            r.remove(k);
+        }
+        assert_eq!(r.registered(), 0);
     }
 }

@@ -16,7 +16,8 @@ use crate::driver::Driver;
 use crate::join::JoinHandle;
 use crate::machine::{self, ThreadConfig};
 use crate::monitor;
-use crate::shared::{Config, Shared};
+use crate::shared::{Config, Shared, StatsHook};
+use crate::stats::Stats;
 use crate::sync::lock;
 use crate::task::{TaskMeta, new_task};
 use crate::worker;
@@ -45,6 +46,8 @@ pub struct Builder {
     panic_aborts: bool,
     driver: Option<Arc<dyn Driver>>,
     retake_after: Option<Duration>,
+    schedtrace: Option<Duration>,
+    stats_hook: Option<StatsHook>,
 }
 
 impl Default for Builder {
@@ -58,6 +61,8 @@ impl Default for Builder {
             panic_aborts: false,
             driver: None,
             retake_after: None,
+            schedtrace: None,
+            stats_hook: None,
         }
     }
 }
@@ -135,11 +140,61 @@ impl Builder {
         self
     }
 
+    /// Makes the monitor thread print one line about the scheduler to
+    /// stderr every `every` (Go's `GODEBUG=schedtrace`), in the format of
+    /// [`Stats::schedtrace`]:
+    ///
+    /// `SCHED 1004ms: maxprocs=2 idleprocs=0 threads=6 spinning=0 blockingthreads=1 tasks=10000 runqueue=3 [12 7]`
+    ///
+    /// Without this call, the environment variable `GORO_SCHEDTRACE` (whole
+    /// milliseconds; `0` or unset: off) decides. `Duration::ZERO` turns it
+    /// off whatever the environment says.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = goro_executor::Runtime::builder()
+    ///     .maxprocs(1)
+    ///     .schedtrace(Duration::from_millis(10))
+    ///     .build()
+    ///     .unwrap();
+    /// std::thread::sleep(Duration::from_millis(25)); // two lines on stderr
+    /// # drop(rt);
+    /// ```
+    pub fn schedtrace(mut self, every: Duration) -> Self {
+        self.schedtrace = Some(every);
+        self
+    }
+
+    /// Adds figures the scheduler cannot know to every [`Stats`] snapshot
+    /// ([`Handle::stats`], `SCHED` lines): `f` gets the snapshot and fills
+    /// in the fields it owns. The `goro` facade uses it for its reactor's
+    /// timers and I/O sources and its blocking pool's threads. `f` runs on
+    /// whichever thread takes the snapshot, the monitor thread included, so
+    /// it should be quick and must not block.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = goro_executor::Runtime::builder()
+    ///     .maxprocs(1)
+    ///     .stats_hook(|s| s.blocking_threads = 3)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.handle().stats().blocking_threads, 3);
+    /// ```
+    pub fn stats_hook(mut self, f: impl Fn(&mut Stats) + Send + Sync + 'static) -> Self {
+        self.stats_hook = Some(Arc::new(f));
+        self
+    }
+
     /// Starts the workers.
     ///
     /// # Errors
     /// [`BuildError::InvalidEnv`] when `GORO_RETAKE_MS` is not a whole
-    /// number of milliseconds up to 60000;
+    /// number of milliseconds up to 60000, or `GORO_SCHEDTRACE` not one
+    /// from 0 to 3600000;
     /// [`BuildError::InvalidMaxProcs`] for `maxprocs(0)`;
     /// [`BuildError::MaxProcs`] when `GORO_MAXPROCS` is set to anything but
     /// a whole number from 1 to 65536 (the message names the variable and
@@ -156,6 +211,10 @@ impl Builder {
             Some(d) => d,
             None => retake_from_env()?,
         };
+        let schedtrace = match self.schedtrace {
+            Some(d) => (!d.is_zero()).then_some(d),
+            None => crate::schedtrace::from_env()?,
+        };
         let (cores, remotes): (Vec<_>, Vec<_>) = (0..n).map(worker::new_proc).unzip();
         let threads = ThreadConfig {
             name: self.thread_name,
@@ -170,9 +229,12 @@ impl Builder {
                 threads,
                 driver: self.driver,
                 retake_after: (!retake_after.is_zero()).then_some(retake_after),
+                schedtrace,
+                stats_hook: self.stats_hook,
             },
         ));
         shared.set_self();
+        crate::dump::note_runtime(&shared);
         // Dropping `rt` on an error stops the workers started so far.
         let rt = Runtime {
             handle: Handle {
@@ -217,6 +279,8 @@ impl fmt::Debug for Builder {
             .field("panic_aborts", &self.panic_aborts)
             .field("driver", &self.driver.is_some())
             .field("retake_after", &self.retake_after)
+            .field("schedtrace", &self.schedtrace)
+            .field("stats_hook", &self.stats_hook.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -474,10 +538,23 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        // The coarse clock is fresh while the monitor runs every
+        // millisecond; when every worker has been asleep for a while the
+        // monitor naps, so read the real time then (a rare, slow path).
+        let born = if self
+            .shared
+            .monitor_idle
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            crate::clock::refresh()
+        } else {
+            crate::clock::now_ms()
+        };
         let meta = TaskMeta::new(
             location,
             Some(&self.shared.registry),
             self.shared.config.panic_aborts,
+            born,
         );
         let shared = self.shared.clone();
         let schedule = WithInfo(move |runnable, info| shared.schedule(runnable, info));
@@ -583,7 +660,7 @@ where
     F::Output: Send + 'static,
     S: Fn(async_task::Runnable<TaskMeta>) + Send + Sync + 'static,
 {
-    let meta = TaskMeta::new(location, None, false);
+    let meta = TaskMeta::new(location, None, false, crate::clock::now_ms());
     let (runnable, task) = new_task(future, meta, schedule);
     (runnable, JoinHandle::new(task))
 }

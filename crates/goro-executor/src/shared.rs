@@ -14,11 +14,13 @@ use async_task::ScheduleInfo;
 use crate::driver::Driver;
 use crate::idle::Idle;
 use crate::injector::Injector;
+use crate::latency::WakeSamples;
 use crate::lend::Slot;
 use crate::machine::ThreadConfig;
 use crate::park::Parker;
 use crate::registry::Registry;
 use crate::ring::{RunNext, Stealer};
+use crate::stats::{ProcStats, Stats};
 use crate::sync::Mutex;
 use crate::task::Runnable;
 use crate::worker;
@@ -74,10 +76,24 @@ pub(crate) struct Config {
     /// How long one poll may hold a P before the monitor retakes it
     /// (`None`: never).
     pub(crate) retake_after: Option<Duration>,
+    /// How often the monitor prints a `SCHED` line (`None`: never).
+    pub(crate) schedtrace: Option<Duration>,
+    /// Adds figures from outside the executor to each [`Stats`].
+    pub(crate) stats_hook: Option<StatsHook>,
 }
+
+/// See `Builder::stats_hook`.
+pub(crate) type StatsHook = Arc<dyn Fn(&mut Stats) + Send + Sync>;
 
 pub(crate) struct Shared {
     pub(crate) procs: Box<[Padded<ProcRemote>]>,
+    /// Each P's counters, on their own cache lines: written on every poll by
+    /// the P's holder, read only by `Handle::stats`.
+    pub(crate) proc_stats: Box<[Padded<ProcStats>]>,
+    /// Wake times of the wakes timed for the latency histogram.
+    pub(crate) wake_samples: WakeSamples,
+    /// When the runtime was built (`Stats::uptime`, `SCHED` lines).
+    pub(crate) started: Instant,
     /// One per worker thread (Go's M).
     pub(crate) parkers: Box<[Padded<Parker>]>,
     pub(crate) injector: Injector,
@@ -121,6 +137,9 @@ impl Shared {
         let n = procs.len();
         let driver = config.driver.clone();
         Shared {
+            proc_stats: (0..n).map(|_| Padded(ProcStats::new())).collect(),
+            wake_samples: WakeSamples::new(),
+            started: Instant::now(),
             parkers: (0..n)
                 .map(|_| Padded(Parker::with_driver(driver.clone())))
                 .collect(),
@@ -165,6 +184,10 @@ impl Shared {
 
     /// The schedule function of every task of this runtime.
     pub(crate) fn schedule(self: &Arc<Self>, task: Runnable, info: ScheduleInfo) {
+        let meta = task.metadata();
+        if meta.mark_queued() {
+            self.wake_samples.woken(meta.id().as_u64());
+        }
         let task = worker::with_local_core(self, task, |core, task| {
             core.schedule_local(self, task, info.woken_while_running);
         });

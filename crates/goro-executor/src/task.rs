@@ -1,6 +1,7 @@
 //! What a goro task is: an `async-task` allocation whose metadata is a
-//! [`TaskMeta`] (id, spawn location, a few flags), running a future wrapped so
-//! that a panic is attributed to the task that raised it.
+//! [`TaskMeta`] (id, spawn location, a few flags, and what the task dump
+//! shows: state, poll count, spawn time), running a future wrapped so that a
+//! panic is attributed to the task that raised it.
 
 use std::fmt;
 use std::future::Future;
@@ -8,8 +9,10 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
-use std::sync::atomic::{AtomicU8, AtomicU64};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64};
 
+use crate::dump::TaskState;
+use crate::latency::SAMPLE_EVERY;
 use crate::registry::{Key, Registry};
 use std::task::{Context, Poll, Waker};
 
@@ -73,6 +76,10 @@ const FINISHED: u8 = 1 << 3;
 const ABORTED: u8 = 1 << 4;
 
 /// Per-task metadata stored in the task's header.
+///
+/// 40 bytes, which every task pays: the 32-bit registry key, the `sched`
+/// word and the spawn time fill what was padding after the flags, so the
+/// task dump costs no memory per task.
 pub struct TaskMeta {
     id: TaskId,
     location: &'static Location<'static>,
@@ -80,11 +87,28 @@ pub struct TaskMeta {
     /// task's schedule function holds the runtime's shared state.
     registry: Option<NonNull<Registry>>,
     /// The task's `registry::Key`, or `UNREGISTERED`.
-    key: AtomicU64,
+    key: AtomicU32,
+    /// Poll count, state and the timed-wake bit (`SCHED_*`). Written only by
+    /// whoever owns the task's `Runnable` (the scheduler while queueing it,
+    /// the poll while running it), never by two threads at once, so plain
+    /// loads and stores suffice; the task dump reads it racily.
+    sched: AtomicU32,
+    /// When the task was spawned, on the coarse clock (`clock`).
+    born: u32,
     flags: AtomicU8,
 }
 
-const UNREGISTERED: u64 = u64::MAX;
+const UNREGISTERED: u32 = u32::MAX;
+
+/// Polls so far, saturating.
+const SCHED_POLLS: u32 = (1 << 29) - 1;
+const SCHED_STATE_SHIFT: u32 = 29;
+const SCHED_QUEUED: u32 = 0;
+const SCHED_RUNNING: u32 = 1 << SCHED_STATE_SHIFT;
+const SCHED_WAITING: u32 = 2 << SCHED_STATE_SHIFT;
+const SCHED_STATE: u32 = 3 << SCHED_STATE_SHIFT;
+/// This wake is timed for the latency histogram (`latency`).
+const SCHED_SAMPLED: u32 = 1 << 31;
 
 // SAFETY: the registry pointer is only dereferenced to call `Registry`'s
 // thread-safe methods; everything else in `TaskMeta` is `Send + Sync`.
@@ -93,19 +117,60 @@ unsafe impl Send for TaskMeta {}
 unsafe impl Sync for TaskMeta {}
 
 impl TaskMeta {
+    /// Metadata for a task spawned at `location`, at `born` on the coarse
+    /// clock (`clock::now_ms`).
     pub(crate) fn new(
         location: &'static Location<'static>,
         registry: Option<&Registry>,
         abort_on_panic: bool,
+        born: u32,
     ) -> Self {
         let flags = if abort_on_panic { ABORT_ON_PANIC } else { 0 };
         TaskMeta {
             id: TaskId::next(),
             location,
             registry: registry.map(NonNull::from),
-            key: AtomicU64::new(UNREGISTERED),
+            key: AtomicU32::new(UNREGISTERED),
+            sched: AtomicU32::new(SCHED_QUEUED),
+            born,
             flags: AtomicU8::new(flags),
         }
+    }
+
+    /// The task is being queued (spawned or woken). Returns whether to time
+    /// this wake: when its poll count plus its id is a multiple of
+    /// [`SAMPLE_EVERY`], which spreads the timed wakes over tasks without a
+    /// shared counter (short tasks by id, long-lived ones by poll count).
+    pub(crate) fn mark_queued(&self) -> bool {
+        let polls = self.sched.load(Relaxed) & SCHED_POLLS;
+        let sampled = (polls.wrapping_add(self.id.0 as u32)) % SAMPLE_EVERY == 0;
+        let bit = if sampled { SCHED_SAMPLED } else { 0 };
+        self.sched.store(polls | SCHED_QUEUED | bit, Relaxed);
+        sampled
+    }
+
+    /// Counts a poll and marks the task running; returns the new count.
+    /// If the wake that queued the task was timed, records the latency.
+    #[inline]
+    fn begin_poll(&self) -> u32 {
+        let w = self.sched.load(Relaxed);
+        let polls = ((w & SCHED_POLLS) + 1).min(SCHED_POLLS);
+        self.sched.store(polls | SCHED_RUNNING, Relaxed);
+        if w & SCHED_SAMPLED != 0 {
+            crate::stats::record_wake_latency(self);
+        }
+        polls
+    }
+
+    /// State, polls so far and spawn time, for the task dump (racy).
+    pub(crate) fn dump_state(&self) -> (TaskState, u32, u32) {
+        let w = self.sched.load(Relaxed);
+        let state = match w & SCHED_STATE {
+            SCHED_RUNNING => TaskState::Running,
+            SCHED_WAITING => TaskState::Waiting,
+            _ => TaskState::Queued,
+        };
+        (state, w & SCHED_POLLS, self.born)
     }
 
     /// Registers a task that is about to park, so shutdown can reach it.
@@ -119,7 +184,7 @@ impl TaskMeta {
         let Some(key) = registry.insert(waker.clone()) else {
             return;
         };
-        self.key.store(key.to_u64(), SeqCst);
+        self.key.store(key.to_u32(), SeqCst);
         // An abort that came before the key was visible could not wake the
         // task through the registry; wake it here instead (both sides use
         // SeqCst, so one of them sees the other).
@@ -138,7 +203,7 @@ impl TaskMeta {
         let registry = unsafe { registry.as_ref() };
         let key = self.key.swap(UNREGISTERED, Relaxed);
         if key != UNREGISTERED {
-            registry.remove(Key::from_u64(key));
+            registry.remove(Key::from_u32(key));
         }
         registry.note_finished();
     }
@@ -170,7 +235,7 @@ impl TaskMeta {
             // its schedule function and hence the registry are alive. A
             // slot reused by another task meanwhile gets a spurious wakeup,
             // which every future tolerates.
-            unsafe { registry.as_ref() }.wake(Key::from_u64(key));
+            unsafe { registry.as_ref() }.wake(Key::from_u32(key));
         }
     }
 
@@ -292,11 +357,17 @@ impl<F: Future> Future for Tracked<'_, F> {
             // Ready(None) makes async-task drop the future now.
             return Poll::Ready(None);
         }
+        let polls = meta.begin_poll();
         let guard = PanicGuard(meta);
         let out = this.future.poll(cx);
         std::mem::forget(guard);
-        if out.is_pending() && meta.key.load(Relaxed) == UNREGISTERED {
-            meta.register(cx.waker());
+        if out.is_pending() {
+            // Before the task can be woken and queued again: the poll
+            // still owns the task (see `sched`).
+            meta.sched.store(polls | SCHED_WAITING, Relaxed);
+            if meta.key.load(Relaxed) == UNREGISTERED {
+                meta.register(cx.waker());
+            }
         }
         out.map(Some)
     }
@@ -324,7 +395,8 @@ mod tests {
     #[test]
     fn metadata_stays_small() {
         // Part of every task's allocation (after async-task's 40-byte
-        // header): id, spawn location, registry pointer and key, flags.
+        // header): id, spawn location, registry pointer and key, flags,
+        // and the dump's state word and spawn time in what was padding.
         assert!(
             std::mem::size_of::<TaskMeta>() <= 40,
             "{}",
@@ -333,8 +405,42 @@ mod tests {
     }
 
     #[test]
+    fn polls_and_state_are_tracked() {
+        let meta = TaskMeta::new(Location::caller(), None, false, 7);
+        assert_eq!(meta.dump_state(), (TaskState::Queued, 0, 7));
+        let mut n = 0;
+        let mut t = std::pin::pin!(Tracked::new(
+            &meta,
+            std::future::poll_fn(|_| {
+                n += 1;
+                if n < 3 {
+                    Poll::Pending
+                } else {
+                    Poll::Ready(())
+                }
+            })
+        ));
+        let cx = &mut Context::from_waker(Waker::noop());
+        assert!(t.as_mut().poll(cx).is_pending());
+        assert_eq!(meta.dump_state(), (TaskState::Waiting, 1, 7));
+        meta.mark_queued();
+        assert_eq!(meta.dump_state().0, TaskState::Queued);
+        assert!(t.as_mut().poll(cx).is_pending());
+        assert!(t.as_mut().poll(cx).is_ready());
+        assert_eq!(meta.dump_state(), (TaskState::Running, 3, 7));
+    }
+
+    #[test]
+    fn one_wake_in_64_is_timed() {
+        let timed = (0..64 * 100)
+            .filter(|_| TaskMeta::new(Location::caller(), None, false, 0).mark_queued())
+            .count();
+        assert_eq!(timed, 100);
+    }
+
+    #[test]
     fn finish_flag_set_when_future_dropped() {
-        let meta = TaskMeta::new(Location::caller(), None, false);
+        let meta = TaskMeta::new(Location::caller(), None, false, 0);
         let t = Tracked::new(&meta, async {});
         assert!(!meta.is_finished());
         drop(t);

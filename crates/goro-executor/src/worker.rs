@@ -538,10 +538,12 @@ impl Core {
                 }
                 let remote = &shared.procs[victim];
                 if let Some(task) = remote.stealer.steal_into(&mut self.ring) {
+                    shared.proc_stats[self.index].steals.incr();
                     return Some(task);
                 }
                 if last_pass && remote.runnext.is_occupied() {
                     if let Some(task) = steal_runnext(remote) {
+                        shared.proc_stats[self.index].steals.incr();
                         return Some(task);
                     }
                 }

@@ -1,0 +1,396 @@
+//! The task dump ([`Handle::dump_tasks`]): every task that has waited at
+//! least once, with its id, spawn location, state, age and poll count,
+//! grouped by spawn location the way `pprof goroutine` groups stacks.
+//!
+//! It reads the tasks through the runtime's registry (`registry`), which
+//! already holds a waker of every task that has returned `Pending` (for
+//! shutdown), so the dump costs nothing until it is taken. A task that has
+//! not waited yet is queued or in its first poll; such tasks are counted
+//! ([`TaskDump::unlisted`]) but not listed, since listing them would mean
+//! registering every task at spawn, a lock per spawn.
+//!
+//! From a registered waker to the task's [`TaskMeta`]: async-task makes a
+//! task's wakers from the pointer to its allocation, the same pointer as
+//! [`Runnable::into_raw`](async_task::Runnable::into_raw), and the metadata
+//! sits at a fixed offset from it. Neither is a documented promise, so
+//! [`meta_offset`] checks both on a probe task once per process; if the
+//! check fails (a future async-task changed), dumps list no tasks and say
+//! why instead of reading memory they cannot vouch for.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::poll_fn;
+use std::panic::Location;
+use std::sync::OnceLock;
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+use crate::clock;
+use crate::runtime::Handle;
+use crate::task::{Runnable, TaskId, TaskMeta, new_task};
+
+/// What a task is doing, as far as the scheduler knows.
+///
+/// # Examples
+///
+/// ```
+/// use goro_executor::TaskState;
+/// assert_eq!(TaskState::Waiting.to_string(), "waiting");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum TaskState {
+    /// Being polled by a worker.
+    Running,
+    /// Woken (or just spawned), waiting in a run queue for a worker.
+    Queued,
+    /// Returned `Pending`; waits for its waker (I/O, a timer, a channel...).
+    Waiting,
+}
+
+impl fmt::Display for TaskState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TaskState::Running => "running",
+            TaskState::Queued => "queued",
+            TaskState::Waiting => "waiting",
+        })
+    }
+}
+
+/// One task in a [`TaskDump`].
+///
+/// # Examples
+///
+/// ```
+/// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
+/// let (tx, rx) = async_channel::bounded::<()>(1);
+/// let h = rt.spawn(async move { rx.recv().await.ok() });
+/// while rt.handle().dump_tasks().sites.is_empty() {
+///     std::thread::yield_now(); // until the task has waited once
+/// }
+/// let t = &rt.handle().dump_tasks().sites[0].tasks[0];
+/// assert_eq!(t.id, h.id());
+/// assert_eq!(t.state, goro_executor::TaskState::Waiting);
+/// assert_eq!(t.polls, 1);
+/// # drop(tx);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TaskInfo {
+    /// The task's id.
+    pub id: TaskId,
+    /// Where it was spawned.
+    pub location: &'static Location<'static>,
+    /// What it is doing.
+    pub state: TaskState,
+    /// Time since its spawn (1 ms resolution; see [`Handle::dump_tasks`]).
+    pub age: Duration,
+    /// How many times it has been polled (saturates at 2^29 - 1).
+    pub polls: u32,
+}
+
+/// The tasks spawned at one location, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SpawnSite {
+    /// The spawn location.
+    pub location: &'static Location<'static>,
+    /// The tasks, oldest first.
+    pub tasks: Vec<TaskInfo>,
+}
+
+impl SpawnSite {
+    /// How many of the tasks are in `state`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
+    /// let dump = rt.handle().dump_tasks();
+    /// assert!(dump.sites.iter().all(|s| s.count(goro_executor::TaskState::Running) == 0));
+    /// ```
+    pub fn count(&self, state: TaskState) -> usize {
+        self.tasks.iter().filter(|t| t.state == state).count()
+    }
+}
+
+/// A snapshot of a runtime's tasks, grouped by spawn location; see
+/// [`Handle::dump_tasks`]. Its `Display` prints each location with its
+/// count and states, then up to [`TaskDump::SHOWN_PER_SITE`] of its tasks,
+/// oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TaskDump {
+    /// Live tasks when the dump was taken (as [`Handle::num_tasks`]).
+    pub live: usize,
+    /// The listed tasks by spawn location, the largest group first.
+    pub sites: Vec<SpawnSite>,
+    /// Live tasks not listed: they had not waited yet, so they were queued
+    /// or in their first poll.
+    pub unlisted: usize,
+    /// Why no task could be listed, if so.
+    pub unavailable: Option<&'static str>,
+}
+
+impl TaskDump {
+    /// Tasks printed per spawn location by `Display`; the rest are counted.
+    pub const SHOWN_PER_SITE: usize = 10;
+
+    /// Every listed task, by spawn location.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
+    /// assert_eq!(rt.handle().dump_tasks().tasks().count(), 0);
+    /// ```
+    pub fn tasks(&self) -> impl Iterator<Item = &TaskInfo> {
+        self.sites.iter().flat_map(|s| &s.tasks)
+    }
+}
+
+impl fmt::Display for TaskDump {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let listed: usize = self.sites.iter().map(|s| s.tasks.len()).sum();
+        writeln!(
+            f,
+            "goro task dump: {} live tasks, {listed} listed by spawn location, {} queued or in their first poll",
+            self.live, self.unlisted
+        )?;
+        if let Some(why) = self.unavailable {
+            writeln!(f, "(tasks cannot be listed: {why})")?;
+        }
+        for site in &self.sites {
+            let n = site.tasks.len();
+            let tasks = if n == 1 { "task" } else { "tasks" };
+            write!(f, "\n{n} {tasks} spawned at {}:", site.location)?;
+            let mut sep = " ";
+            for state in [TaskState::Running, TaskState::Queued, TaskState::Waiting] {
+                let n = site.count(state);
+                if n > 0 {
+                    write!(f, "{sep}{n} {state}")?;
+                    sep = ", ";
+                }
+            }
+            writeln!(f)?;
+            for t in site.tasks.iter().take(Self::SHOWN_PER_SITE) {
+                writeln!(
+                    f,
+                    "    task {} [{}, age {}, polls {}]",
+                    t.id,
+                    t.state,
+                    Age(t.age),
+                    t.polls
+                )?;
+            }
+            if site.tasks.len() > Self::SHOWN_PER_SITE {
+                writeln!(
+                    f,
+                    "    ... and {} more",
+                    site.tasks.len() - Self::SHOWN_PER_SITE
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An age as people read it: `850ms`, `12.3s`, `4m05s`, `2h07m`.
+struct Age(Duration);
+
+impl fmt::Display for Age {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        let s = self.0.as_secs();
+        if ms < 1000 {
+            write!(f, "{ms}ms")
+        } else if s < 60 {
+            write!(f, "{:.1}s", self.0.as_secs_f64())
+        } else if s < 3600 {
+            write!(f, "{}m{:02}s", s / 60, s % 60)
+        } else {
+            write!(f, "{}h{:02}m", s / 3600, s % 3600 / 60)
+        }
+    }
+}
+
+/// The offset of a task's [`TaskMeta`] from the data pointer of its
+/// wakers, if async-task builds wakers as this module expects (checked
+/// once per process on a probe task).
+fn meta_offset() -> Option<usize> {
+    static OFFSET: OnceLock<Option<usize>> = OnceLock::new();
+    *OFFSET.get_or_init(|| {
+        // Addresses, as numbers so the future is `Send`.
+        let seen = Arc::new(Mutex::new(Vec::<usize>::new()));
+        let seen2 = seen.clone();
+        let future = poll_fn(move |cx| {
+            // The waker the poll gets and a clone, as registered.
+            let mut seen = seen2.lock().unwrap_or_else(|e| e.into_inner());
+            seen.push(cx.waker().data() as usize);
+            seen.push(cx.waker().clone().data() as usize);
+            Poll::Ready(())
+        });
+        let meta = TaskMeta::new(Location::caller(), None, false, 0);
+        let (runnable, task) = new_task(future, meta, |_| {});
+        let meta_addr = std::ptr::from_ref(runnable.metadata()) as usize;
+        let raw = runnable.into_raw();
+        // SAFETY: `raw` comes from `into_raw` just above and is used once.
+        let runnable = unsafe { Runnable::from_raw(raw) };
+        runnable.run();
+        drop(task);
+        let seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+        let ok = seen.len() == 2 && seen.iter().all(|&p| p == raw.as_ptr() as usize);
+        ok.then(|| meta_addr - raw.as_ptr() as usize)
+    })
+}
+
+/// The metadata of the task `waker` belongs to.
+///
+/// # Safety
+/// `waker` must be a waker async-task made for a goro task (one registered
+/// in a runtime's registry), `offset` the result of [`meta_offset`], and the
+/// waker must stay alive while the returned reference is used.
+unsafe fn meta_of(waker: &Waker, offset: usize) -> &TaskMeta {
+    // SAFETY: per `meta_offset`'s check, the waker's data pointer is the
+    // task's allocation and its `TaskMeta` lives `offset` bytes further; the
+    // waker holds a reference on the task, so the allocation is alive, and
+    // async-task only ever hands out shared references to the metadata.
+    unsafe { &*waker.data().byte_add(offset).cast::<TaskMeta>() }
+}
+
+impl Handle {
+    /// Lists this runtime's tasks with their id, spawn location, state, age
+    /// and poll count, grouped by spawn location (Go's `pprof goroutine`
+    /// dump, or what `SIGQUIT` prints, without stopping anything).
+    ///
+    /// Tasks appear once they have waited (returned `Pending`) at least
+    /// once; tasks that have not yet are queued or in their first poll and
+    /// only counted, in [`TaskDump::unlisted`]. States and counts are read
+    /// without stopping the workers, so they may be a moment apart. Ages
+    /// have 1 ms resolution while the runtime is busy (the monitor thread
+    /// keeps a coarse clock, so a spawn does not read the time) and wrap
+    /// after 49 days. The dump takes each registry shard's lock in turn,
+    /// briefly delaying tasks that park or finish meanwhile.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = goro_executor::Runtime::builder().maxprocs(2).build().unwrap();
+    /// let (tx, rx) = async_channel::bounded::<()>(1);
+    /// for _ in 0..3 {
+    ///     let rx = rx.clone();
+    ///     rt.spawn(async move { rx.recv().await.ok() });
+    /// }
+    /// while rt.handle().dump_tasks().tasks().count() < 3 {
+    ///     std::thread::yield_now(); // until all three have waited once
+    /// }
+    /// let dump = rt.handle().dump_tasks();
+    /// assert_eq!(dump.sites.len(), 1);
+    /// assert_eq!(dump.sites[0].location.file(), file!());
+    /// println!("{dump}");
+    /// drop(tx);
+    /// ```
+    pub fn dump_tasks(&self) -> TaskDump {
+        let shared = &self.shared;
+        let now = clock::refresh();
+        let live = shared.registry.len();
+        let Some(offset) = meta_offset() else {
+            return TaskDump {
+                live,
+                sites: Vec::new(),
+                unlisted: live,
+                unavailable: Some("this async-task version builds wakers differently"),
+            };
+        };
+        let mut by_site: BTreeMap<(&'static str, u32, u32), SpawnSite> = BTreeMap::new();
+        shared.registry.for_each(|waker| {
+            // SAFETY: the registry holds only wakers of goro tasks, kept
+            // alive by its shard lock for the duration of this call.
+            let meta = unsafe { meta_of(waker, offset) };
+            if meta.is_finished() {
+                return;
+            }
+            let (state, polls, born) = meta.dump_state();
+            let location = meta.location();
+            by_site
+                .entry((location.file(), location.line(), location.column()))
+                .or_insert_with(|| SpawnSite {
+                    location,
+                    tasks: Vec::new(),
+                })
+                .tasks
+                .push(TaskInfo {
+                    id: meta.id(),
+                    location,
+                    state,
+                    age: clock::age(now, born),
+                    polls,
+                });
+        });
+        let mut sites: Vec<SpawnSite> = by_site.into_values().collect();
+        for site in &mut sites {
+            site.tasks
+                .sort_by(|a, b| b.age.cmp(&a.age).then(a.id.cmp(&b.id)));
+        }
+        // Stable: equal groups stay in location order.
+        sites.sort_by_key(|s| std::cmp::Reverse(s.tasks.len()));
+        let listed: usize = sites.iter().map(|s| s.tasks.len()).sum();
+        TaskDump {
+            live,
+            unlisted: live.saturating_sub(listed),
+            sites,
+            unavailable: None,
+        }
+    }
+}
+
+/// Every runtime alive in the process, for dumps that are not about one
+/// runtime (the dump signal).
+static RUNTIMES: Mutex<Vec<std::sync::Weak<crate::shared::Shared>>> = Mutex::new(Vec::new());
+
+/// Adds a new runtime to [`Handle::all`].
+pub(crate) fn note_runtime(shared: &Arc<crate::shared::Shared>) {
+    let mut all = RUNTIMES.lock().unwrap_or_else(|e| e.into_inner());
+    all.retain(|w| w.strong_count() > 0);
+    all.push(Arc::downgrade(shared));
+}
+
+impl Handle {
+    /// A handle to every runtime alive in the process, oldest first: for
+    /// process-wide reports such as a task dump on a signal.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
+    /// assert!(goro_executor::Handle::all().iter().any(|h| h.maxprocs() == 1));
+    /// ```
+    pub fn all() -> Vec<Handle> {
+        let all = RUNTIMES.lock().unwrap_or_else(|e| e.into_inner());
+        all.iter()
+            .filter_map(|w| w.upgrade())
+            .filter(|s| !s.is_shutdown())
+            .map(|shared| Handle { shared })
+            .collect()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_probe_finds_the_metadata() {
+        assert!(meta_offset().is_some());
+    }
+
+    #[test]
+    fn ages_read_well() {
+        assert_eq!(Age(Duration::from_millis(850)).to_string(), "850ms");
+        assert_eq!(Age(Duration::from_millis(12_340)).to_string(), "12.3s");
+        assert_eq!(Age(Duration::from_secs(245)).to_string(), "4m05s");
+        assert_eq!(Age(Duration::from_secs(7620)).to_string(), "2h07m");
+    }
+}
