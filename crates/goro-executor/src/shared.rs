@@ -188,6 +188,16 @@ impl Shared {
         if meta.mark_queued() {
             self.wake_samples.woken(meta.id().as_u64());
         }
+        // A task that woke itself during its poll (a yield) is queued when
+        // the poll ends, on the reclaimed P.
+        let task = if info.woken_while_running {
+            match worker::defer_yield(self, task) {
+                None => return,
+                Some(task) => task,
+            }
+        } else {
+            task
+        };
         let task = worker::with_local_core(self, task, |core, task| {
             core.schedule_local(self, task, info.woken_while_running);
         });
