@@ -207,7 +207,10 @@ impl<T: AsFd> Drop for Async<T> {
     }
 }
 
-impl<T: AsFd> AsyncRead for Async<T>
+// The I/O goes through `&Async<T>` (reads and writes need no `&mut`); the
+// owned impls forward to it.
+
+impl<T: AsFd> AsyncRead for &Async<T>
 where
     for<'a> &'a T: Read,
 {
@@ -216,7 +219,7 @@ where
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_read_inner(cx, buf)
+        self.poll_read_with(cx, |mut io| io.read(buf))
     }
 
     fn poll_read_vectored(
@@ -228,16 +231,7 @@ where
     }
 }
 
-impl<T: AsFd> Async<T>
-where
-    for<'a> &'a T: Read,
-{
-    fn poll_read_inner(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.poll_read_with(cx, |mut io| io.read(buf))
-    }
-}
-
-impl<T: AsFd> AsyncRead for &Async<T>
+impl<T: AsFd> AsyncRead for Async<T>
 where
     for<'a> &'a T: Read,
 {
@@ -246,11 +240,19 @@ where
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_read_inner(cx, buf)
+        Pin::new(&mut &*self).poll_read(cx, buf)
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &*self).poll_read_vectored(cx, bufs)
     }
 }
 
-impl<T: AsFd> AsyncWrite for Async<T>
+impl<T: AsFd> AsyncWrite for &Async<T>
 where
     for<'a> &'a T: Write,
 {
@@ -279,7 +281,7 @@ where
     }
 }
 
-impl<T: AsFd> AsyncWrite for &Async<T>
+impl<T: AsFd> AsyncWrite for Async<T>
 where
     for<'a> &'a T: Write,
 {
@@ -288,14 +290,22 @@ where
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_write_with(cx, |mut io| io.write(buf))
+        Pin::new(&mut &*self).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &*self).poll_write_vectored(cx, bufs)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_write_with(cx, |mut io| io.flush())
+        Pin::new(&mut &*self).poll_flush(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_flush(cx)
+        Pin::new(&mut &*self).poll_close(cx)
     }
 }
