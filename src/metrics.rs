@@ -4,9 +4,9 @@
 //!
 //! Every metric is prefixed `goro_`. Counters end in `_total`; the
 //! scheduling latency is a summary (`quantile="0.5"` and `"0.99"`, `_sum`,
-//! `_count`, where the count is of timed wakes, one in
-//! [`SAMPLE_EVERY`](goro_executor::SAMPLE_EVERY)) plus its exact maximum as
-//! a gauge.
+//! `_count`, where the count is of timed wakes, up to about a thousand a
+//! second; see [`LatencyHistogram`](crate::LatencyHistogram)) plus its
+//! exact maximum as a gauge.
 //!
 //! # Examples
 //!
@@ -122,7 +122,7 @@ pub fn render(stats: &Stats) -> String {
     m.head(
         "goro_sched_latency_seconds",
         "summary",
-        "Time from a task's wake to its next poll, over timed wakes (1 in 64).",
+        "Time from a task's wake to its next poll, over timed wakes (up to one per millisecond).",
     );
     m.sample(
         "goro_sched_latency_seconds{quantile=\"0.5\"}",

@@ -104,18 +104,23 @@ fn stats_count_timers_sources_and_blocking_threads() {
 }
 
 #[test]
-fn sched_latency_is_sampled_about_one_wake_in_64() {
-    const N: u64 = 64 * 100;
+fn sched_latency_times_at_most_one_wake_per_monitor_tick() {
+    const N: u64 = 5000;
     let rt = runtime(2);
     rt.block_on(async {
         for _ in 0..N {
             goro::go(async {}).await.unwrap();
+            // Some wakes after a tick of the monitor, which arms the next.
+            if goro::stats().sched_latency.count() < 3 {
+                std::thread::sleep(Duration::from_micros(200));
+            }
         }
     });
-    let lat = rt.handle().stats().sched_latency;
-    // One spawn each, sampled by task id: 100 of 6400, give or take the
-    // slots two timed wakes happened to share.
-    assert!((50..=110).contains(&lat.count()), "{lat:?}");
+    let s = rt.handle().stats();
+    let lat = &s.sched_latency;
+    assert!(lat.count() >= 3, "{lat:?}");
+    assert!(lat.count() <= s.monitor_wakeups, "{lat:?} {s:?}");
+    assert!(lat.count() <= N, "{lat:?}");
     assert!(lat.p50() > Duration::ZERO, "{lat:?}");
     assert!(lat.p50() <= lat.p99() && lat.p99() <= lat.max(), "{lat:?}");
     assert!(lat.sum() >= lat.max(), "{lat:?}");
@@ -356,6 +361,7 @@ fn child() {
             println!("\nRESULT OK");
         }
         // Three tasks wait; SIGUSR1 prints them and the process carries on.
+        #[cfg(feature = "dump-signal")]
         "signal" => {
             goro::install_dump_signal().unwrap();
             let rt = runtime(2);
@@ -458,6 +464,7 @@ fn goro_schedtrace_bad_values_are_a_clear_error() {
 
 // --- dump signal ----------------------------------------------------------------
 
+#[cfg(feature = "dump-signal")]
 #[test]
 fn sigusr1_prints_the_dump_and_the_process_carries_on() {
     let (ok, out, err) = run_child("signal", &[]);

@@ -27,8 +27,11 @@ use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use crate::clock;
+use crate::lend::Slot;
 use crate::runtime::Handle;
 use crate::task::{Runnable, TaskId, TaskMeta, new_task};
+use crate::worker::Core;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// What a task is doing, as far as the scheduler knows.
 ///
@@ -87,7 +90,7 @@ pub struct TaskInfo {
     pub state: TaskState,
     /// Time since its spawn (1 ms resolution; see [`Handle::dump_tasks`]).
     pub age: Duration,
-    /// How many times it has been polled (saturates at 2^29 - 1).
+    /// How many polls of it have started (stops counting near 2^30).
     pub polls: u32,
 }
 
@@ -304,6 +307,14 @@ impl Handle {
                 unavailable: Some("this async-task version builds wakers differently"),
             };
         };
+        // A task is running if a P is lent to its poll (`lend`): the
+        // worker notes the task in the P's watch before lending.
+        let running: Vec<u64> = shared
+            .procs
+            .iter()
+            .filter(|p| Slot::<Box<Core>>::is_lent(p.slot.observe()))
+            .map(|p| p.watch.task_id.load(Relaxed))
+            .collect();
         let mut by_site: BTreeMap<(&'static str, u32, u32), SpawnSite> = BTreeMap::new();
         shared.registry.for_each(|waker| {
             // SAFETY: the registry holds only wakers of goro tasks, kept
@@ -312,7 +323,14 @@ impl Handle {
             if meta.is_finished() {
                 return;
             }
-            let (state, polls, born) = meta.dump_state();
+            let (queued, polls, born) = meta.dump_state();
+            let state = if queued {
+                TaskState::Queued
+            } else if running.contains(&meta.id().as_u64()) {
+                TaskState::Running
+            } else {
+                TaskState::Waiting
+            };
             let location = meta.location();
             by_site
                 .entry((location.file(), location.line(), location.column()))

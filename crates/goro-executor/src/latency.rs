@@ -1,13 +1,16 @@
 //! Scheduling latency: the time from a task's wake (or spawn) to the start
 //! of its next poll, Go's `/sched/latencies:seconds`.
 //!
-//! Sampled, like Go (which tracks one goroutine schedule in 8): a wake is
-//! timed when the task's poll count plus its id is a multiple of
-//! [`SAMPLE_EVERY`], so about one wake in 64, spread over tasks without a
-//! shared counter. A timed wake reads the clock and notes the time in a
-//! small table keyed by task id ([`WakeSamples`]); the worker that polls
-//! the task next looks it up there and records the difference in its P's
-//! histogram ([`Recorder`]). Untimed wakes and polls pay one bit test.
+//! Sampled in time, not by count: each time the monitor thread wakes (every
+//! millisecond while workers are busy) it arms a flag, and the next wake
+//! anywhere in the runtime claims it and is timed. So a busy runtime times
+//! up to a thousand wakes a second whatever its wake rate, and an untimed
+//! wake pays one load and one branch. (Go times one goroutine schedule in
+//! 8; counting wakes here would cost the yield-heavy benchmarks a few
+//! percent, two clock reads per sample included.) A timed wake reads the
+//! clock and notes the time in a small table keyed by task id
+//! ([`WakeSamples`]); the worker that polls the task next looks it up there
+//! and records the difference in its P's histogram ([`Recorder`]).
 //!
 //! The histogram is log-linear: four buckets per power of two of
 //! nanoseconds, so a bucket is at most a quarter of its lower bound wide
@@ -16,14 +19,9 @@
 
 use std::fmt;
 use std::sync::Mutex;
-use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::{Duration, Instant};
-
-use crate::shared::Padded;
-
-/// One wake in this many is timed.
-pub const SAMPLE_EVERY: u32 = 64;
 
 /// Sub-buckets per power of two (2 bits).
 const SUB_BITS: u32 = 2;
@@ -67,9 +65,11 @@ fn bucket_high(i: usize) -> u64 {
 /// A histogram of scheduling latencies (wake to first poll), summed over a
 /// runtime's workers; part of [`crate::Stats`].
 ///
-/// Only about one wake in [`SAMPLE_EVERY`] is timed, so [`count`] is the
-/// number of *timed* wakes. Percentiles come from log-linear buckets and
-/// are within about 12 % of the exact value; [`max`] is exact.
+/// Only some wakes are timed, at most one per tick of the runtime's
+/// monitor thread (about a thousand a second while the runtime is busy),
+/// so [`count`] is the number of *timed* wakes. Percentiles come from
+/// log-linear buckets and are within about 12 % of the exact value;
+/// [`max`] is exact (over the timed wakes).
 ///
 /// [`count`]: LatencyHistogram::count
 /// [`max`]: LatencyHistogram::max
@@ -78,13 +78,11 @@ fn bucket_high(i: usize) -> u64 {
 ///
 /// ```
 /// let rt = goro_executor::Runtime::builder().maxprocs(2).build().unwrap();
-/// rt.block_on(async {
-///     for _ in 0..1000 {
-///         goro_executor::spawn(async {}).await.unwrap();
-///     }
-/// });
+/// // Spawn until a wake has been timed (the monitor arms one per tick).
+/// while rt.handle().stats().sched_latency.count() == 0 {
+///     rt.block_on(rt.spawn(async {})).unwrap();
+/// }
 /// let lat = rt.handle().stats().sched_latency;
-/// assert!(lat.count() > 0);
 /// assert!(lat.p50() <= lat.p99() && lat.p99() <= lat.max());
 /// println!("scheduling latency: p50 {:?} p99 {:?} max {:?}", lat.p50(), lat.p99(), lat.max());
 /// ```
@@ -176,7 +174,7 @@ impl fmt::Debug for LatencyHistogram {
 /// One P's histogram, read racily by [`Recorder::add_to`]. Written by the
 /// thread polling on the P, which is one thread but for the moment after a
 /// retake, when the old thread finishes its poll; read-modify-writes keep
-/// that moment exact, and cost nothing worth saving one poll in 64.
+/// that moment exact, and cost nothing at a sample per millisecond.
 pub(crate) struct Recorder {
     counts: [AtomicU64; BUCKETS],
     sum_ns: AtomicU64,
@@ -216,16 +214,16 @@ impl Recorder {
 /// Slots in the table of timed wakes.
 const SLOTS: usize = 64;
 
-/// Wake times of the timed wakes, keyed by task id. A slot taken by
-/// another timed task before the first is polled loses the first sample,
-/// which only thins the sampling.
+/// Which wake to time next, and the wake times of the timed wakes, keyed
+/// by task id. A slot taken by another timed task before the first is
+/// polled loses the first sample, which only thins the sampling.
 pub(crate) struct WakeSamples {
-    // A mutex per slot: each is taken about once per 64 wakes, almost
-    // always uncontended, so it costs less than getting a lock-free
-    // (id, time) pair right. One cache line each: two workers timing
-    // wakes in neighbouring slots must not bounce a line between them
-    // (unpadded, that cost a yield-heavy load 10 %).
-    slots: Box<[Padded<Mutex<Sample>>]>,
+    /// Set by the monitor on each tick; the next wake takes it. Read on
+    /// every wake, so it sits apart from anything written often.
+    armed: AtomicBool,
+    // A mutex per slot: at most one sample per monitor tick takes one, so
+    // it costs less than getting a lock-free (id, time) pair right.
+    slots: Box<[Mutex<Sample>]>,
 }
 
 /// A task id and when that task was woken (taken when it is polled).
@@ -234,8 +232,27 @@ type Sample = (u64, Option<Instant>);
 impl WakeSamples {
     pub(crate) fn new() -> Self {
         WakeSamples {
-            slots: (0..SLOTS).map(|_| Padded(Mutex::new((0, None)))).collect(),
+            armed: AtomicBool::new(false),
+            slots: (0..SLOTS).map(|_| Mutex::new((0, None))).collect(),
         }
+    }
+
+    /// The monitor's tick: time the next wake.
+    pub(crate) fn arm(&self) {
+        if !self.armed.load(Relaxed) {
+            self.armed.store(true, Relaxed);
+        }
+    }
+
+    /// Whether the next wake is to be timed: one load on every wake.
+    #[inline]
+    pub(crate) fn is_armed(&self) -> bool {
+        self.armed.load(Relaxed)
+    }
+
+    /// Takes the flag; `true` for the one wake that gets it.
+    pub(crate) fn claim(&self) -> bool {
+        self.armed.swap(false, Relaxed)
     }
 
     fn slot(&self, id: u64) -> &Mutex<Sample> {
@@ -320,6 +337,17 @@ mod tests {
         assert!((p99 - 99_000.0).abs() / 99_000.0 < 0.15, "{p99}");
         assert_eq!(h.buckets().map(|b| b.2).sum::<u64>(), 100);
         assert_eq!(h.sum(), Duration::from_micros(5050));
+    }
+
+    #[test]
+    fn one_claim_per_arming() {
+        let s = WakeSamples::new();
+        assert!(!s.is_armed() && !s.claim());
+        s.arm();
+        s.arm();
+        assert!(s.is_armed());
+        assert!(s.claim());
+        assert!(!s.claim());
     }
 
     #[test]

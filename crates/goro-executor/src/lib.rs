@@ -21,8 +21,9 @@
 //! Observability ([`Handle::stats`], [`Handle::dump_tasks`],
 //! `GORO_SCHEDTRACE`) is always on and costs no shared atomic on the spawn
 //! or poll path: counters live in each P's cache line and are summed on
-//! read, one wake in [`SAMPLE_EVERY`] is timed for the latency histogram,
-//! and the dump reads the tasks the shutdown registry already holds.
+//! read, at most one wake per monitor tick (about a thousand a second) is
+//! timed for the latency histogram, and the dump reads the tasks the
+//! shutdown registry already holds.
 //!
 //! # Examples
 //!
@@ -73,7 +74,7 @@ pub use async_task::Runnable;
 pub use driver::Driver;
 pub use dump::{SpawnSite, TaskDump, TaskInfo, TaskState};
 pub use join::{JoinError, JoinHandle};
-pub use latency::{LatencyHistogram, SAMPLE_EVERY};
+pub use latency::LatencyHistogram;
 pub use machine::blocking;
 pub use runtime::{BuildError, Builder, Handle, MAX_PROCS, Runtime, spawn, spawn_unscheduled};
 pub use stats::Stats;

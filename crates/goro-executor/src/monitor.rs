@@ -9,7 +9,8 @@
 //!   polled it for [`POLL_STALE`], it polls, and the tasks that makes ready
 //!   go to the global queue;
 //! - **observability**: it keeps the coarse clock that task ages are read
-//!   from (`clock`), and prints `GORO_SCHEDTRACE` lines (`schedtrace`).
+//!   from (`clock`), picks the wakes timed for the latency histogram
+//!   (`latency`), and prints `GORO_SCHEDTRACE` lines (`schedtrace`).
 //!
 //! It looks every [`BUSY_PERIOD`] while any worker is awake: a stuck poll is
 //! then noticed within the threshold plus 1 ms (Go's sysmon backs off to
@@ -93,6 +94,7 @@ impl Monitor {
             }
             shared.monitor_wakeups.fetch_add(1, Relaxed);
             crate::clock::refresh();
+            shared.wake_samples.arm();
             let all_idle = shared.idle.num_sleeping() == shared.num_procs();
             if all_idle {
                 shared.monitor_idle.store(true, SeqCst);

@@ -90,8 +90,10 @@ pub(crate) struct Shared {
     /// Each P's counters, on their own cache lines: written on every poll by
     /// the P's holder, read only by `Handle::stats`.
     pub(crate) proc_stats: Box<[Padded<ProcStats>]>,
-    /// Wake times of the wakes timed for the latency histogram.
-    pub(crate) wake_samples: WakeSamples,
+    /// Which wake to time next, and the times of timed wakes. Padded: its
+    /// flag is read on every wake, and must not share a line with counters
+    /// written often.
+    pub(crate) wake_samples: Padded<WakeSamples>,
     /// When the runtime was built (`Stats::uptime`, `SCHED` lines).
     pub(crate) started: Instant,
     /// One per worker thread (Go's M).
@@ -138,7 +140,7 @@ impl Shared {
         let driver = config.driver.clone();
         Shared {
             proc_stats: (0..n).map(|_| Padded(ProcStats::new())).collect(),
-            wake_samples: WakeSamples::new(),
+            wake_samples: Padded(WakeSamples::new()),
             started: Instant::now(),
             parkers: (0..n)
                 .map(|_| Padded(Parker::with_driver(driver.clone())))
@@ -185,8 +187,9 @@ impl Shared {
     /// The schedule function of every task of this runtime.
     pub(crate) fn schedule(self: &Arc<Self>, task: Runnable, info: ScheduleInfo) {
         let meta = task.metadata();
-        if meta.mark_queued() {
-            self.wake_samples.woken(meta.id().as_u64());
+        meta.mark_queued();
+        if self.wake_samples.is_armed() {
+            self.time_wake(meta);
         }
         // A task that woke itself during its poll (a yield) is queued when
         // the poll ends, on the reclaimed P.
@@ -208,6 +211,17 @@ impl Shared {
             } else {
                 self.schedule_remote(task);
             }
+        }
+    }
+
+    /// Times this wake for the latency histogram if no other wake took the
+    /// monitor's flag first (`latency`).
+    #[cold]
+    #[inline(never)]
+    fn time_wake(&self, meta: &crate::task::TaskMeta) {
+        if self.wake_samples.claim() {
+            meta.mark_sampled();
+            self.wake_samples.woken(meta.id().as_u64());
         }
     }
 

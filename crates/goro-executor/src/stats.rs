@@ -173,8 +173,8 @@ impl ProcStats {
 
 /// The task of `meta`, whose wake was timed, starts a poll on this
 /// thread: records its scheduling latency in the histogram of the P this
-/// worker runs. One poll in 64 comes here, so it can afford to look the
-/// worker up.
+/// worker runs. At most one poll per monitor tick comes here, so it can
+/// afford to look the worker up.
 #[cold]
 #[inline(never)]
 pub(crate) fn record_wake_latency(meta: &TaskMeta) {

@@ -11,8 +11,6 @@ use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64};
 
-use crate::dump::TaskState;
-use crate::latency::SAMPLE_EVERY;
 use crate::registry::{Key, Registry};
 use std::task::{Context, Poll, Waker};
 
@@ -88,10 +86,12 @@ pub struct TaskMeta {
     registry: Option<NonNull<Registry>>,
     /// The task's `registry::Key`, or `UNREGISTERED`.
     key: AtomicU32,
-    /// Poll count, state and the timed-wake bit (`SCHED_*`). Written only by
-    /// whoever owns the task's `Runnable` (the scheduler while queueing it,
-    /// the poll while running it), never by two threads at once, so plain
-    /// loads and stores suffice; the task dump reads it racily.
+    /// Polls started, whether the task is queued now, and whether that wake
+    /// is timed (`SCHED_*`): one store when the task is queued, one when its
+    /// poll starts. Written only by whoever owns the task's `Runnable` (the
+    /// scheduler while queueing it, the poll while running it), never by
+    /// two threads at once, so plain loads and stores suffice; the task
+    /// dump reads it racily.
     sched: AtomicU32,
     /// When the task was spawned, on the coarse clock (`clock`).
     born: u32,
@@ -100,15 +100,13 @@ pub struct TaskMeta {
 
 const UNREGISTERED: u32 = u32::MAX;
 
-/// Polls so far, saturating.
-const SCHED_POLLS: u32 = (1 << 29) - 1;
-const SCHED_STATE_SHIFT: u32 = 29;
-const SCHED_QUEUED: u32 = 0;
-const SCHED_RUNNING: u32 = 1 << SCHED_STATE_SHIFT;
-const SCHED_WAITING: u32 = 2 << SCHED_STATE_SHIFT;
-const SCHED_STATE: u32 = 3 << SCHED_STATE_SHIFT;
+/// Queued and not yet polled.
+const SCHED_QUEUED: u32 = 1 << 0;
 /// This wake is timed for the latency histogram (`latency`).
-const SCHED_SAMPLED: u32 = 1 << 31;
+const SCHED_SAMPLED: u32 = 1 << 1;
+const SCHED_FLAGS: u32 = SCHED_QUEUED | SCHED_SAMPLED;
+/// One poll, counted in the bits above the flags (saturating at 2^30 - 1).
+const SCHED_ONE: u32 = 1 << 2;
 
 // SAFETY: the registry pointer is only dereferenced to call `Registry`'s
 // thread-safe methods; everything else in `TaskMeta` is `Send + Sync`.
@@ -126,51 +124,56 @@ impl TaskMeta {
         born: u32,
     ) -> Self {
         let flags = if abort_on_panic { ABORT_ON_PANIC } else { 0 };
+        let id = TaskId::next();
         TaskMeta {
-            id: TaskId::next(),
+            id,
             location,
             registry: registry.map(NonNull::from),
             key: AtomicU32::new(UNREGISTERED),
-            sched: AtomicU32::new(SCHED_QUEUED),
+            sched: AtomicU32::new(0),
             born,
             flags: AtomicU8::new(flags),
         }
     }
 
-    /// The task is being queued (spawned or woken). Returns whether to time
-    /// this wake: when its poll count plus its id is a multiple of
-    /// [`SAMPLE_EVERY`], which spreads the timed wakes over tasks without a
-    /// shared counter (short tasks by id, long-lived ones by poll count).
-    pub(crate) fn mark_queued(&self) -> bool {
-        let polls = self.sched.load(Relaxed) & SCHED_POLLS;
-        let sampled = (polls.wrapping_add(self.id.0 as u32)) % SAMPLE_EVERY == 0;
-        let bit = if sampled { SCHED_SAMPLED } else { 0 };
-        self.sched.store(polls | SCHED_QUEUED | bit, Relaxed);
-        sampled
+    /// The task is being queued (spawned or woken): three instructions,
+    /// as this runs on every wake.
+    #[inline]
+    pub(crate) fn mark_queued(&self) {
+        let w = self.sched.load(Relaxed);
+        self.sched.store(w | SCHED_QUEUED, Relaxed);
     }
 
-    /// Counts a poll and marks the task running; returns the new count.
-    /// If the wake that queued the task was timed, records the latency.
-    #[inline]
-    fn begin_poll(&self) -> u32 {
+    /// Marks the wake that just queued the task as timed (`latency`).
+    pub(crate) fn mark_sampled(&self) {
         let w = self.sched.load(Relaxed);
-        let polls = ((w & SCHED_POLLS) + 1).min(SCHED_POLLS);
-        self.sched.store(polls | SCHED_RUNNING, Relaxed);
+        self.sched.store(w | SCHED_SAMPLED, Relaxed);
+    }
+
+    /// The task's poll starts: counts it, and the task is no longer queued.
+    /// If the wake that queued it was timed, records the scheduling latency.
+    /// Whether it is running the dump reads from the worker's watch, not
+    /// from here, so this is one load and one store.
+    #[inline]
+    fn begin_poll(&self) {
+        let w = self.sched.load(Relaxed);
+        let count = w & !SCHED_FLAGS;
+        // Saturates: past 2^30 the count stays put instead of wrapping.
+        let count = match count.wrapping_add(SCHED_ONE) {
+            0 => count,
+            n => n,
+        };
+        self.sched.store(count, Relaxed);
         if w & SCHED_SAMPLED != 0 {
             crate::stats::record_wake_latency(self);
         }
-        polls
     }
 
-    /// State, polls so far and spawn time, for the task dump (racy).
-    pub(crate) fn dump_state(&self) -> (TaskState, u32, u32) {
+    /// Whether the task is queued, how many of its polls have started, and
+    /// its spawn time, for the task dump (racy).
+    pub(crate) fn dump_state(&self) -> (bool, u32, u32) {
         let w = self.sched.load(Relaxed);
-        let state = match w & SCHED_STATE {
-            SCHED_RUNNING => TaskState::Running,
-            SCHED_WAITING => TaskState::Waiting,
-            _ => TaskState::Queued,
-        };
-        (state, w & SCHED_POLLS, self.born)
+        (w & SCHED_QUEUED != 0, w / SCHED_ONE, self.born)
     }
 
     /// Registers a task that is about to park, so shutdown can reach it.
@@ -357,17 +360,12 @@ impl<F: Future> Future for Tracked<'_, F> {
             // Ready(None) makes async-task drop the future now.
             return Poll::Ready(None);
         }
-        let polls = meta.begin_poll();
+        meta.begin_poll();
         let guard = PanicGuard(meta);
         let out = this.future.poll(cx);
         std::mem::forget(guard);
-        if out.is_pending() {
-            // Before the task can be woken and queued again: the poll
-            // still owns the task (see `sched`).
-            meta.sched.store(polls | SCHED_WAITING, Relaxed);
-            if meta.key.load(Relaxed) == UNREGISTERED {
-                meta.register(cx.waker());
-            }
+        if out.is_pending() && meta.key.load(Relaxed) == UNREGISTERED {
+            meta.register(cx.waker());
         }
         out.map(Some)
     }
@@ -407,7 +405,8 @@ mod tests {
     #[test]
     fn polls_and_state_are_tracked() {
         let meta = TaskMeta::new(Location::caller(), None, false, 7);
-        assert_eq!(meta.dump_state(), (TaskState::Queued, 0, 7));
+        meta.mark_queued(); // the spawn
+        assert_eq!(meta.dump_state(), (true, 0, 7));
         let mut n = 0;
         let mut t = std::pin::pin!(Tracked::new(
             &meta,
@@ -422,20 +421,13 @@ mod tests {
         ));
         let cx = &mut Context::from_waker(Waker::noop());
         assert!(t.as_mut().poll(cx).is_pending());
-        assert_eq!(meta.dump_state(), (TaskState::Waiting, 1, 7));
+        assert_eq!(meta.dump_state(), (false, 1, 7));
         meta.mark_queued();
-        assert_eq!(meta.dump_state().0, TaskState::Queued);
+        assert_eq!(meta.dump_state(), (true, 1, 7));
         assert!(t.as_mut().poll(cx).is_pending());
+        meta.mark_queued();
         assert!(t.as_mut().poll(cx).is_ready());
-        assert_eq!(meta.dump_state(), (TaskState::Running, 3, 7));
-    }
-
-    #[test]
-    fn one_wake_in_64_is_timed() {
-        let timed = (0..64 * 100)
-            .filter(|_| TaskMeta::new(Location::caller(), None, false, 0).mark_queued())
-            .count();
-        assert_eq!(timed, 100);
+        assert_eq!(meta.dump_state(), (false, 3, 7));
     }
 
     #[test]
