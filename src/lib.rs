@@ -157,6 +157,64 @@ fn current_or_global<R>(f: impl FnOnce(&Handle) -> R) -> R {
     }
 }
 
+/// The number of workers, tasks that run in parallel, of the current
+/// runtime (inside a task or a `block_on`) or else the global one: Go's
+/// `runtime.GOMAXPROCS(0)`.
+///
+/// It starts at `GORO_MAXPROCS` if set, else the container's CPU limit and
+/// the CPU affinity mask by Go 1.25's rule ([`procs`]), and changes with
+/// [`set_maxprocs`], or by itself when the CPU limit changes (the runtime
+/// re-reads it once a second unless maxprocs was set explicitly).
+///
+/// # Examples
+///
+/// ```
+/// assert!(goro::maxprocs() >= 1);
+/// ```
+pub fn maxprocs() -> usize {
+    current_or_global(Handle::maxprocs)
+}
+
+/// Changes the number of workers of the current (else the global) runtime
+/// while it runs, and returns the previous number: Go's
+/// `runtime.GOMAXPROCS(n)`. `0` changes nothing. Workers are added at once;
+/// a retired worker stops at its next scheduling point and its queued tasks
+/// move to the global queue, where the remaining workers take them. Setting
+/// it turns off the automatic updates from the CPU limit;
+/// [`set_default_maxprocs`] turns them back on. See
+/// [`Handle::set_maxprocs`].
+///
+/// # Examples
+///
+/// ```
+/// let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
+/// rt.block_on(async {
+///     assert_eq!(goro::set_maxprocs(3), 2);
+///     assert_eq!(goro::maxprocs(), 3);
+///     assert_eq!(goro::set_maxprocs(0), 3, "0 only asks");
+/// });
+/// ```
+pub fn set_maxprocs(n: usize) -> usize {
+    current_or_global(|h| h.set_maxprocs(n))
+}
+
+/// Sets the number of workers of the current (else the global) runtime to
+/// the default, as if `GORO_MAXPROCS` were unset, turns the automatic
+/// updates from the CPU limit back on, and returns the new number: Go's
+/// `runtime.SetDefaultGOMAXPROCS`.
+///
+/// # Examples
+///
+/// ```
+/// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
+/// let n = rt.block_on(async { goro::set_default_maxprocs() });
+/// assert_eq!(n, goro::procs::detect_with(std::path::Path::new("/"), None).unwrap().n);
+/// assert!(rt.handle().maxprocs_is_automatic());
+/// ```
+pub fn set_default_maxprocs() -> usize {
+    current_or_global(Handle::set_default_maxprocs)
+}
+
 /// A snapshot of the scheduler's counters: workers running, idle and
 /// searching, OS threads of the process and of the blocking pool, live
 /// tasks (Go's `runtime.NumGoroutine()`) and totals, queue lengths, steals,

@@ -22,6 +22,10 @@ fn child_reports() {
             let n = goro::block_on(async { goro::Handle::current().maxprocs() });
             println!("\nRESULT OK {n}");
         }
+        "automatic" => {
+            let h = goro::Runtime::builder().build().unwrap();
+            println!("\nRESULT OK {}", h.handle().maxprocs_is_automatic());
+        }
         other => panic!("unknown mode {other}"),
     }
 }
@@ -84,4 +88,29 @@ fn a_bad_value_makes_the_global_runtime_panic_at_start() {
         out.contains("GORO_MAXPROCS") && out.contains("lots"),
         "{out}"
     );
+}
+
+#[test]
+fn an_explicit_value_turns_automatic_updates_off() {
+    let (ok, out) = run_child("automatic", "3");
+    assert!(ok, "{out}");
+    assert!(out.contains("RESULT OK false"), "{out}");
+}
+
+#[test]
+fn without_the_variable_updates_are_automatic() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_reports",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "automatic")
+        .env_remove("GORO_MAXPROCS")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("RESULT OK true"), "{text}");
 }

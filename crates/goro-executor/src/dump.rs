@@ -312,8 +312,8 @@ impl Handle {
         let running: Vec<u64> = shared
             .procs
             .iter()
-            .filter(|p| Slot::<Box<Core>>::is_lent(p.slot.observe()))
-            .map(|p| p.watch.task_id.load(Relaxed))
+            .filter(|(_, p)| Slot::<Box<Core>>::is_lent(p.remote.slot.observe()))
+            .map(|(_, p)| p.remote.watch.task_id.load(Relaxed))
             .collect();
         let mut by_site: BTreeMap<(&'static str, u32, u32), SpawnSite> = BTreeMap::new();
         shared.registry.for_each(|waker| {

@@ -23,7 +23,8 @@ pub(crate) struct Idle {
     /// Indices of the sleeping workers. Deliberately separate from the global
     /// run queue: tokio shares one lock between the two.
     sleepers: Mutex<Vec<usize>>,
-    num_workers: usize,
+    /// Active workers (maxprocs); changes with a live resize.
+    num_workers: AtomicUsize,
 }
 
 /// What [`Idle::sleep`] ended with.
@@ -45,8 +46,15 @@ impl Idle {
             num_spinning: AtomicUsize::new(0),
             num_sleeping: AtomicUsize::new(0),
             sleepers: Mutex::new(Vec::with_capacity(num_workers)),
-            num_workers,
+            num_workers: AtomicUsize::new(num_workers),
         }
+    }
+
+    /// A live resize changed the number of active workers. Only the
+    /// spinning limit reads it, so a stale value briefly lets one worker
+    /// too many (or too few) search.
+    pub(crate) fn set_num_workers(&self, n: usize) {
+        self.num_workers.store(n, SeqCst);
     }
 
     /// Number of workers searching for work.
@@ -67,6 +75,7 @@ impl Idle {
         let spinning = self.num_spinning.load(SeqCst);
         let busy = self
             .num_workers
+            .load(SeqCst)
             .saturating_sub(self.num_sleeping.load(SeqCst));
         if 2 * spinning >= busy {
             return false;
@@ -123,6 +132,28 @@ impl Idle {
         }
     }
 
+    /// Wakes worker `index` if it sleeps, for a reason of its own rather
+    /// than work (a live resize retired its P): like [`Idle::notify`], it
+    /// takes the worker off the sleeper list and counts it as spinning, so
+    /// the woken worker's [`Idle::sleep`] returns [`Wake::Search`] as after
+    /// any wake. Returns whether it was asleep. A worker that is not asleep
+    /// yet is not missed: [`Idle::sleep`] re-checks `has_work` after
+    /// registering, under the same lock this takes, so a caller that changed
+    /// what `has_work` reports before calling this is seen by one side.
+    pub(crate) fn wake_sleeper(&self, index: usize, unpark: impl FnOnce(usize)) -> bool {
+        {
+            let mut sleepers = lock(&self.sleepers);
+            let Some(pos) = sleepers.iter().position(|&i| i == index) else {
+                return false;
+            };
+            sleepers.swap_remove(pos);
+            self.num_sleeping.fetch_sub(1, SeqCst);
+            self.num_spinning.fetch_add(1, SeqCst);
+        }
+        unpark(index);
+        true
+    }
+
     /// The sleep side of the protocol, for worker `index` that found nothing.
     /// `was_spinning` says whether it is counted in `num_spinning`;
     /// `has_work` re-inspects every queue; `park` blocks on the worker's
@@ -171,8 +202,9 @@ impl Idle {
             // Picked by a producer just as the timeout expired.
             return Wake::Search;
         }
-        // Only `notify` unparks a worker outside shutdown, and it has removed
-        // us from the sleepers and counted us as spinning.
+        // Only `notify` and `wake_sleeper` unpark a worker outside
+        // shutdown, and both removed us from the sleepers and counted us as
+        // spinning.
         Wake::Search
     }
 

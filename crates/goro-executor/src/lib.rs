@@ -11,6 +11,8 @@
 //! |---|---|---|
 //! | goroutine | `g` | a task: [`spawn`] / [`Handle::spawn`] |
 //! | P (run queue, `runnext`) | `p` | `worker::Core` + `shared::ProcRemote` |
+//! | all Ps | `allp` | `procs::ProcTable` (grow-only) |
+//! | `GOMAXPROCS(n)`, `procresize` | `proc.go` | [`Handle::set_maxprocs`], `resize` |
 //! | M (OS thread) | `m` | a worker thread, `worker::run` |
 //! | global run queue | `sched.runq` | `injector::Injector` |
 //! | `wakep` / spinning Ms | `proc.go` | `idle::Idle` |
@@ -55,7 +57,9 @@ mod lend;
 mod machine;
 mod monitor;
 mod park;
+mod procs;
 mod registry;
+mod resize;
 mod ring;
 mod runtime;
 mod schedtrace;

@@ -8,6 +8,8 @@
 //! - **network-poll fallback**: if tasks wait on the driver and nobody has
 //!   polled it for [`POLL_STALE`], it polls, and the tasks that makes ready
 //!   go to the global queue;
+//! - **maxprocs updates**: unless maxprocs was set explicitly, it re-reads
+//!   the container's CPU limit once a second and resizes (`resize`);
 //! - **observability**: it keeps the coarse clock that task ages are read
 //!   from (`clock`), picks the wakes timed for the latency histogram
 //!   (`latency`), and prints `GORO_SCHEDTRACE` lines (`schedtrace`).
@@ -65,6 +67,8 @@ struct Monitor {
     orphans: Vec<Box<Core>>,
     /// Set when `GORO_SCHEDTRACE` (or `Builder::schedtrace`) asks for lines.
     trace: Option<Tracer>,
+    /// When the CPU limit was last re-read (`resize`).
+    last_refresh: Instant,
 }
 
 impl Monitor {
@@ -81,6 +85,7 @@ impl Monitor {
             ],
             orphans: Vec::new(),
             trace: shared.config.schedtrace.map(Tracer::new),
+            last_refresh: now,
         }
     }
 
@@ -95,7 +100,7 @@ impl Monitor {
             shared.monitor_wakeups.fetch_add(1, Relaxed);
             crate::clock::refresh();
             shared.wake_samples.arm();
-            let all_idle = shared.idle.num_sleeping() == shared.num_procs();
+            let all_idle = shared.idle.num_sleeping() >= shared.num_procs();
             if all_idle {
                 shared.monitor_idle.store(true, SeqCst);
                 period = (period * 2).min(MAX_PERIOD);
@@ -105,6 +110,13 @@ impl Monitor {
             }
             if let Some(after) = shared.config.retake_after {
                 self.watch(shared, after);
+            }
+            let now = Instant::now();
+            if now.duration_since(self.last_refresh) >= crate::resize::REFRESH_EVERY {
+                self.last_refresh = now;
+                if let Some(shared) = shared.self_arc() {
+                    shared.refresh_maxprocs();
+                }
             }
             if let Some(driver) = shared.driver.as_deref() {
                 if driver.needs_poll(POLL_STALE) && driver.try_acquire() {
@@ -124,8 +136,20 @@ impl Monitor {
     /// yield, and retakes the P of one that has run for `after`.
     fn watch(&mut self, shared: &Shared, after: Duration) {
         let now = Instant::now();
-        for (index, p) in shared.procs.iter().enumerate() {
+        // Every P, retired ones too: one may still be in a long poll.
+        for (index, p) in shared.procs.iter() {
+            let p = &p.remote;
             let word = p.slot.observe();
+            if index >= self.seen.len() {
+                self.seen.resize(
+                    index + 1,
+                    Seen {
+                        word: 0,
+                        since: now,
+                        mark: None,
+                    },
+                );
+            }
             let seen = &mut self.seen[index];
             if word != seen.word || !Slot::<Box<Core>>::is_lent(word) {
                 *seen = Seen {

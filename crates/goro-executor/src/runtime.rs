@@ -20,7 +20,6 @@ use crate::shared::{Config, Shared, StatsHook};
 use crate::stats::Stats;
 use crate::sync::lock;
 use crate::task::{TaskMeta, new_task};
-use crate::worker;
 
 type Callback = Arc<dyn Fn() + Send + Sync>;
 
@@ -200,9 +199,14 @@ impl Builder {
     /// a whole number from 1 to 65536 (the message names the variable and
     /// the value); [`BuildError::SpawnThread`] when the OS refuses a thread.
     pub fn build(self) -> Result<Runtime, BuildError> {
-        let n = match self.maxprocs {
-            Some(n) => n,
-            None => goro_procs::detect().map_err(BuildError::MaxProcs)?.n,
+        let (n, watcher) = match self.maxprocs {
+            Some(n) => (n, None),
+            None => {
+                let watcher = goro_procs::MaxProcsWatcher::new().map_err(BuildError::MaxProcs)?;
+                let n = watcher.current().n;
+                // `GORO_MAXPROCS` is explicit: no updates then.
+                (n, watcher.is_automatic().then_some(watcher))
+            }
         };
         if n == 0 || n > MAX_PROCS {
             return Err(BuildError::InvalidMaxProcs(n));
@@ -215,15 +219,14 @@ impl Builder {
             Some(d) => (!d.is_zero()).then_some(d),
             None => crate::schedtrace::from_env()?,
         };
-        let (cores, remotes): (Vec<_>, Vec<_>) = (0..n).map(worker::new_proc).unzip();
         let threads = ThreadConfig {
             name: self.thread_name,
             stack_size: self.stack_size,
             on_start: self.on_thread_start,
             on_stop: self.on_thread_stop,
         };
-        let shared = Arc::new(Shared::new(
-            remotes.into_boxed_slice(),
+        let (shared, cores) = Shared::new(
+            n,
             Config {
                 panic_aborts: self.panic_aborts,
                 threads,
@@ -232,7 +235,9 @@ impl Builder {
                 schedtrace,
                 stats_hook: self.stats_hook,
             },
-        ));
+            watcher,
+        );
+        let shared = Arc::new(shared);
         shared.set_self();
         crate::dump::note_runtime(&shared);
         // Dropping `rt` on an error stops the workers started so far.
@@ -491,9 +496,68 @@ impl Handle {
         context::with_handle(f)
     }
 
-    /// The number of workers.
+    /// The number of workers: how many tasks run in parallel (Go's
+    /// `runtime.GOMAXPROCS(0)`). It changes with [`Handle::set_maxprocs`],
+    /// and with the container's CPU limit unless set explicitly.
     pub fn maxprocs(&self) -> usize {
         self.shared.num_procs()
+    }
+
+    /// Changes the number of workers while the runtime runs and returns the
+    /// previous number, like Go's `runtime.GOMAXPROCS(n)`. `0` changes
+    /// nothing (Go's way to ask); values above [`MAX_PROCS`] count as
+    /// [`MAX_PROCS`]. An explicit setting turns off the updates that follow
+    /// the container's CPU limit; [`Handle::set_default_maxprocs`] turns
+    /// them back on.
+    ///
+    /// Growing starts the new workers before returning. Shrinking is
+    /// immediate for the count, and each retired worker stops at its next
+    /// scheduling point (at the latest when the task it is running yields):
+    /// it moves the tasks queued on it to the global queue, where the
+    /// remaining workers take them. Go stops the world for this; goro
+    /// does not, so no task waits for the resize.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = goro_executor::Runtime::builder().maxprocs(2).build().unwrap();
+    /// assert_eq!(rt.handle().set_maxprocs(4), 2);
+    /// assert_eq!(rt.maxprocs(), 4);
+    /// assert_eq!(rt.handle().set_maxprocs(0), 4, "0 only asks");
+    /// assert_eq!(rt.handle().set_maxprocs(1), 4);
+    /// assert_eq!(rt.block_on(rt.spawn(async { 6 * 7 })).unwrap(), 42);
+    /// ```
+    pub fn set_maxprocs(&self, n: usize) -> usize {
+        if n == 0 {
+            return self.maxprocs();
+        }
+        self.shared.set_maxprocs(n, true)
+    }
+
+    /// Sets the number of workers to the default, as if `GORO_MAXPROCS`
+    /// were unset (the container's CPU limit and the affinity mask, by Go
+    /// 1.25's rule; see [`goro_procs`]), and turns on the updates that
+    /// follow the CPU limit: the runtime re-reads it about once a second.
+    /// Returns the new number. Go's `runtime.SetDefaultGOMAXPROCS`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
+    /// assert!(!rt.handle().maxprocs_is_automatic());
+    /// let n = rt.handle().set_default_maxprocs();
+    /// assert_eq!(n, goro_procs::detect_with(std::path::Path::new("/"), None).unwrap().n);
+    /// assert!(rt.handle().maxprocs_is_automatic());
+    /// ```
+    pub fn set_default_maxprocs(&self) -> usize {
+        self.shared.set_default_maxprocs()
+    }
+
+    /// Whether the number of workers follows the container's CPU limit:
+    /// `true` unless it was set explicitly (`GORO_MAXPROCS`,
+    /// [`Builder::maxprocs`], [`Handle::set_maxprocs`]).
+    pub fn maxprocs_is_automatic(&self) -> bool {
+        self.shared.maxprocs_is_automatic()
     }
 
     /// The number of live tasks: spawned and not yet finished (Go's

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::panic::Location;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
 use std::time::{Duration, Instant};
 
 use async_task::ScheduleInfo;
@@ -18,9 +18,11 @@ use crate::latency::WakeSamples;
 use crate::lend::Slot;
 use crate::machine::ThreadConfig;
 use crate::park::Parker;
+use crate::procs::ProcTable;
 use crate::registry::Registry;
+use crate::resize::Resize;
 use crate::ring::{RunNext, Stealer};
-use crate::stats::{ProcStats, Stats};
+use crate::stats::Stats;
 use crate::sync::Mutex;
 use crate::task::Runnable;
 use crate::worker;
@@ -86,18 +88,19 @@ pub(crate) struct Config {
 pub(crate) type StatsHook = Arc<dyn Fn(&mut Stats) + Send + Sync>;
 
 pub(crate) struct Shared {
-    pub(crate) procs: Box<[Padded<ProcRemote>]>,
-    /// Each P's counters, on their own cache lines: written on every poll by
-    /// the P's holder, read only by `Handle::stats`.
-    pub(crate) proc_stats: Box<[Padded<ProcStats>]>,
+    /// Every P ever created: the active ones are those below `nprocs`.
+    pub(crate) procs: ProcTable,
+    /// maxprocs: how many Ps run now. Changed only under `resize`; Ps at or
+    /// past it retire (`resize`).
+    nprocs: AtomicUsize,
+    /// Serialises live resizes, and holds what they need (`resize`).
+    pub(crate) resize: Mutex<Resize>,
     /// Which wake to time next, and the times of timed wakes. Padded: its
     /// flag is read on every wake, and must not share a line with counters
     /// written often.
     pub(crate) wake_samples: Padded<WakeSamples>,
     /// When the runtime was built (`Stats::uptime`, `SCHED` lines).
     pub(crate) started: Instant,
-    /// One per worker thread (Go's M).
-    pub(crate) parkers: Box<[Padded<Parker>]>,
     pub(crate) injector: Injector,
     /// Tasks that a thread holding no P (a `block_on` thread, the monitor)
     /// woke from the driver: they waited for I/O or a timer, so workers
@@ -105,9 +108,6 @@ pub(crate) struct Shared {
     /// woken by the netpoller or a timer in `runnext`).
     pub(crate) woken: Injector,
     pub(crate) idle: Idle,
-    /// Steal orders: every stride coprime with the number of Ps, so that a
-    /// random start plus a stride visits each P once (Go's `stealOrder`).
-    pub(crate) coprimes: Box<[usize]>,
     pub(crate) config: Config,
     pub(crate) registry: Registry,
     /// Every worker thread started, joined at shutdown (a hand-off adds one).
@@ -135,16 +135,23 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(procs: Box<[Padded<ProcRemote>]>, config: Config) -> Self {
-        let n = procs.len();
+    /// A runtime of `n` Ps; returns it with their cores, to be started.
+    /// `watcher`, if any, lets the monitor follow the CPU limit.
+    #[allow(clippy::vec_box)] // a P moves between threads as a `Box`
+    pub(crate) fn new(
+        n: usize,
+        config: Config,
+        watcher: Option<goro_procs::MaxProcsWatcher>,
+    ) -> (Self, Vec<Box<worker::Core>>) {
         let driver = config.driver.clone();
-        Shared {
-            proc_stats: (0..n).map(|_| Padded(ProcStats::new())).collect(),
+        let (cores, procs): (Vec<_>, Vec<_>) =
+            (0..n).map(|i| worker::new_proc(i, driver.clone())).unzip();
+        let shared = Shared {
+            procs: ProcTable::new(procs),
+            nprocs: AtomicUsize::new(n),
+            resize: Mutex::new(Resize::new(n, watcher)),
             wake_samples: Padded(WakeSamples::new()),
             started: Instant::now(),
-            parkers: (0..n)
-                .map(|_| Padded(Parker::with_driver(driver.clone())))
-                .collect(),
             monitor: Parker::new(),
             monitor_idle: AtomicBool::new(false),
             retaken: Mutex::new(HashMap::new()),
@@ -156,14 +163,13 @@ impl Shared {
             injector: Injector::new(),
             woken: Injector::new(),
             idle: Idle::new(n),
-            coprimes: (1..=n).filter(|&k| gcd(k, n) == 1).collect(),
             registry: Registry::new(n),
             threads: Mutex::new(Vec::new()),
             spares: Mutex::new(Vec::new()),
-            procs,
             config,
             shutdown: AtomicBool::new(false),
-        }
+        };
+        (shared, cores)
     }
 
     /// Records the `Arc` this runtime lives in (once, at build).
@@ -176,8 +182,21 @@ impl Shared {
         self.this.get()?.upgrade()
     }
 
+    /// maxprocs now: how many Ps are active.
     pub(crate) fn num_procs(&self) -> usize {
-        self.procs.len()
+        self.nprocs.load(Acquire)
+    }
+
+    /// [`Shared::num_procs`] for the sleep protocol's recheck, which orders
+    /// it against a resize with `SeqCst` (`Idle::wake_sleeper`).
+    pub(crate) fn num_procs_seqcst(&self) -> usize {
+        self.nprocs.load(SeqCst)
+    }
+
+    /// Sets maxprocs; only `resize`, under the resize lock.
+    pub(crate) fn store_num_procs(&self, n: usize) {
+        self.idle.set_num_workers(n);
+        self.nprocs.store(n, SeqCst);
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
@@ -238,7 +257,7 @@ impl Shared {
     /// Go's `wakep`: work became visible; make sure a worker will look.
     pub(crate) fn notify(&self) {
         self.idle
-            .notify(|| self.has_work(), |i| self.parkers[i].unpark());
+            .notify(|| self.has_work(), |i| self.procs[i].parker.unpark());
     }
 
     /// A worker left its sleep: if the monitor backs off because every
@@ -289,7 +308,8 @@ impl Shared {
     /// the poller role.
     pub(crate) fn hand_off_poller(&self) {
         if self.driver.as_deref().is_some_and(|d| d.has_waiters()) {
-            self.idle.notify(|| false, |i| self.parkers[i].unpark());
+            self.idle
+                .notify(|| false, |i| self.procs[i].parker.unpark());
         }
     }
 
@@ -300,8 +320,8 @@ impl Shared {
             || !self.woken.is_empty()
             || self
                 .procs
-                .iter()
-                .any(|p| !p.stealer.is_empty() || p.runnext.is_occupied())
+                .prefix(self.num_procs())
+                .any(|p| !p.remote.stealer.is_empty() || p.remote.runnext.is_occupied())
     }
 
     /// Stops the workers; tasks left in their queues are dropped by their
@@ -310,8 +330,8 @@ impl Shared {
         self.shutdown.store(true, SeqCst);
         // Dropping their senders wakes the spare threads, which then exit.
         crate::sync::lock(&self.spares).clear();
-        for p in self.parkers.iter() {
-            p.unpark();
+        for (_, p) in self.procs.iter() {
+            p.parker.unpark();
         }
         self.monitor.unpark();
     }
@@ -334,22 +354,9 @@ impl Shared {
         for waker in self.registry.close() {
             waker.wake();
         }
-        for p in self.procs.iter() {
-            drop(p.runnext.take());
+        for (_, p) in self.procs.iter() {
+            drop(p.remote.runnext.take());
         }
         self.drain_injector();
-    }
-}
-
-fn gcd(a: usize, b: usize) -> usize {
-    if b == 0 { a } else { gcd(b, a % b) }
-}
-
-#[cfg(all(test, not(loom)))]
-mod tests {
-    #[test]
-    fn coprimes() {
-        let c: Vec<usize> = (1..=6).filter(|&k| super::gcd(k, 6) == 1).collect();
-        assert_eq!(c, vec![1, 5]);
     }
 }

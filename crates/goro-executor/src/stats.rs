@@ -184,7 +184,7 @@ pub(crate) fn record_wake_latency(meta: &TaskMeta) {
         };
         let shared = w.shared();
         if let Some(d) = shared.wake_samples.polled(meta.id().as_u64()) {
-            shared.proc_stats[index].latency.record(d);
+            shared.procs[index].stats.latency.record(d);
         }
     });
 }
@@ -198,15 +198,17 @@ pub(crate) fn snapshot(shared: &Shared) -> Stats {
     let (tasks_spawned, tasks_finished) = s.registry.totals();
     let mut sched_latency = LatencyHistogram::default();
     let mut steals = 0;
-    for p in s.proc_stats.iter() {
-        steals += p.steals.get();
-        p.latency.add_to(&mut sched_latency);
+    for (_, p) in s.procs.iter() {
+        steals += p.stats.steals.get();
+        p.stats.latency.add_to(&mut sched_latency);
     }
     // Each P numbers its polls (`lend`): the numbers are the counts.
     let polls = s
         .procs
         .iter()
-        .map(|p| crate::lend::Slot::<Box<crate::worker::Core>>::seq_of(p.slot.observe()))
+        .map(|(_, p)| {
+            crate::lend::Slot::<Box<crate::worker::Core>>::seq_of(p.remote.slot.observe())
+        })
         .sum();
     let mut stats = Stats {
         maxprocs,
@@ -223,11 +225,11 @@ pub(crate) fn snapshot(shared: &Shared) -> Stats {
         global_queue: s.injector.len() + s.woken.len(),
         local_queues: s
             .procs
-            .iter()
-            .map(|p| p.stealer.len() + usize::from(p.runnext.is_occupied()))
+            .prefix(maxprocs)
+            .map(|p| p.remote.stealer.len() + usize::from(p.remote.runnext.is_occupied()))
             .collect(),
         steals,
-        parks: s.parkers.iter().map(|p| p.parks()).sum(),
+        parks: s.procs.iter().map(|(_, p)| p.parker.parks()).sum(),
         polls,
         retakes: s.retakes.load(Relaxed),
         monitor_wakeups: s.monitor_wakeups.load(Relaxed),

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use crate::context;
 use crate::idle::Wake;
 use crate::lend::Slot;
+use crate::procs::Proc;
 use crate::ring::{self, Local};
 use crate::shared::{Padded, ProcRemote, Shared};
 use crate::task::Runnable;
@@ -65,8 +66,12 @@ fn steal_runnext(remote: &ProcRemote) -> Option<Runnable> {
     None
 }
 
-/// Creates the P with index `index`: its owner half and its stealable half.
-pub(crate) fn new_proc(index: usize) -> (Box<Core>, Padded<ProcRemote>) {
+/// Creates the P with index `index`: its owner half and its shared half
+/// (whose parker sleeps in `driver`, if any).
+pub(crate) fn new_proc(
+    index: usize,
+    driver: Option<std::sync::Arc<dyn crate::driver::Driver>>,
+) -> (Box<Core>, Proc) {
     let (ring, stealer) = ring::new();
     let core = Core {
         index,
@@ -82,7 +87,12 @@ pub(crate) fn new_proc(index: usize) -> (Box<Core>, Padded<ProcRemote>) {
         slot: Slot::new(),
         watch: Default::default(),
     };
-    (Box::new(core), Padded(remote))
+    let proc = Proc {
+        remote: Padded(remote),
+        parker: Padded(crate::park::Parker::with_driver(driver)),
+        stats: Padded(crate::stats::ProcStats::new()),
+    };
+    (Box::new(core), proc)
 }
 
 /// What a worker thread keeps in its thread-local context.
@@ -136,16 +146,16 @@ impl WorkerContext {
     /// slot it is lent to, as the monitor would.
     pub(crate) fn take_core(&self) -> Option<Box<Core>> {
         if let Some((index, seq)) = self.lent.get() {
-            return self.shared.procs[index].slot.take_lent(seq);
+            return self.shared.procs[index].remote.slot.take_lent(seq);
         }
         self.core.try_borrow_mut().ok()?.take()
     }
 
     /// Whether the monitor asked the task being polled here to yield.
     pub(crate) fn preempt_requested(&self) -> bool {
-        self.lent
-            .get()
-            .is_some_and(|(index, seq)| self.shared.procs[index].watch.preempt.load(Relaxed) == seq)
+        self.lent.get().is_some_and(|(index, seq)| {
+            self.shared.procs[index].remote.watch.preempt.load(Relaxed) == seq
+        })
     }
 
     /// Polls `task` with this thread's P lent to its slot. Returns `false`
@@ -159,7 +169,7 @@ impl WorkerContext {
         };
         core.seq += 1;
         let (index, seq) = (core.index, core.seq);
-        let remote = &self.shared.procs[index];
+        let remote = &self.shared.procs[index].remote;
         let meta = task.metadata();
         remote.watch.task_id.store(meta.id().as_u64(), Relaxed);
         remote
@@ -215,6 +225,7 @@ pub(crate) fn with_local_core(
             // A task being polled wakes another: borrow the lent P back.
             let mut task = Some(task);
             shared.procs[index]
+                .remote
                 .slot
                 .with_lent(seq, |core| f(core, task.take().expect("taken once")));
             return task; // `Some` only if the P was taken meanwhile
@@ -295,6 +306,7 @@ pub fn should_yield() -> bool {
 /// The body of a worker thread.
 pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
     shared.procs[core.index]
+        .remote
         .watch
         .thread
         .store(crate::thread_state::ThreadRef::current().to_bits(), Relaxed);
@@ -315,15 +327,38 @@ pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
     drop(std::mem::take(&mut *ctx.polled.tasks.borrow_mut()));
     let core = ctx.core.borrow_mut().take();
     if let Some(core) = core {
-        drop(shared.procs[core.index].runnext.take());
+        drop(shared.procs[core.index].remote.runnext.take());
         drop(core);
     }
 }
 
+/// The next task for this thread, or `None` when it has no P any more: the
+/// runtime shut down, or a resize retired its P.
 fn next_task(ctx: &WorkerContext) -> Option<Runnable> {
-    let mut core = ctx.core.borrow_mut();
-    let core = core.as_deref_mut()?;
-    core.find_runnable(&ctx.shared, &ctx.polled)
+    loop {
+        {
+            let mut core = ctx.core.borrow_mut();
+            let core = core.as_deref_mut()?;
+            if let Some(task) = core.find_runnable(&ctx.shared, &ctx.polled) {
+                return Some(task);
+            }
+        }
+        if ctx.shared.is_shutdown() {
+            return None;
+        }
+        // `find_runnable` gave up because the P's index is past maxprocs.
+        // Tasks a driver call woke while the worker slept are queued first,
+        // ahead of new work, as `take_polled` would have.
+        for task in ctx.polled.tasks.borrow_mut().drain(..) {
+            ctx.shared.woken.push(task);
+        }
+        let core = ctx.core.borrow_mut().take()?;
+        match ctx.shared.retire(core) {
+            Ok(()) => return None,
+            // Grown back before we got the resize lock: keep running it.
+            Err(core) => ctx.put_core(core),
+        }
+    }
 }
 
 /// Runs `task`, then whatever it put in `runnext`, up to the chain cap.
@@ -338,7 +373,7 @@ fn run_task(ctx: &WorkerContext, task: Runnable) {
             let Some(core) = core.as_deref_mut() else {
                 return;
             };
-            let Some(next) = ctx.shared.procs[core.index].runnext.take() else {
+            let Some(next) = ctx.shared.procs[core.index].remote.runnext.take() else {
                 return;
             };
             if chain == MAX_RUNNEXT_CHAIN {
@@ -353,6 +388,23 @@ fn run_task(ctx: &WorkerContext, task: Runnable) {
             return;
         }
     }
+}
+
+/// A stride coprime with `n` (at least 2) picked by `r`: from a random
+/// start, visiting `start + k * stride` for `k < n` reaches every P once
+/// (Go's `stealOrder`, which precomputes the coprimes; `n` changes with a
+/// live resize here, and Euclid on small numbers costs a few divisions on a
+/// path that already failed to find local work).
+fn coprime_stride(r: u64, n: usize) -> usize {
+    let mut stride = 1 + (r % (n as u64 - 1)) as usize; // 1..n
+    while gcd(stride, n) != 1 {
+        stride = stride % (n - 1) + 1;
+    }
+    stride
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 impl Core {
@@ -377,7 +429,7 @@ impl Core {
                 self.pull_global_batch(shared);
             }
             self.push_back(shared, task);
-        } else if let Some(prev) = shared.procs[self.index].runnext.replace(task) {
+        } else if let Some(prev) = shared.procs[self.index].remote.runnext.replace(task) {
             self.push_back(shared, prev);
         }
         shared.notify();
@@ -389,12 +441,13 @@ impl Core {
 
     /// Go's `findRunnable`. Returns `None` only at shutdown.
     fn find_runnable(&mut self, shared: &Shared, polled: &Polled) -> Option<Runnable> {
+        let index = self.index;
         loop {
-            if shared.is_shutdown() {
+            if shared.is_shutdown() || index >= shared.num_procs() {
                 return None;
             }
             if let Some(driver) = shared.driver.as_deref() {
-                polled.collect(|| driver.tick(self.index));
+                polled.collect(|| driver.tick(index));
                 if let Some(task) = self.take_polled(shared, polled) {
                     return Some(self.found(shared, task));
                 }
@@ -415,13 +468,14 @@ impl Core {
             }
             // Nothing anywhere: sleep, after the protocol's final recheck. The
             // worker sleeps in the driver if it can take the poller role,
-            // else on its own parker.
+            // else on its own parker. A resize that retires this P counts as
+            // work: it must not sleep through it (`Idle::wake_sleeper`).
             let was_spinning = std::mem::take(&mut self.spinning);
             match shared.idle.sleep(
-                self.index,
+                index,
                 was_spinning,
-                &shared.parkers[self.index],
-                || shared.has_work(),
+                &shared.procs[index].parker,
+                || shared.has_work() || index >= shared.num_procs_seqcst(),
                 || shared.is_shutdown(),
                 |p| {
                     polled.collect(|| p.park_polling(None)).unwrap_or_else(|| {
@@ -499,7 +553,7 @@ impl Core {
                 return Some(task);
             }
         }
-        if let Some(task) = shared.procs[self.index].runnext.take() {
+        if let Some(task) = shared.procs[self.index].remote.runnext.take() {
             return Some(task);
         }
         // Tasks woken from I/O or a timer by a thread without a P go before
@@ -557,20 +611,20 @@ impl Core {
             let last_pass = pass == STEAL_PASSES - 1;
             let r = self.next_rand();
             let start = (r % n as u64) as usize;
-            let stride = shared.coprimes[((r >> 32) % shared.coprimes.len() as u64) as usize];
+            let stride = coprime_stride(r >> 32, n);
             for k in 0..n {
                 let victim = (start + k * stride) % n;
                 if victim == self.index {
                     continue;
                 }
-                let remote = &shared.procs[victim];
+                let remote = &shared.procs[victim].remote;
                 if let Some(task) = remote.stealer.steal_into(&mut self.ring) {
-                    shared.proc_stats[self.index].steals.incr();
+                    shared.procs[self.index].stats.steals.incr();
                     return Some(task);
                 }
                 if last_pass && remote.runnext.is_occupied() {
                     if let Some(task) = steal_runnext(remote) {
-                        shared.proc_stats[self.index].steals.incr();
+                        shared.procs[self.index].stats.steals.incr();
                         return Some(task);
                     }
                 }
@@ -582,6 +636,26 @@ impl Core {
         None
     }
 
+    /// Empties this P's queues into the global queue, and stops counting
+    /// it as spinning, before a resize retires it (Go's `procresize` moves
+    /// a destroyed P's run queue to the global queue too). Returns how many
+    /// tasks moved.
+    pub(crate) fn release(&mut self, shared: &Shared) -> usize {
+        let mut moved = 0;
+        if let Some(task) = shared.procs[self.index].remote.runnext.take() {
+            shared.injector.push(task);
+            moved += 1;
+        }
+        while let Some(task) = self.ring.pop() {
+            shared.injector.push(task);
+            moved += 1;
+        }
+        if std::mem::take(&mut self.spinning) {
+            shared.idle.stop_spinning();
+        }
+        moved
+    }
+
     fn next_rand(&mut self) -> u64 {
         // xorshift64*
         let mut x = self.rng;
@@ -590,5 +664,24 @@ impl Core {
         x ^= x >> 27;
         self.rng = x;
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::coprime_stride;
+
+    #[test]
+    fn every_stride_visits_each_p_once() {
+        for n in 2..40usize {
+            for r in 0..3 * n as u64 {
+                let stride = coprime_stride(r, n);
+                assert!((1..n).contains(&stride));
+                let mut seen: Vec<usize> = (0..n).map(|k| (7 + k * stride) % n).collect();
+                seen.sort_unstable();
+                seen.dedup();
+                assert_eq!(seen.len(), n, "n={n} stride={stride}");
+            }
+        }
     }
 }

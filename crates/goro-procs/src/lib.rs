@@ -57,8 +57,9 @@
 //!   count. automaxprocs, Rust's std and tokio round *down* (1.5 CPUs gives 1
 //!   worker); Go and goro give 2, so one busy worker does not starve the rest.
 //! * **Refresh as Go 1.25**: [`MaxProcsWatcher`] opens the limit files once
-//!   and re-reads them with `pread`, plus the affinity mask, so the runtime's
-//!   monitor can follow limit changes about once a second. automaxprocs and
+//!   and re-reads them with `pread`, plus the affinity mask; the runtime's
+//!   monitor does that once a second and resizes the running runtime
+//!   (`goro::set_maxprocs` without the explicit flag). automaxprocs and
 //!   std read once. Like Go, moving the process to another cgroup is not
 //!   followed.
 //!
