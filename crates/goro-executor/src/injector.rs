@@ -20,6 +20,7 @@ impl Injector {
         }
     }
 
+    #[inline]
     pub(crate) fn push(&self, task: Runnable) {
         // An unbounded queue refuses a push only once closed, and this one
         // is never closed.
@@ -28,6 +29,7 @@ impl Injector {
         }
     }
 
+    #[inline]
     pub(crate) fn pop(&self) -> Option<Runnable> {
         self.queue.pop().ok()
     }

@@ -91,8 +91,9 @@ pub(crate) struct Shared {
     /// Every P ever created: the active ones are those below `nprocs`.
     pub(crate) procs: ProcTable,
     /// maxprocs: how many Ps run now. Changed only under `resize`; Ps at or
-    /// past it retire (`resize`).
-    nprocs: AtomicUsize,
+    /// past it retire (`resize`). Read on every scheduling loop, written
+    /// almost never: on its own cache line, away from the hot queues.
+    nprocs: Padded<AtomicUsize>,
     /// Serialises live resizes, and holds what they need (`resize`).
     pub(crate) resize: Mutex<Resize>,
     /// Which wake to time next, and the times of timed wakes. Padded: its
@@ -107,7 +108,9 @@ pub(crate) struct Shared {
     /// take them before the ring and the global queue (Go puts a goroutine
     /// woken by the netpoller or a timer in `runnext`).
     pub(crate) woken: Injector,
-    pub(crate) idle: Idle,
+    /// Padded: its counters change on every sleep and wake, and must not
+    /// share a line with fields that are only read.
+    pub(crate) idle: Padded<Idle>,
     pub(crate) config: Config,
     pub(crate) registry: Registry,
     /// Every worker thread started, joined at shutdown (a hand-off adds one).
@@ -117,7 +120,7 @@ pub(crate) struct Shared {
     /// The I/O and timer driver, if the runtime has one.
     pub(crate) driver: Option<Arc<dyn Driver>>,
     /// The monitor thread sleeps here.
-    pub(crate) monitor: Parker,
+    pub(crate) monitor: Padded<Parker>,
     /// Whether the monitor sleeps long because every worker is idle.
     pub(crate) monitor_idle: AtomicBool,
     /// Retakes by the monitor, keyed by P index and lend number, until the
@@ -148,11 +151,11 @@ impl Shared {
             (0..n).map(|i| worker::new_proc(i, driver.clone())).unzip();
         let shared = Shared {
             procs: ProcTable::new(procs),
-            nprocs: AtomicUsize::new(n),
+            nprocs: Padded(AtomicUsize::new(n)),
             resize: Mutex::new(Resize::new(n, watcher)),
             wake_samples: Padded(WakeSamples::new()),
             started: Instant::now(),
-            monitor: Parker::new(),
+            monitor: Padded(Parker::new()),
             monitor_idle: AtomicBool::new(false),
             retaken: Mutex::new(HashMap::new()),
             reported: Mutex::new(HashSet::new()),
@@ -162,7 +165,7 @@ impl Shared {
             driver,
             injector: Injector::new(),
             woken: Injector::new(),
-            idle: Idle::new(n),
+            idle: Padded(Idle::new(n)),
             registry: Registry::new(n),
             threads: Mutex::new(Vec::new()),
             spares: Mutex::new(Vec::new()),

@@ -40,6 +40,9 @@ pub(crate) struct Core {
     rng: u64,
     /// The number of the last poll this P was lent for (see `lend`).
     seq: u64,
+    /// Steal strides for `steal_order.0` Ps: every stride coprime with it
+    /// (Go's `stealOrder`), recomputed when a resize changes the count.
+    steal_order: (usize, Vec<usize>),
 }
 
 /// How long a thief lets a victim's `runnext` sit before taking it. The
@@ -80,6 +83,7 @@ pub(crate) fn new_proc(
         spinning: false,
         rng: 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(index as u64 + 1) | 1,
         seq: 0,
+        steal_order: (0, Vec::new()),
     };
     let remote = ProcRemote {
         stealer,
@@ -390,17 +394,11 @@ fn run_task(ctx: &WorkerContext, task: Runnable) {
     }
 }
 
-/// A stride coprime with `n` (at least 2) picked by `r`: from a random
-/// start, visiting `start + k * stride` for `k < n` reaches every P once
-/// (Go's `stealOrder`, which precomputes the coprimes; `n` changes with a
-/// live resize here, and Euclid on small numbers costs a few divisions on a
-/// path that already failed to find local work).
-fn coprime_stride(r: u64, n: usize) -> usize {
-    let mut stride = 1 + (r % (n as u64 - 1)) as usize; // 1..n
-    while gcd(stride, n) != 1 {
-        stride = stride % (n - 1) + 1;
-    }
-    stride
+/// Every stride coprime with `n`: from a random start, visiting
+/// `start + k * stride` for `k < n` reaches every P once (Go's
+/// `stealOrder`).
+fn coprimes(n: usize) -> Vec<usize> {
+    (1..=n.max(1)).filter(|&k| gcd(k, n) == 1).collect()
 }
 
 fn gcd(a: usize, b: usize) -> usize {
@@ -611,7 +609,7 @@ impl Core {
             let last_pass = pass == STEAL_PASSES - 1;
             let r = self.next_rand();
             let start = (r % n as u64) as usize;
-            let stride = coprime_stride(r >> 32, n);
+            let stride = self.stride(r >> 32, n);
             for k in 0..n {
                 let victim = (start + k * stride) % n;
                 if victim == self.index {
@@ -656,6 +654,15 @@ impl Core {
         moved
     }
 
+    /// A steal stride for `n` Ps, picked by `r`.
+    fn stride(&mut self, r: u64, n: usize) -> usize {
+        if self.steal_order.0 != n {
+            self.steal_order = (n, coprimes(n));
+        }
+        let order = &self.steal_order.1;
+        order[(r % order.len() as u64) as usize]
+    }
+
     fn next_rand(&mut self) -> u64 {
         // xorshift64*
         let mut x = self.rng;
@@ -669,14 +676,13 @@ impl Core {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use super::coprime_stride;
+    use super::coprimes;
 
     #[test]
     fn every_stride_visits_each_p_once() {
-        for n in 2..40usize {
-            for r in 0..3 * n as u64 {
-                let stride = coprime_stride(r, n);
-                assert!((1..n).contains(&stride));
+        assert_eq!(coprimes(6), vec![1, 5]);
+        for n in 1..40usize {
+            for stride in coprimes(n) {
                 let mut seen: Vec<usize> = (0..n).map(|k| (7 + k * stride) % n).collect();
                 seen.sort_unstable();
                 seen.dedup();

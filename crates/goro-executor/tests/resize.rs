@@ -237,7 +237,7 @@ fn stress_resizing_under_a_wakeup_storm() {
 }
 
 #[test]
-fn set_maxprocs_zero_only_asks_and_large_values_are_capped() {
+fn set_maxprocs_zero_only_asks_and_each_set_returns_the_old_value() {
     let rt = runtime(2);
     assert_eq!(rt.handle().set_maxprocs(0), 2);
     assert_eq!(rt.maxprocs(), 2);
