@@ -40,6 +40,7 @@ impl Drop for EnterGuard {
 }
 
 /// Calls `f` with this thread's current runtime, if any, without cloning it.
+#[inline(always)]
 pub(crate) fn with_handle<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
     let mut f = Some(f);
     let r = CONTEXT.try_with(|c| match c.handle.try_borrow() {
@@ -66,6 +67,7 @@ pub(crate) fn set_worker<R>(ctx: &WorkerContext, f: impl FnOnce() -> R) -> R {
 }
 
 /// Calls `f` with the worker this thread runs, if it is a worker thread.
+#[inline(always)]
 pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerContext>) -> R) -> R {
     let p = CONTEXT.try_with(|c| c.worker.get()).unwrap_or(ptr::null());
     // SAFETY: the pointer is set only by `set_worker`, which clears it before
@@ -93,6 +95,7 @@ pub(crate) fn remote_poll<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Whether this thread is inside [`remote_poll`].
+#[inline]
 pub(crate) fn in_remote_poll() -> bool {
     REMOTE_POLL.try_with(Cell::get).unwrap_or(false)
 }
