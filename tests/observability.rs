@@ -212,7 +212,10 @@ fn dump_tells_running_queued_and_waiting_apart() {
     wait_for("the spinner to run", || {
         state_of(spinner.id()) == Some(TaskState::Running)
     });
-    assert_eq!(state_of(woken.id()), Some(TaskState::Waiting));
+    // Listed from inside its first poll (as running) until that returns.
+    wait_for("the receiver to wait", || {
+        state_of(woken.id()) == Some(TaskState::Waiting)
+    });
     tx.try_send(()).unwrap();
     assert_eq!(state_of(woken.id()), Some(TaskState::Queued));
     let s = h.stats();
