@@ -6,23 +6,14 @@ use std::time::{Duration, Instant};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use goro::net::UnixStream;
 
-/// Many pairs of tasks ping-pong over sockets on more workers than cores,
-/// with timers mixed in, so the poller role changes hands constantly. A lost
-/// wakeup shows up as a pair that never finishes (caught by the timeout).
-#[test]
-fn ping_pong_pairs_with_timers_all_finish() {
-    const PAIRS: usize = 64;
-    // Scaled down under valgrind (GORO_STRESS_SCALE=50).
-    let scale: u32 = std::env::var("GORO_STRESS_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
-    let rounds: u32 = (2_000 / scale.max(1)).max(20);
-    let rt = goro::Runtime::builder().maxprocs(4).build().unwrap();
-    let start = Instant::now();
-    let done = rt.block_on(async {
+/// Runs `pairs` pairs of tasks that ping-pong `rounds` 4-byte messages over
+/// Unix socket pairs, each client sleeping 1 ms every `sleep_every` rounds,
+/// so the poller role changes hands constantly. Returns whether all
+/// finished within 120 s: a lost wakeup leaves a pair stuck.
+fn ping_pong_pairs(rt: &goro::Runtime, pairs: usize, rounds: u32, sleep_every: usize) -> bool {
+    rt.block_on(async {
         let mut tasks = Vec::new();
-        for p in 0..PAIRS {
+        for p in 0..pairs {
             let (mut a, mut b) = UnixStream::pair().unwrap();
             tasks.push(goro::go(async move {
                 let mut buf = [0; 4];
@@ -37,7 +28,7 @@ fn ping_pong_pairs_with_timers_all_finish() {
                     a.write_all(&i.to_le_bytes()).await.unwrap();
                     a.read_exact(&mut buf).await.unwrap();
                     assert_eq!(u32::from_le_bytes(buf), i);
-                    if (i as usize + p) % 500 == 0 {
+                    if (i as usize + p) % sleep_every == 0 {
                         goro::time::sleep(Duration::from_millis(1)).await;
                     }
                 }
@@ -51,9 +42,25 @@ fn ping_pong_pairs_with_timers_all_finish() {
         goro::time::timeout(Duration::from_secs(120), all)
             .await
             .is_ok()
-    });
+    })
+}
+
+/// Rounds per pair, scaled down under valgrind (GORO_STRESS_SCALE=50).
+fn rounds() -> u32 {
+    let scale: u32 = std::env::var("GORO_STRESS_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    (2_000 / scale.max(1)).max(20)
+}
+
+/// Many pairs on more workers than cores, with timers mixed in.
+#[test]
+fn ping_pong_pairs_with_timers_all_finish() {
+    let rt = goro::Runtime::builder().maxprocs(4).build().unwrap();
+    let start = Instant::now();
     assert!(
-        done,
+        ping_pong_pairs(&rt, 64, rounds(), 500),
         "some pair stalled: a wakeup was lost ({:?})",
         start.elapsed()
     );
@@ -88,12 +95,6 @@ fn io_from_outside_wakes_idle_workers_every_time() {
 /// a task.
 #[test]
 fn ping_pong_pairs_survive_live_resizes() {
-    const PAIRS: usize = 32;
-    let scale: u32 = std::env::var("GORO_STRESS_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
-    let rounds: u32 = (2_000 / scale.max(1)).max(20);
     let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let resizer = {
@@ -108,41 +109,9 @@ fn ping_pong_pairs_survive_live_resizes() {
             resizes
         })
     };
-    let done = rt.block_on(async {
-        let mut tasks = Vec::new();
-        for p in 0..PAIRS {
-            let (mut a, mut b) = UnixStream::pair().unwrap();
-            tasks.push(goro::go(async move {
-                let mut buf = [0; 4];
-                for _ in 0..rounds {
-                    b.read_exact(&mut buf).await.unwrap();
-                    b.write_all(&buf).await.unwrap();
-                }
-            }));
-            tasks.push(goro::go(async move {
-                let mut buf = [0; 4];
-                for i in 0..rounds {
-                    a.write_all(&i.to_le_bytes()).await.unwrap();
-                    a.read_exact(&mut buf).await.unwrap();
-                    assert_eq!(u32::from_le_bytes(buf), i);
-                    if (i as usize + p) % 100 == 0 {
-                        goro::time::sleep(Duration::from_millis(1)).await;
-                    }
-                }
-            }));
-        }
-        let all = async {
-            for t in tasks {
-                t.await.unwrap();
-            }
-        };
-        goro::time::timeout(Duration::from_secs(120), all)
-            .await
-            .is_ok()
-    });
+    let done = ping_pong_pairs(&rt, 32, rounds(), 100);
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let resizes = resizer.join().unwrap();
     assert!(done, "some pair stalled across {resizes} resizes");
     assert!(resizes > 0);
-    assert!(rt.maxprocs() >= 1);
 }
