@@ -116,6 +116,28 @@ impl Builder {
         }
     }
 
+    /// Takes the worker count from `watcher` (and follows it, if it is
+    /// automatic) instead of detecting it from `/`; see
+    /// [`goro_executor::Builder::maxprocs_watcher`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use goro::procs::MaxProcsWatcher;
+    ///
+    /// // Whatever the cgroup limit, a machine of 1 CPU gets 1 worker.
+    /// let watcher = MaxProcsWatcher::with_root_and_cpus(Path::new("/"), None, 1)?;
+    /// let rt = goro::Runtime::builder().maxprocs_watcher(watcher).build()?;
+    /// assert_eq!(rt.maxprocs(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn maxprocs_watcher(self, watcher: crate::procs::MaxProcsWatcher) -> Self {
+        Builder {
+            inner: self.inner.maxprocs_watcher(watcher),
+        }
+    }
+
     /// Names worker threads; `f` gets the worker index.
     pub fn thread_name(self, f: impl Fn(usize) -> String + Send + Sync + 'static) -> Self {
         Builder {

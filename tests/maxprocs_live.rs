@@ -3,6 +3,11 @@
 //! CPU limit and the affinity mask around it. The runtime's monitor must
 //! follow within 3 s, growing and retiring workers.
 //!
+//! On a machine of 2 CPUs every quota gives 2 workers (Go's rule keeps at
+//! least 2), so a second child reads the same real cgroup files through a
+//! watcher that takes 8 CPUs as the affinity count
+//! (`Builder::maxprocs_watcher`): there the quota changes move the count.
+//!
 //! Needs root and a writable cgroup `cpu` controller; elsewhere the test
 //! prints `skipped: <reason>` and passes. The cgroup sandbox is shared with
 //! `goro-procs`'s `real_cgroup.rs`, which checks the detection itself.
@@ -10,28 +15,48 @@
 #[path = "../crates/goro-procs/tests/sandbox/mod.rs"]
 mod sandbox;
 
+use std::path::Path;
 use std::time::Duration;
 
 use sandbox::{FOLLOW, PERIOD, REPORT, Reporter, START, TestCgroup, pin_to_one_cpu, unpin};
 
+/// Set in a child to the CPU count its watcher should assume.
+const STAND_IN_CPUS: &str = "GORO_TEST_STAND_IN_CPUS";
+/// The count passed in [`STAND_IN_CPUS`].
+const STAND_IN: usize = 8;
+
 /// The child: prints the runtime's view every 100 ms, in the sandbox's
-/// report format (`<n> <kind> - - | <line>`).
+/// report format (`<n> <kind> - - | <line>`). The global runtime, or with
+/// [`STAND_IN_CPUS`] its own runtime on a watcher assuming that many CPUs.
 #[test]
 #[ignore = "helper: run in a child process by `the_runtime_follows_real_cgroup_limits`"]
 fn child_reports() {
     if !sandbox::child_start() {
         return;
     }
+    let own = std::env::var(STAND_IN_CPUS).ok().map(|cpus| {
+        let cpus = cpus.parse().unwrap();
+        let watcher =
+            goro::procs::MaxProcsWatcher::with_root_and_cpus(Path::new("/"), None, cpus).unwrap();
+        goro::Runtime::builder()
+            .maxprocs_watcher(watcher)
+            .build()
+            .unwrap()
+    });
     loop {
         // Inside the runtime: also proves the workers still run tasks.
-        let (n, automatic, workers) = goro::block_on(goro::go(async {
+        let view = || async {
             let s = goro::stats();
             (
                 goro::maxprocs(),
                 goro::Handle::current().maxprocs_is_automatic(),
                 s.local_queues.len(),
             )
-        }))
+        };
+        let (n, automatic, workers) = match &own {
+            Some(rt) => rt.block_on(rt.go(view())),
+            None => goro::block_on(goro::go(view())),
+        }
         .unwrap();
         println!(
             "\n{REPORT}{n} runtime - - | maxprocs={n} automatic={automatic} workers={workers}"
@@ -51,20 +76,31 @@ fn the_runtime_follows_real_cgroup_limits() {
     };
     let cpus = goro::procs::available_cpus().unwrap();
     let expected = |quota: u64| cpus.min(usize::try_from(quota.div_ceil(PERIOD)).unwrap().max(2));
+    let expected8 =
+        |quota: u64| STAND_IN.min(usize::try_from(quota.div_ceil(PERIOD)).unwrap().max(2));
 
-    // At start-up: a fresh child for each quota (0.5, 1.5 and 3 CPUs).
+    // At start-up: fresh children for each quota (0.5, 1.5 and 3 CPUs),
+    // one on the real CPU count and one on 8 stand-in CPUs.
     for quota in [50_000, 150_000, 300_000] {
         cgroup.set_limit(&cgroup.leaf, Some(quota));
-        let child = Reporter::start(&cgroup);
-        let first = child.next(START);
-        assert_eq!(first.n, expected(quota), "quota {quota}us: {}", first.line);
-        assert!(first.line.contains("automatic=true"), "{}", first.line);
-        assert!(
-            first.line.contains(&format!("workers={}", first.n)),
-            "{}",
-            first.line
-        );
-        println!("quota {quota}us: {}", first.line);
+        for (label, child, want) in [
+            ("real CPUs", Reporter::start(&cgroup), expected(quota)),
+            (
+                "8 stand-in CPUs",
+                Reporter::start_with_env(&cgroup, &[(STAND_IN_CPUS, "8")]),
+                expected8(quota),
+            ),
+        ] {
+            let first = child.next(START);
+            assert_eq!(first.n, want, "quota {quota}us: {}", first.line);
+            assert!(first.line.contains("automatic=true"), "{}", first.line);
+            assert!(
+                first.line.contains(&format!("workers={want}")),
+                "{}",
+                first.line
+            );
+            println!("quota {quota}us, {label}: {}", first.line);
+        }
     }
 
     // Live: one child, the limit changed under it.
@@ -77,7 +113,7 @@ fn the_runtime_follows_real_cgroup_limits() {
     if expected(300_000) == expected(50_000) {
         println!(
             "note: with {cpus} CPUs, quotas of 0.5 and 3 CPUs give the same count; \
-             the affinity steps below show the live resize"
+             the affinity steps and the stand-in CPUs below show the live resize"
         );
     }
 
@@ -96,4 +132,35 @@ fn the_runtime_follows_real_cgroup_limits() {
     } else {
         println!("affinity steps skipped: only 1 CPU");
     }
+    drop(child);
+
+    // Live, with 8 CPUs standing in for the affinity count: the quota
+    // alone moves the worker count, up and down.
+    const CPUS: usize = STAND_IN;
+    let expected = expected8;
+    cgroup.set_limit(&cgroup.leaf, Some(50_000));
+    let child = Reporter::start_with_env(&cgroup, &[(STAND_IN_CPUS, "8")]);
+    let first = child.next(START);
+    assert_eq!(first.n, expected(50_000), "{}", first.line);
+    println!("{CPUS} stand-in CPUs, quota 0.5 CPUs: {}", first.line);
+    for quota in [300_000, 150_000, 550_000] {
+        cgroup.set_limit(&cgroup.leaf, Some(quota));
+        let report = child.wait_for(&format!("quota {quota}us"), FOLLOW, |r| {
+            r.n == expected(quota)
+        });
+        assert!(
+            report
+                .line
+                .contains(&format!("workers={}", expected(quota))),
+            "{}",
+            report.line
+        );
+        println!(
+            "{CPUS} stand-in CPUs, quota changed to {quota}us: {}",
+            report.line
+        );
+    }
+    cgroup.set_limit(&cgroup.leaf, None);
+    let report = child.wait_for("no limit", FOLLOW, |r| r.n == CPUS);
+    println!("{CPUS} stand-in CPUs, limit removed: {}", report.line);
 }

@@ -29,6 +29,9 @@
 //! the cgroup limit and the affinity mask at most once a second through a
 //! [`goro_procs::MaxProcsWatcher`] (open files, `pread`) and resizes when the
 //! count changes, as Go 1.25 does. tokio and smol read it once, at start.
+//! The watcher is `MaxProcsWatcher::new()`'s or the one given to
+//! `Builder::maxprocs_watcher`; `set_default_maxprocs` reopens it with
+//! [`MaxProcsWatcher::to_automatic`], keeping its root and CPU count.
 
 use std::io;
 use std::sync::Arc;
@@ -51,15 +54,20 @@ pub(crate) struct Resize {
     /// because they are retired or were never started.
     #[allow(clippy::vec_box)] // a P moves between threads as a `Box`
     retired: Vec<Option<Box<Core>>>,
-    /// Follows the CPU limit while maxprocs is automatic; `None` once it
-    /// was set explicitly.
+    /// Where the default count comes from (`None`: `/` and the real
+    /// affinity mask, made on demand). The monitor refreshes it while
+    /// `automatic`.
     watcher: Option<MaxProcsWatcher>,
+    /// Whether maxprocs follows `watcher`: off once set explicitly.
+    automatic: bool,
 }
 
 impl Resize {
+    /// `watcher` is followed if it is automatic (`GORO_MAXPROCS` unset).
     pub(crate) fn new(n: usize, watcher: Option<MaxProcsWatcher>) -> Self {
         Resize {
             retired: (0..n).map(|_| None).collect(),
+            automatic: watcher.as_ref().is_some_and(MaxProcsWatcher::is_automatic),
             watcher,
         }
     }
@@ -71,7 +79,7 @@ impl Shared {
     pub(crate) fn set_maxprocs(self: &Arc<Self>, n: usize, explicit: bool) -> usize {
         let mut state = lock(&self.resize);
         if explicit {
-            state.watcher = None;
+            state.automatic = false;
         }
         self.resize_locked(&mut state, n)
     }
@@ -80,27 +88,39 @@ impl Shared {
     /// (Go's `SetDefaultGOMAXPROCS`), and turns the CPU-limit updates on.
     /// Returns the new value.
     pub(crate) fn set_default_maxprocs(self: &Arc<Self>) -> usize {
-        let watcher = match MaxProcsWatcher::with_root(std::path::Path::new("/"), None) {
-            Ok(w) => w,
-            // Only a bad environment value fails, and none is passed.
-            Err(e) => unreachable!("goro: default maxprocs without an env value: {e}"),
+        // Opened outside the lock: it parses mountinfo and opens files.
+        let template = lock(&self.resize)
+            .watcher
+            .as_ref()
+            .map(|w| w.to_automatic());
+        let watcher = match template {
+            Some(watcher) => watcher,
+            None => match MaxProcsWatcher::with_root(std::path::Path::new("/"), None) {
+                Ok(w) => w,
+                // Only a bad environment value fails, and none is passed.
+                Err(e) => unreachable!("goro: default maxprocs without an env value: {e}"),
+            },
         };
         let n = watcher.current().n;
         let mut state = lock(&self.resize);
         state.watcher = Some(watcher);
+        state.automatic = true;
         self.resize_locked(&mut state, n);
         n
     }
 
     /// Whether maxprocs follows the CPU limit.
     pub(crate) fn maxprocs_is_automatic(&self) -> bool {
-        lock(&self.resize).watcher.is_some()
+        lock(&self.resize).automatic
     }
 
     /// The monitor's once-a-second look at the CPU limit; cheap when
     /// nothing changed (a few `pread`s and one `sched_getaffinity`).
     pub(crate) fn refresh_maxprocs(self: &Arc<Self>) {
         let mut state = lock(&self.resize);
+        if !state.automatic {
+            return;
+        }
         let Some(watcher) = state.watcher.as_mut() else {
             return;
         };

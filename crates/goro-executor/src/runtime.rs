@@ -37,7 +37,7 @@ type Callback = Arc<dyn Fn() + Send + Sync>;
 /// ```
 #[must_use = "a Builder does nothing until `build` is called"]
 pub struct Builder {
-    maxprocs: Option<usize>,
+    maxprocs: MaxProcsChoice,
     thread_name: Arc<dyn Fn(usize) -> String + Send + Sync>,
     stack_size: Option<usize>,
     on_thread_start: Option<Callback>,
@@ -49,10 +49,22 @@ pub struct Builder {
     stats_hook: Option<StatsHook>,
 }
 
+/// Where [`Builder::build`] gets the worker count.
+#[derive(Debug)]
+enum MaxProcsChoice {
+    /// `goro_procs::MaxProcsWatcher::new()`: `GORO_MAXPROCS`, else the CPU
+    /// limit, followed live.
+    Detect,
+    /// `Builder::maxprocs`.
+    Fixed(usize),
+    /// `Builder::maxprocs_watcher`.
+    Watch(goro_procs::MaxProcsWatcher),
+}
+
 impl Default for Builder {
     fn default() -> Self {
         Builder {
-            maxprocs: None,
+            maxprocs: MaxProcsChoice::Detect,
             thread_name: Arc::new(|i| format!("goro-worker-{i}")),
             stack_size: None,
             on_thread_start: None,
@@ -78,8 +90,41 @@ impl Builder {
     /// in parallel. Without this call, [`Builder::build`] asks
     /// [`goro_procs::detect`]: `GORO_MAXPROCS` if set, else the container's
     /// CPU limit and the CPU affinity mask, by Go 1.25's rule.
+    ///
+    /// An explicit count turns the CPU-limit updates off, as an explicit
+    /// `GOMAXPROCS` does; [`Handle::set_default_maxprocs`] turns them on.
+    /// Overrides [`maxprocs_watcher`](Self::maxprocs_watcher) (the last of
+    /// the two calls wins).
     pub fn maxprocs(mut self, n: usize) -> Self {
-        self.maxprocs = Some(n);
+        self.maxprocs = MaxProcsChoice::Fixed(n);
+        self
+    }
+
+    /// Takes the worker count from `watcher` instead of
+    /// [`goro_procs::MaxProcsWatcher::new`]: its count at build time, then,
+    /// if it is automatic, its refreshes (the monitor calls
+    /// [`refresh`](goro_procs::MaxProcsWatcher::refresh) once a second).
+    /// For a runtime that should see another filesystem root than `/` (say,
+    /// the host's `/proc` and cgroupfs mounted under `/host`), or a fixed
+    /// CPU count standing in for the affinity mask. Overrides
+    /// [`maxprocs`](Self::maxprocs) (the last of the two calls wins).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use goro_procs::MaxProcsWatcher;
+    ///
+    /// // The real cgroup limit, as if the machine had 8 CPUs.
+    /// let watcher = MaxProcsWatcher::with_root_and_cpus(Path::new("/"), None, 8)?;
+    /// let expected = watcher.current().n;
+    /// let rt = goro_executor::Runtime::builder().maxprocs_watcher(watcher).build()?;
+    /// assert_eq!(rt.maxprocs(), expected);
+    /// assert!(rt.handle().maxprocs_is_automatic());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn maxprocs_watcher(mut self, watcher: goro_procs::MaxProcsWatcher) -> Self {
+        self.maxprocs = MaxProcsChoice::Watch(watcher);
         self
     }
 
@@ -200,13 +245,12 @@ impl Builder {
     /// the value); [`BuildError::SpawnThread`] when the OS refuses a thread.
     pub fn build(self) -> Result<Runtime, BuildError> {
         let (n, watcher) = match self.maxprocs {
-            Some(n) => (n, None),
-            None => {
+            MaxProcsChoice::Fixed(n) => (n, None),
+            MaxProcsChoice::Detect => {
                 let watcher = goro_procs::MaxProcsWatcher::new().map_err(BuildError::MaxProcs)?;
-                let n = watcher.current().n;
-                // `GORO_MAXPROCS` is explicit: no updates then.
-                (n, watcher.is_automatic().then_some(watcher))
+                (watcher.current().n, Some(watcher))
             }
+            MaxProcsChoice::Watch(watcher) => (watcher.current().n, Some(watcher)),
         };
         if n == 0 || n > MAX_PROCS {
             return Err(BuildError::InvalidMaxProcs(n));
@@ -538,7 +582,9 @@ impl Handle {
     /// were unset (the container's CPU limit and the affinity mask, by Go
     /// 1.25's rule; see [`goro_procs`]), and turns on the updates that
     /// follow the CPU limit: the runtime re-reads it about once a second.
-    /// Returns the new number. Go's `runtime.SetDefaultGOMAXPROCS`.
+    /// Returns the new number. Go's `runtime.SetDefaultGOMAXPROCS`. A
+    /// runtime built with [`Builder::maxprocs_watcher`] goes back to that
+    /// watcher's filesystem root and CPU count.
     ///
     /// # Examples
     ///

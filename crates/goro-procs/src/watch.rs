@@ -1,6 +1,6 @@
 //! [`MaxProcsWatcher`]: cheap re-detection for live updates.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::affinity::CpuCount;
 use crate::cgroup::{self, CgroupFiles, CgroupReading};
@@ -47,6 +47,9 @@ use crate::maxprocs::MaxProcs;
 pub struct MaxProcsWatcher {
     mode: Mode,
     current: MaxProcs,
+    /// Where it looks, kept for [`to_automatic`](Self::to_automatic).
+    root: PathBuf,
+    cpus: Cpus,
 }
 
 #[derive(Debug)]
@@ -188,14 +191,42 @@ impl MaxProcsWatcher {
             return Ok(MaxProcsWatcher {
                 mode: Mode::Explicit,
                 current: MaxProcs::explicit(value),
+                root: root.to_owned(),
+                cpus,
             });
         }
+        Ok(Self::open_automatic(root, cpus))
+    }
+
+    fn open_automatic(root: &Path, cpus: Cpus) -> Self {
         let cgroup = cgroup::locate(root).map(|found| found.map(CgroupFiles::open));
         let automatic = Automatic { cgroup, cpus };
-        Ok(MaxProcsWatcher {
+        MaxProcsWatcher {
             current: automatic.read(),
             mode: Mode::Automatic(automatic),
-        })
+            root: root.to_owned(),
+            cpus,
+        }
+    }
+
+    /// A new automatic watcher on the same filesystem root and CPU count
+    /// source as this one, as if `GORO_MAXPROCS` were unset: what a runtime
+    /// goes back to on `set_default_maxprocs` (Go's
+    /// `SetDefaultGOMAXPROCS`). It locates the cgroup afresh, so it also
+    /// picks up a move to another cgroup.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::path::Path;
+    /// let explicit = goro_procs::MaxProcsWatcher::with_root(Path::new("/"), Some("7"))?;
+    /// let automatic = explicit.to_automatic();
+    /// assert!(automatic.is_automatic());
+    /// assert_eq!(automatic.current(), &goro_procs::detect_with(Path::new("/"), None)?);
+    /// # Ok::<(), goro_procs::MaxProcsError>(())
+    /// ```
+    pub fn to_automatic(&self) -> MaxProcsWatcher {
+        Self::open_automatic(&self.root, self.cpus)
     }
 
     /// The count as of construction or the last [`refresh`](Self::refresh).

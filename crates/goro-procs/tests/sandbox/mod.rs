@@ -314,6 +314,11 @@ pub struct Reporter {
 
 impl Reporter {
     pub fn start(cgroup: &TestCgroup) -> Reporter {
+        Reporter::start_with_env(cgroup, &[])
+    }
+
+    /// Like [`start`](Self::start), with `env` set in the child.
+    pub fn start_with_env(cgroup: &TestCgroup, env: &[(&str, &str)]) -> Reporter {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
@@ -324,6 +329,7 @@ impl Reporter {
             ])
             .env(CHILD, "1")
             .env_remove(goro_procs::ENV_VAR)
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
