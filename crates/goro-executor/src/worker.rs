@@ -88,7 +88,7 @@ pub(crate) fn new_proc(
     let remote = ProcRemote {
         stealer,
         runnext: ring::RunNext::new(),
-        slot: Slot::new(),
+        slot: Padded(Slot::new()),
         watch: Default::default(),
     };
     let proc = Proc {
