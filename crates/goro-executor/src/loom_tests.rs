@@ -388,6 +388,67 @@ fn loom_retake_races_with_the_polling_thread() {
     });
 }
 
+/// A wake from inside a poll while the monitor retakes the P and, as a
+/// resize would, retires it at once, emptying `runnext` and the P's ring
+/// into the global queue (`Core::release`). The poller wakes the task as
+/// `worker::with_local_core` does: it borrows the lent P back
+/// (`Slot::with_lent`), puts the task in `runnext` and appends a displaced
+/// one to the ring, or queues it globally if the P is gone. Every task must
+/// end up exactly once on the P the poller kept or in the global queue;
+/// one left in a retired P's `runnext` would be stranded.
+///
+/// Putting the task in `runnext` without borrowing the P, then checking
+/// that the P is still lent, would save a compare-and-swap, but it is a
+/// store-load (Dekker) pattern: it needs `SeqCst` on every access, or a
+/// fence costing what it saves, and loom (which checks `SeqCst` as
+/// `AcqRel`) finds the stranding interleaving.
+#[test]
+fn loom_a_wake_during_a_retaken_poll_is_never_stranded() {
+    use crate::lend::Slot;
+    for occupied in [false, true] {
+        loom::model(move || {
+            let slot = Arc::new(Slot::<Vec<usize>>::new());
+            let runnext = Arc::new(RunNext::<Box<Item>>::new());
+            if occupied {
+                assert!(runnext.replace(Box::new(Item(0))).is_none());
+            }
+            slot.lend(Vec::new(), 1);
+            let observed = slot.observe();
+            let monitor = {
+                let (slot, runnext) = (slot.clone(), runnext.clone());
+                thread::spawn(move || {
+                    let mut global = Vec::new();
+                    if let Some(ring) = slot.take(observed) {
+                        global.extend(runnext.take().map(|t| t.0));
+                        global.extend(ring);
+                    }
+                    global
+                })
+            };
+            let mut seen = Vec::new();
+            let mut task = Some(Box::new(Item(1)));
+            slot.with_lent(1, |ring| {
+                if let Some(prev) = runnext.replace(task.take().expect("taken once")) {
+                    ring.push(prev.0);
+                }
+            });
+            seen.extend(task.map(|t| t.0)); // the P was gone: global queue
+            if let Some(ring) = slot.reclaim(1) {
+                seen.extend(ring);
+                seen.extend(runnext.take().map(|t| t.0));
+            }
+            seen.extend(monitor.join().unwrap());
+            assert!(
+                runnext.take().is_none(),
+                "a task was stranded in a retired P's runnext (occupied: {occupied}, seen: {seen:?})"
+            );
+            seen.sort_unstable();
+            let first = usize::from(!occupied);
+            assert_eq!(seen, (first..2).collect::<Vec<_>>(), "each task once");
+        });
+    }
+}
+
 /// A live resize retiring a worker, over the real `Idle` and `Parker`:
 /// worker 1 holds one task in its own queue; a resizer lowers the active
 /// count to 1 and wakes worker 1 if it sleeps (`Idle::wake_sleeper`), as
