@@ -35,6 +35,7 @@ impl Driver for ReactorDriver {
         self.0.notify();
     }
 
+    #[inline]
     fn tick(&self, proc: usize) {
         self.0.tick(proc);
     }

@@ -213,8 +213,18 @@ impl Reactor {
         let _ = self.poller.notify();
     }
 
-    /// Fires the due timers of worker `proc`'s shard.
+    /// Fires the due timers of worker `proc`'s shard. Workers call this on
+    /// every scheduling tick: the check for an empty shard is inlined, the
+    /// rest is not.
+    #[inline]
     pub fn tick(&self, proc: usize) {
+        if self.timers.may_be_due(proc) {
+            self.fire_due(proc);
+        }
+    }
+
+    #[inline(never)]
+    fn fire_due(&self, proc: usize) {
         let mut wake = Vec::new();
         self.timers.tick(proc, &mut wake);
         for w in wake {

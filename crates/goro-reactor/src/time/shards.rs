@@ -140,6 +140,13 @@ impl Timers {
         }
     }
 
+    /// Whether shard `i` holds any timer (one load): the fast path of
+    /// [`tick`](Self::tick).
+    #[inline]
+    pub(crate) fn may_be_due(&self, i: usize) -> bool {
+        self.shards[self.shard_of(i)].next.load(Relaxed) != u64::MAX
+    }
+
     /// Fires shard `i`'s due timers if any may be due (a load when not).
     pub(crate) fn tick(&self, i: usize, wake: &mut Vec<Waker>) {
         let s = &self.shards[self.shard_of(i)];
