@@ -42,14 +42,21 @@ fn quota(cpus_tenths: u64) -> String {
     format!("{} 100000\n", cpus_tenths * 10_000)
 }
 
-#[test]
-fn the_runtime_follows_a_changing_cpu_limit() {
-    let fx = Fixture::v2("exec-follow", "/app").write(CPU_MAX, quota(30));
-    let watcher = MaxProcsWatcher::with_root_and_cpus(fx.root(), None, 8).unwrap();
+/// A fixture whose cgroup allows `cpus_tenths` / 10 CPUs, and a runtime
+/// on a watcher of it (with `env` as `GORO_MAXPROCS`) assuming 8 CPUs.
+fn runtime_on_fixture(name: &str, cpus_tenths: u64, env: Option<&str>) -> (Fixture, Runtime) {
+    let fx = Fixture::v2(name, "/app").write(CPU_MAX, quota(cpus_tenths));
+    let watcher = MaxProcsWatcher::with_root_and_cpus(fx.root(), env, 8).unwrap();
     let rt = Runtime::builder()
         .maxprocs_watcher(watcher)
         .build()
         .unwrap();
+    (fx, rt)
+}
+
+#[test]
+fn the_runtime_follows_a_changing_cpu_limit() {
+    let (fx, rt) = runtime_on_fixture("exec-follow", 30, None);
     assert!(rt.handle().maxprocs_is_automatic());
     expect_maxprocs(&rt, 3, "start at 3 CPUs");
 
@@ -65,12 +72,7 @@ fn the_runtime_follows_a_changing_cpu_limit() {
 
 #[test]
 fn an_explicit_set_stops_following_until_set_default() {
-    let fx = Fixture::v2("exec-explicit", "/app").write(CPU_MAX, quota(40));
-    let watcher = MaxProcsWatcher::with_root_and_cpus(fx.root(), None, 8).unwrap();
-    let rt = Runtime::builder()
-        .maxprocs_watcher(watcher)
-        .build()
-        .unwrap();
+    let (fx, rt) = runtime_on_fixture("exec-explicit", 40, None);
     expect_maxprocs(&rt, 4, "start at 4 CPUs");
 
     assert_eq!(rt.handle().set_maxprocs(3), 4);
@@ -94,13 +96,8 @@ fn an_explicit_set_stops_following_until_set_default() {
 
 #[test]
 fn an_explicit_watcher_starts_fixed_and_set_default_keeps_its_root() {
-    let fx = Fixture::v2("exec-env", "/app").write(CPU_MAX, quota(50));
     // As with `GORO_MAXPROCS=3`: explicit, so not followed.
-    let watcher = MaxProcsWatcher::with_root_and_cpus(fx.root(), Some("3"), 8).unwrap();
-    let rt = Runtime::builder()
-        .maxprocs_watcher(watcher)
-        .build()
-        .unwrap();
+    let (fx, rt) = runtime_on_fixture("exec-env", 50, Some("3"));
     assert_eq!(rt.maxprocs(), 3);
     assert!(!rt.handle().maxprocs_is_automatic());
 
