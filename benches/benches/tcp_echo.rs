@@ -27,10 +27,10 @@ use std::time::Duration;
 
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use goro_benches::io::{
-    IoRt, LoadConfig, LoadConn, ServerRun, announce, flag, go_binary, load_config, measure_server,
+    LoadConfig, LoadConn, ServerRun, flag, go_binary, load_config, measure_server,
     print_load_table, raise_nofile, run_load, selected, self_child,
 };
-use goro_benches::{BenchRt, GoroRt, SmolRt, Spawn, TokioRt};
+use goro_benches::serve::{ConnHandlers, serve_child};
 
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
@@ -50,11 +50,6 @@ const SERVERS: &[&str] = &["goro", "tokio", "smol", "go"];
 const BUF: usize = 4096;
 
 // ---------------------------------------------------------------- servers
-
-/// The loopback address with an ephemeral port.
-fn any_port() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 0))
-}
 
 /// Echoes until EOF or an error, over the futures-io traits (goro, smol).
 async fn echo_futures_io<S: AsyncRead + AsyncWrite + Unpin>(mut s: S) {
@@ -85,86 +80,15 @@ async fn echo_tokio(mut s: tokio::net::TcpStream) {
     }
 }
 
-/// goro's accept loop: `goro::net`, one `goro::go` task per connection.
-async fn accept_goro() {
-    let l = goro::net::TcpListener::bind(any_port())
-        .await
-        .expect("goro bind");
-    announce(l.local_addr().expect("local_addr"));
-    loop {
-        match l.accept().await {
-            Ok((s, _)) => {
-                let _ = s.set_nodelay(true);
-                drop(goro::go(echo_futures_io(s)));
-            }
-            Err(e) => eprintln!("goro accept: {e}"),
-        }
-    }
-}
-
-/// tokio's accept loop: `tokio::net`, one `tokio::spawn` per connection.
-async fn accept_tokio() {
-    let l = tokio::net::TcpListener::bind(any_port())
-        .await
-        .expect("tokio bind");
-    announce(l.local_addr().expect("local_addr"));
-    loop {
-        match l.accept().await {
-            Ok((s, _)) => {
-                let _ = s.set_nodelay(true);
-                drop(tokio::spawn(echo_tokio(s)));
-            }
-            Err(e) => eprintln!("tokio accept: {e}"),
-        }
-    }
-}
-
-/// smol's accept loop: `async-net` on async-io, one detached executor task
-/// per connection.
-async fn accept_smol(sp: <SmolRt as BenchRt>::Spawner) {
-    let l = async_net::TcpListener::bind(any_port())
-        .await
-        .expect("smol bind");
-    announce(l.local_addr().expect("local_addr"));
-    loop {
-        match l.accept().await {
-            Ok((s, _)) => {
-                let _ = s.set_nodelay(true);
-                sp.spawn_detached(echo_futures_io(s));
-            }
-            Err(e) => eprintln!("smol accept: {e}"),
-        }
-    }
-}
-
-/// Runs `accept` as a task of `rt` (so only the 2 workers serve) and blocks
-/// on it forever; the parent kills the process.
-fn serve<R: IoRt, F>(rt: &R, accept: F)
-where
-    F: std::future::Future<Output = ()> + Send + 'static,
-{
-    let h = rt.spawn_remote(accept);
-    rt.block_on(<R::Spawner as Spawn>::join(h));
-}
-
 fn child_server(rt: &str) {
-    raise_nofile();
-    match rt {
-        "goro" => {
-            let rt = GoroRt::new_io();
-            serve(&rt, accept_goro());
-        }
-        "tokio" => {
-            let rt = TokioRt::new_io();
-            serve(&rt, accept_tokio());
-        }
-        "smol" => {
-            let rt = SmolRt::new_io();
-            let sp = rt.spawner();
-            serve(&rt, accept_smol(sp));
-        }
-        other => panic!("unknown runtime {other:?}"),
-    }
+    serve_child(
+        rt,
+        ConnHandlers {
+            goro: echo_futures_io::<goro::net::TcpStream>,
+            tokio: echo_tokio,
+            smol: echo_futures_io::<async_net::TcpStream>,
+        },
+    );
 }
 
 // ---------------------------------------------------------------- client

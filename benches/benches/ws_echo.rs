@@ -35,10 +35,10 @@ use std::time::Duration;
 use futures_lite::{AsyncRead, AsyncWrite};
 use futures_util::{SinkExt, StreamExt};
 use goro_benches::io::{
-    IoRt, LoadConfig, LoadConn, ServerRun, announce, flag, load_config, measure_server,
-    print_load_table, raise_nofile, run_load, selected, self_child,
+    LoadConfig, LoadConn, ServerRun, flag, load_config, measure_server, print_load_table,
+    raise_nofile, run_load, selected, self_child,
 };
-use goro_benches::{BenchRt, GoroRt, SmolRt, Spawn, TokioRt};
+use goro_benches::serve::{ConnHandlers, serve_child};
 
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
@@ -56,11 +56,6 @@ const MEASURE: Duration = Duration::from_secs(5);
 const SERVERS: &[&str] = &["goro", "tokio", "smol"];
 
 // ---------------------------------------------------------------- servers
-
-/// The loopback address with an ephemeral port.
-fn any_port() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 0))
-}
 
 /// One connection over futures-io (goro, smol): handshake, then echo every
 /// data message until the stream ends or fails.
@@ -89,84 +84,15 @@ async fn ws_tokio(s: tokio::net::TcpStream) {
     }
 }
 
-/// goro's accept loop.
-async fn accept_goro() {
-    let l = goro::net::TcpListener::bind(any_port())
-        .await
-        .expect("goro bind");
-    announce(l.local_addr().expect("local_addr"));
-    loop {
-        match l.accept().await {
-            Ok((s, _)) => {
-                let _ = s.set_nodelay(true);
-                drop(goro::go(ws_futures_io(s)));
-            }
-            Err(e) => eprintln!("goro accept: {e}"),
-        }
-    }
-}
-
-/// tokio's accept loop.
-async fn accept_tokio() {
-    let l = tokio::net::TcpListener::bind(any_port())
-        .await
-        .expect("tokio bind");
-    announce(l.local_addr().expect("local_addr"));
-    loop {
-        match l.accept().await {
-            Ok((s, _)) => {
-                let _ = s.set_nodelay(true);
-                drop(tokio::spawn(ws_tokio(s)));
-            }
-            Err(e) => eprintln!("tokio accept: {e}"),
-        }
-    }
-}
-
-/// smol's accept loop.
-async fn accept_smol(sp: <SmolRt as BenchRt>::Spawner) {
-    let l = async_net::TcpListener::bind(any_port())
-        .await
-        .expect("smol bind");
-    announce(l.local_addr().expect("local_addr"));
-    loop {
-        match l.accept().await {
-            Ok((s, _)) => {
-                let _ = s.set_nodelay(true);
-                sp.spawn_detached(ws_futures_io(s));
-            }
-            Err(e) => eprintln!("smol accept: {e}"),
-        }
-    }
-}
-
-/// Runs `accept` as a task of `rt` and blocks on it until killed.
-fn serve<R: IoRt, F>(rt: &R, accept: F)
-where
-    F: std::future::Future<Output = ()> + Send + 'static,
-{
-    let h = rt.spawn_remote(accept);
-    rt.block_on(<R::Spawner as Spawn>::join(h));
-}
-
 fn child_server(rt: &str) {
-    raise_nofile();
-    match rt {
-        "goro" => {
-            let rt = GoroRt::new_io();
-            serve(&rt, accept_goro());
-        }
-        "tokio" => {
-            let rt = TokioRt::new_io();
-            serve(&rt, accept_tokio());
-        }
-        "smol" => {
-            let rt = SmolRt::new_io();
-            let sp = rt.spawner();
-            serve(&rt, accept_smol(sp));
-        }
-        other => panic!("unknown runtime {other:?}"),
-    }
+    serve_child(
+        rt,
+        ConnHandlers {
+            goro: ws_futures_io::<goro::net::TcpStream>,
+            tokio: ws_tokio,
+            smol: ws_futures_io::<async_net::TcpStream>,
+        },
+    );
 }
 
 // ---------------------------------------------------------------- client

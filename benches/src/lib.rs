@@ -22,6 +22,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub mod io;
+pub mod serve;
 
 /// Worker threads every runtime gets (the bench machine has 2 cores).
 pub const WORKERS: usize = 2;
