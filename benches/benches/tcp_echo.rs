@@ -27,8 +27,8 @@ use std::time::Duration;
 
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use goro_benches::io::{
-    LoadConfig, LoadConn, ServerRun, flag, go_binary, load_config, measure_server,
-    print_load_table, raise_nofile, run_load, selected, self_child,
+    LoadConfig, LoadConn, flag, go_binary, load_config, measure_rounds, print_load_table,
+    raise_nofile, run_load, selected, self_child,
 };
 use goro_benches::serve::{ConnHandlers, serve_child};
 
@@ -176,36 +176,15 @@ fn main() {
         measure.as_secs(),
         goro_benches::ALLOCATOR
     );
-    let mut results: Vec<(&str, Vec<ServerRun>)> = servers.iter().map(|s| (*s, vec![])).collect();
-    let mut failed = false;
-    for round in 0..rounds {
-        for (name, runs) in &mut results {
-            let cmd = if *name == "go" {
-                let Some(go) = &go else { continue };
-                let mut cmd = std::process::Command::new(go);
-                cmd.env("GOMAXPROCS", goro_benches::WORKERS.to_string());
-                cmd
-            } else {
-                self_child(&["server", name])
-            };
-            match measure_server(cmd, "tcp", conns, WARMUP, measure) {
-                Ok(run) => {
-                    println!(
-                        "round {round}: {name}: {} server_threads={:?} server_rss_mib={:.1}",
-                        run.load,
-                        run.threads,
-                        run.rss_mib.unwrap_or(f64::NAN)
-                    );
-                    runs.push(run);
-                }
-                Err(e) => {
-                    eprintln!("tcp_echo: {name}: {e}");
-                    failed = true;
-                }
+    let (results, failed) =
+        measure_rounds("tcp", &servers, rounds, conns, WARMUP, measure, |name| {
+            if name != "go" {
+                return Some(self_child(&["server", name]));
             }
-        }
-    }
-    results.retain(|(_, runs)| !runs.is_empty());
+            let mut cmd = std::process::Command::new(go.as_ref()?);
+            cmd.env("GOMAXPROCS", goro_benches::WORKERS.to_string());
+            Some(cmd)
+        });
     print_load_table(
         &format!(
             "tcp_echo, {conns} connections × {MSG} B, mean of {rounds} round(s) \

@@ -35,8 +35,8 @@ use std::time::Duration;
 use futures_lite::{AsyncRead, AsyncWrite};
 use futures_util::{SinkExt, StreamExt};
 use goro_benches::io::{
-    LoadConfig, LoadConn, ServerRun, flag, load_config, measure_server, print_load_table,
-    raise_nofile, run_load, selected, self_child,
+    LoadConfig, LoadConn, flag, load_config, measure_rounds, print_load_table, raise_nofile,
+    run_load, selected, self_child,
 };
 use goro_benches::serve::{ConnHandlers, serve_child};
 
@@ -178,28 +178,11 @@ fn main() {
         if only_conns != 0 && conns != only_conns {
             continue;
         }
-        let mut results: Vec<(&str, Vec<ServerRun>)> =
-            servers.iter().map(|s| (*s, vec![])).collect();
-        for round in 0..rounds {
-            for (name, runs) in &mut results {
-                match measure_server(self_child(&["server", name]), "ws", conns, WARMUP, measure) {
-                    Ok(run) => {
-                        println!(
-                            "round {round}: {name}: {} server_threads={:?} server_rss_mib={:.1}",
-                            run.load,
-                            run.threads,
-                            run.rss_mib.unwrap_or(f64::NAN)
-                        );
-                        runs.push(run);
-                    }
-                    Err(e) => {
-                        eprintln!("ws_echo: {name} / {conns}: {e}");
-                        failed = true;
-                    }
-                }
-            }
-        }
-        results.retain(|(_, runs)| !runs.is_empty());
+        let (results, round_failed) =
+            measure_rounds("ws", &servers, rounds, conns, WARMUP, measure, |name| {
+                Some(self_child(&["server", name]))
+            });
+        failed |= round_failed;
         print_load_table(
             &format!(
                 "ws_echo, {conns} connections × {MSG} B binary, mean of {rounds} round(s) \

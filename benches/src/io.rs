@@ -586,6 +586,45 @@ pub fn measure_server(
     })
 }
 
+/// Runs `rounds` rounds of [`measure_server`] over `servers`, interleaved
+/// (each round runs every server once), printing each run's line. `command`
+/// gives a server's command, or `None` to skip it. Returns each server's
+/// runs (servers without any left out) and whether any run failed.
+pub fn measure_rounds<'a>(
+    proto: &str,
+    servers: &[&'a str],
+    rounds: usize,
+    conns: usize,
+    warmup: Duration,
+    measure: Duration,
+    command: impl Fn(&str) -> Option<Command>,
+) -> (Vec<(&'a str, Vec<ServerRun>)>, bool) {
+    let mut results: Vec<(&str, Vec<ServerRun>)> = servers.iter().map(|s| (*s, vec![])).collect();
+    let mut failed = false;
+    for round in 0..rounds {
+        for (name, runs) in &mut results {
+            let Some(cmd) = command(name) else { continue };
+            match measure_server(cmd, proto, conns, warmup, measure) {
+                Ok(run) => {
+                    println!(
+                        "round {round}: {name}: {} server_threads={:?} server_rss_mib={:.1}",
+                        run.load,
+                        run.threads,
+                        run.rss_mib.unwrap_or(f64::NAN)
+                    );
+                    runs.push(run);
+                }
+                Err(e) => {
+                    eprintln!("{proto} / {name} / {conns} connections: {e}");
+                    failed = true;
+                }
+            }
+        }
+    }
+    results.retain(|(_, runs)| !runs.is_empty());
+    (results, failed)
+}
+
 /// Parses the arguments after `--child load <proto>`:
 /// `<addr> <pid> <conns> <warmup_ms> <measure_ms>`.
 ///
