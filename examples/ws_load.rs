@@ -16,6 +16,9 @@
 //! Exit status: 0 when every echo matched, 1 on any mismatch or when no
 //! connection could be made, 2 on bad arguments.
 
+#[path = "common/units.rs"]
+mod units;
+
 use std::io;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -32,6 +35,7 @@ use goro::net::TcpStream;
 use goro::sync::Semaphore;
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use units::parse_duration;
 
 const USAGE: &str = "\
 usage: ws_load [OPTIONS]
@@ -112,26 +116,6 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
         return Err("--connect-rate and --connect-concurrency must be at least 1".to_owned());
     }
     Ok(Some(o))
-}
-
-/// `10s`, `500ms`, `2m`, `1.5s`, or plain seconds.
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("not a duration: {s:?} (try 10s, 500ms, 2m)"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("unknown duration unit in {s:?}")),
-    };
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("duration out of range: {s:?}"))
 }
 
 /// Where to connect: `host:port` for TCP and the URL for the handshake.

@@ -14,6 +14,8 @@
 //! at once. The server itself is in `server.rs`.
 
 mod server;
+#[path = "../common/units.rs"]
+mod units;
 
 use std::net::ToSocketAddrs;
 use std::process::ExitCode;
@@ -21,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use goro::CancelToken;
 use server::{Config, Server, human_bytes, with_commas};
+use units::parse_duration;
 
 const USAGE: &str = "\
 usage: ws_echo [OPTIONS]
@@ -121,30 +124,6 @@ fn parse_size(s: &str) -> Result<usize, String> {
     n.checked_mul(1 << shift)
         .filter(|&n| n > 0)
         .ok_or_else(|| format!("size out of range: {s:?}"))
-}
-
-/// `10s`, `500ms`, `2m`, `1h`, `1.5s`, or plain seconds.
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("not a duration: {s:?} (try 10s, 500ms, 2m)"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => {
-            return Err(format!(
-                "unknown duration unit in {s:?} (try 10s, 500ms, 2m)"
-            ));
-        }
-    };
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("duration out of range: {s:?}"))
 }
 
 /// The number of OS threads in this process, from `/proc/self/status`.
