@@ -46,9 +46,17 @@ fn child_reports() {
     loop {
         // Inside the runtime: also proves the workers still run tasks.
         let view = || async {
-            let s = goro::stats();
+            // `maxprocs()` and the stats snapshot, taken between two
+            // resizes (the monitor may resize in between).
+            let (n, s) = loop {
+                let n = goro::maxprocs();
+                let s = goro::stats();
+                if s.maxprocs == n {
+                    break (n, s);
+                }
+            };
             (
-                goro::maxprocs(),
+                n,
                 goro::Handle::current().maxprocs_is_automatic(),
                 s.local_queues.len(),
             )
