@@ -147,12 +147,10 @@ impl Timers {
         self.shards[self.shard_of(i)].next.load(Relaxed) != u64::MAX
     }
 
-    /// Fires shard `i`'s due timers if any may be due (a load when not).
+    /// Fires shard `i`'s due timers; the caller has seen
+    /// [`may_be_due`](Self::may_be_due).
     pub(crate) fn tick(&self, i: usize, wake: &mut Vec<Waker>) {
         let s = &self.shards[self.shard_of(i)];
-        if s.next.load(Relaxed) == u64::MAX {
-            return;
-        }
         let now = self.now_ms();
         if s.next.load(Relaxed) <= now {
             Self::fire_shard(s, now, wake);
