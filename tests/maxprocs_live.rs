@@ -73,6 +73,16 @@ fn child_reports() {
     }
 }
 
+/// Go 1.25's count for `cpus` CPUs under `quota` µs per [`PERIOD`].
+fn expected_for(cpus: usize, quota: u64) -> usize {
+    cpus.min(usize::try_from(quota.div_ceil(PERIOD)).unwrap().max(2))
+}
+
+/// A reporting child whose runtime assumes [`STAND_IN`] CPUs.
+fn start_stand_in(cgroup: &TestCgroup) -> Reporter {
+    Reporter::start_with_env(cgroup, &[(STAND_IN_CPUS, &STAND_IN.to_string())])
+}
+
 #[test]
 fn the_runtime_follows_real_cgroup_limits() {
     let cgroup = match TestCgroup::create() {
@@ -83,9 +93,8 @@ fn the_runtime_follows_real_cgroup_limits() {
         }
     };
     let cpus = goro::procs::available_cpus().unwrap();
-    let expected = |quota: u64| cpus.min(usize::try_from(quota.div_ceil(PERIOD)).unwrap().max(2));
-    let expected8 =
-        |quota: u64| STAND_IN.min(usize::try_from(quota.div_ceil(PERIOD)).unwrap().max(2));
+    let expected = |quota: u64| expected_for(cpus, quota);
+    let expected8 = |quota: u64| expected_for(STAND_IN, quota);
 
     // At start-up: fresh children for each quota (0.5, 1.5 and 3 CPUs),
     // one on the real CPU count and one on 8 stand-in CPUs.
@@ -93,11 +102,7 @@ fn the_runtime_follows_real_cgroup_limits() {
         cgroup.set_limit(&cgroup.leaf, Some(quota));
         for (label, child, want) in [
             ("real CPUs", Reporter::start(&cgroup), expected(quota)),
-            (
-                "8 stand-in CPUs",
-                Reporter::start_with_env(&cgroup, &[(STAND_IN_CPUS, "8")]),
-                expected8(quota),
-            ),
+            ("8 stand-in CPUs", start_stand_in(&cgroup), expected8(quota)),
         ] {
             let first = child.next(START);
             assert_eq!(first.n, want, "quota {quota}us: {}", first.line);
@@ -144,31 +149,29 @@ fn the_runtime_follows_real_cgroup_limits() {
 
     // Live, with 8 CPUs standing in for the affinity count: the quota
     // alone moves the worker count, up and down.
-    const CPUS: usize = STAND_IN;
-    let expected = expected8;
     cgroup.set_limit(&cgroup.leaf, Some(50_000));
-    let child = Reporter::start_with_env(&cgroup, &[(STAND_IN_CPUS, "8")]);
+    let child = start_stand_in(&cgroup);
     let first = child.next(START);
-    assert_eq!(first.n, expected(50_000), "{}", first.line);
-    println!("{CPUS} stand-in CPUs, quota 0.5 CPUs: {}", first.line);
+    assert_eq!(first.n, expected8(50_000), "{}", first.line);
+    println!("{STAND_IN} stand-in CPUs, quota 0.5 CPUs: {}", first.line);
     for quota in [300_000, 150_000, 550_000] {
         cgroup.set_limit(&cgroup.leaf, Some(quota));
         let report = child.wait_for(&format!("quota {quota}us"), FOLLOW, |r| {
-            r.n == expected(quota)
+            r.n == expected8(quota)
         });
         assert!(
             report
                 .line
-                .contains(&format!("workers={}", expected(quota))),
+                .contains(&format!("workers={}", expected8(quota))),
             "{}",
             report.line
         );
         println!(
-            "{CPUS} stand-in CPUs, quota changed to {quota}us: {}",
+            "{STAND_IN} stand-in CPUs, quota changed to {quota}us: {}",
             report.line
         );
     }
     cgroup.set_limit(&cgroup.leaf, None);
-    let report = child.wait_for("no limit", FOLLOW, |r| r.n == CPUS);
-    println!("{CPUS} stand-in CPUs, limit removed: {}", report.line);
+    let report = child.wait_for("no limit", FOLLOW, |r| r.n == STAND_IN);
+    println!("{STAND_IN} stand-in CPUs, limit removed: {}", report.line);
 }
