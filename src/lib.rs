@@ -52,13 +52,15 @@ pub use goro_macros::{main, test};
 pub use goro_procs as procs;
 pub use goro_reactor::{Async, coop, net, time};
 pub mod cancel;
+#[cfg(feature = "dump-signal")]
+mod dump_signal;
 pub mod metrics;
 mod runtime;
+#[cfg(unix)]
+pub mod signal;
 #[cfg(feature = "dump-signal")]
-mod signal;
+pub use dump_signal::{install_dump_signal, install_dump_signal_on};
 pub use runtime::{Builder, Runtime};
-#[cfg(feature = "dump-signal")]
-pub use signal::{install_dump_signal, install_dump_signal_on};
 pub mod chan;
 mod group;
 mod pinned;
