@@ -48,6 +48,9 @@ pub use goro_executor::{
     BuildError, Handle, JoinError, JoinHandle, LatencyHistogram, SpawnSite, Stats, TaskDump,
     TaskId, TaskInfo, TaskState, YieldNow, blocking, should_yield, yield_now,
 };
+#[cfg(feature = "http")]
+#[doc(inline)]
+pub use goro_http as http;
 pub use goro_macros::{main, test};
 pub use goro_procs as procs;
 pub use goro_reactor::{Async, coop, net, time};

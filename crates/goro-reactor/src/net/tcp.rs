@@ -204,6 +204,40 @@ impl TcpStream {
         self.io.get_ref()
     }
 
+    /// Polls a read into memory that need not be initialised, as hyper's
+    /// and tokio's read buffers hand it out: no zero-filling first. Returns
+    /// how many bytes were written to the front of `buf`, `0` at the end of
+    /// the stream.
+    ///
+    /// # Errors
+    /// As `recv(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::mem::MaybeUninit;
+    /// use futures_lite::AsyncWriteExt;
+    /// use goro_reactor::net::{TcpListener, TcpStream};
+    ///
+    /// # goro_reactor::__block_on_for_docs(async {
+    /// let listener = TcpListener::bind("127.0.0.1:0").await?;
+    /// let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    /// let (server, _) = listener.accept().await?;
+    /// client.write_all(b"hi").await?;
+    /// let mut buf = [MaybeUninit::<u8>::uninit(); 16];
+    /// let n = std::future::poll_fn(|cx| server.poll_read_uninit(cx, &mut buf)).await?;
+    /// assert_eq!(n, 2);
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_read_with(cx, |s| socket2::SockRef::from(s).recv(buf))
+    }
+
     /// The remote address.
     ///
     /// # Errors

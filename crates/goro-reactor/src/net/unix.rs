@@ -122,6 +122,20 @@ impl UnixStream {
         self.io.get_ref().shutdown(how)
     }
 
+    /// Polls a read into memory that need not be initialised; see
+    /// [`TcpStream::poll_read_uninit`](super::TcpStream::poll_read_uninit).
+    ///
+    /// # Errors
+    /// As `recv(2)`.
+    pub fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_read_with(cx, |s| socket2::SockRef::from(s).recv(buf))
+    }
+
     /// The remote address.
     ///
     /// # Errors

@@ -1,0 +1,214 @@
+//! One connection's task: TLS (if configured), then hyper's auto builder,
+//! a deadline for the first request, and graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use goro_reactor::net::TcpStream;
+use hyper::body::Incoming;
+use hyper::service::Service;
+use hyper_util::server::conn::auto;
+
+use super::shutdown::ConnGuard;
+use super::{Protocols, Server, auto_builder};
+use crate::io::Io;
+use crate::rt::GoroExecutor;
+use crate::service::BoxError;
+
+/// What every connection of one server shares.
+pub(crate) struct Shared {
+    auto: auto::Builder<GoroExecutor>,
+    http1: auto::Builder<GoroExecutor>,
+    http2: auto::Builder<GoroExecutor>,
+    protocols: Protocols,
+    first_request: Option<Duration>,
+    grace: Duration,
+    #[cfg(feature = "tls")]
+    tls: Option<futures_rustls::TlsAcceptor>,
+}
+
+impl Shared {
+    pub(crate) fn new(server: &Server, exec: GoroExecutor) -> Shared {
+        let b = || auto_builder(exec.clone(), server.header_read_timeout);
+        Shared {
+            auto: b(),
+            http1: b().http1_only(),
+            http2: b().http2_only(),
+            protocols: server.protocols,
+            first_request: server.header_read_timeout,
+            grace: server.grace,
+            #[cfg(feature = "tls")]
+            tls: server.tls.clone().map(futures_rustls::TlsAcceptor::from),
+        }
+    }
+
+    fn builder(&self, p: Protocols) -> &auto::Builder<GoroExecutor> {
+        match p {
+            Protocols::Auto => &self.auto,
+            Protocols::Http1 => &self.http1,
+            Protocols::Http2 => &self.http2,
+        }
+    }
+}
+
+/// Serves one accepted connection to its end.
+pub(crate) async fn serve_stream<S, B>(
+    stream: TcpStream,
+    peer: SocketAddr,
+    service: S,
+    shared: Arc<Shared>,
+    guard: ConnGuard,
+) where
+    S: Service<hyper::Request<Incoming>, Response = hyper::Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let deadline = shared.first_request.map(|d| Instant::now() + d);
+    #[cfg(feature = "tls")]
+    if let Some(acceptor) = shared.tls.clone() {
+        let handshake = acceptor.accept(stream);
+        let tls = match deadline {
+            Some(at) => match goro_reactor::time::timeout_at(at, handshake).await {
+                Ok(r) => r,
+                Err(_) => {
+                    log::debug!("goro::http: {peer}: TLS handshake timed out");
+                    return;
+                }
+            },
+            None => handshake.await,
+        };
+        let tls = match tls {
+            Ok(tls) => tls,
+            Err(e) => {
+                log::debug!("goro::http: {peer}: TLS handshake failed: {e}");
+                return;
+            }
+        };
+        let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+        let p = if h2 {
+            Protocols::Http2
+        } else {
+            Protocols::Http1
+        };
+        let io = crate::io::FuturesIo::new(tls);
+        return run(io, peer, p, service, &shared, deadline, &guard).await;
+    }
+    run(
+        Io::new(stream),
+        peer,
+        shared.protocols,
+        service,
+        &shared,
+        deadline,
+        &guard,
+    )
+    .await
+}
+
+/// Runs hyper on `io` until the connection ends, the first request misses
+/// its deadline, or shutdown's grace runs out.
+async fn run<I, S, B>(
+    io: I,
+    peer: SocketAddr,
+    protocols: Protocols,
+    service: S,
+    shared: &Shared,
+    first_request: Option<Instant>,
+    guard: &ConnGuard,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: Service<hyper::Request<Incoming>, Response = hyper::Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    // The first request's headers must arrive before the deadline; after
+    // that hyper's own header_read_timeout times each request.
+    let started = Arc::new(AtomicBool::new(first_request.is_none()));
+    let service = FirstRequest {
+        inner: service,
+        started: started.clone(),
+    };
+    let builder = shared.builder(protocols);
+    let mut conn = pin!(builder.serve_connection_with_upgrades(io, service));
+    let mut first = first_request.map(|at| Box::pin(goro_reactor::time::sleep_until(at)));
+    let tracker = guard.tracker();
+    let mut stop = pin!(tracker.stopped());
+    let mut grace: Option<std::pin::Pin<Box<goro_reactor::time::Sleep>>> = None;
+    let outcome = std::future::poll_fn(|cx| {
+        if let Poll::Ready(r) = conn.as_mut().poll(cx) {
+            return Poll::Ready(r.map_err(Ended::Error));
+        }
+        if let Some(timer) = first.as_mut() {
+            if started.load(Ordering::Relaxed) {
+                first = None;
+            } else if timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(Ended::FirstRequestTimeout));
+            }
+        }
+        if grace.is_none() && stop.as_mut().poll(cx).is_ready() {
+            conn.as_mut().graceful_shutdown();
+            grace = Some(Box::pin(goro_reactor::time::sleep(shared.grace)));
+            // Let hyper act on the shutdown (an idle connection closes now).
+            if let Poll::Ready(r) = conn.as_mut().poll(cx) {
+                return Poll::Ready(r.map_err(Ended::Error));
+            }
+        }
+        if let Some(g) = grace.as_mut() {
+            if g.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(Ended::GraceOver));
+            }
+        }
+        Poll::Pending
+    })
+    .await;
+    match outcome {
+        Ok(()) => {}
+        Err(Ended::Error(e)) => log::debug!("goro::http: {peer}: connection error: {e}"),
+        Err(Ended::FirstRequestTimeout) => {
+            log::debug!("goro::http: {peer}: no request headers before the header read timeout")
+        }
+        Err(Ended::GraceOver) => {
+            log::info!("goro::http: {peer}: closed at the end of the shutdown grace period")
+        }
+    }
+}
+
+enum Ended {
+    Error(BoxError),
+    FirstRequestTimeout,
+    GraceOver,
+}
+
+/// The user's service, noting that a connection's first request arrived.
+#[derive(Clone)]
+struct FirstRequest<S> {
+    inner: S,
+    started: Arc<AtomicBool>,
+}
+
+impl<S, R> Service<R> for FirstRequest<S>
+where
+    S: Service<R>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn call(&self, req: R) -> Self::Future {
+        if !self.started.load(Ordering::Relaxed) {
+            self.started.store(true, Ordering::Relaxed);
+        }
+        self.inner.call(req)
+    }
+}
