@@ -27,7 +27,11 @@
 //! I/O parks the task, not the thread: [`net`] has TCP, UDP and Unix
 //! sockets, [`time`] has `sleep`, `timeout` and `interval`, and [`Async`]
 //! wraps any descriptor. Idle workers sleep in the reactor, as Go's sleep in
-//! its netpoller; there is no reactor thread.
+//! its netpoller; there is no reactor thread. [`io`] has the read, write
+//! and buf-read extension traits with `BufReader`, `BufWriter`, `copy` and
+//! `split`, [`stream`] the `Stream` trait, and [`prelude`] both for a glob
+//! import. `signal` (Unix) has `ctrl_c()` and `shutdown()` for a graceful
+//! stop.
 //!
 //! Observability is on by default and cheap: [`stats`] (Go's
 //! `NumGoroutine`, thread and queue counts, scheduling latency),
@@ -66,8 +70,11 @@ pub use dump_signal::{install_dump_signal, install_dump_signal_on};
 pub use runtime::{Builder, Runtime};
 pub mod chan;
 mod group;
+pub mod io;
 mod pinned;
+pub mod prelude;
 pub mod select;
+pub mod stream;
 pub mod sync;
 pub use cancel::CancelToken;
 pub use group::TaskGroup;

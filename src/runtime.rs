@@ -223,7 +223,7 @@ impl Builder {
 /// # Examples
 ///
 /// ```
-/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+/// use goro::io::{AsyncReadExt, AsyncWriteExt};
 ///
 /// let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
 /// let echoed = rt.block_on(async {
