@@ -9,7 +9,6 @@
 //! ```
 //! use axum::{Router, body::Body, extract::Request, response::Response, routing::get};
 //! use futures_lite::StreamExt;
-//! use futures_util::SinkExt;
 //!
 //! async fn echo(mut req: Request) -> Response {
 //!     match goro::http::ws::upgrade::<_, Body>(&mut req, None) {
