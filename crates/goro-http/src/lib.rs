@@ -31,11 +31,14 @@
 //!
 //! # tokio in the dependency graph
 //!
-//! Without the `client` feature tokio is not built at all. hyper-util's
-//! pooled client compiles tokio with the `net` and `sync` features, never
-//! `rt` or `time`, so no tokio runtime, reactor or timer can exist: the
+//! tokio is compiled as a library of traits and buffers, never as a
+//! runtime: its `rt` and `time` features stay off, so no tokio runtime,
+//! reactor or timer can exist, and nothing here starts a thread. h2 (for
+//! HTTP/2) uses tokio's `io-util` and `sync`; hyper-util's pooled client
+//! (feature `client`) adds `net`, whose types it never uses here: the
 //! client's sockets are goro's, its timer goro's, its tasks goro tasks.
-//! `cargo tree -e features -i tokio` shows what is compiled.
+//! `cargo tree -p goro --features http -e features -i tokio` shows it; see
+//! `docs/http.md`.
 
 #[cfg(feature = "client")]
 mod client;

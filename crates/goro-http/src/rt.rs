@@ -117,30 +117,102 @@ pub struct GoroTimer;
 
 impl hyper::rt::Timer for GoroTimer {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        Box::pin(GoroSleep(goro_reactor::time::sleep(duration)))
+        Box::pin(GoroSleep::new(goro_reactor::time::sleep(duration)))
     }
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        Box::pin(GoroSleep(goro_reactor::time::sleep_until(deadline)))
+        Box::pin(GoroSleep::new(goro_reactor::time::sleep_until(deadline)))
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<GoroSleep>() {
-            Some(mut s) => s.0.reset(new_deadline),
+            Some(s) => s.get_mut().reset(new_deadline),
             None => *sleep = self.sleep_until(new_deadline),
         }
     }
 }
 
 /// A goro sleep seen as hyper's `Sleep`.
-struct GoroSleep(goro_reactor::time::Sleep);
+///
+/// hyper moves its header-read deadline forward on every request of a
+/// keep-alive connection. Moving a registered timer later is lazy here:
+/// only `deadline` changes, the timer stays where it is, and when it fires
+/// early the sleep re-arms for the real deadline. That saves a timer
+/// cancel and insert per request; moving it earlier re-arms at once.
+struct GoroSleep {
+    timer: goro_reactor::time::Sleep,
+    deadline: Instant,
+}
+
+impl GoroSleep {
+    fn new(timer: goro_reactor::time::Sleep) -> GoroSleep {
+        GoroSleep {
+            deadline: timer.deadline(),
+            timer,
+        }
+    }
+
+    fn reset(&mut self, deadline: Instant) {
+        if deadline < self.timer.deadline() {
+            self.timer.reset(deadline);
+        }
+        self.deadline = deadline;
+    }
+}
 
 impl Future for GoroSleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.0).poll(cx)
+        loop {
+            if Pin::new(&mut self.timer).poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            if self.timer.deadline() >= self.deadline {
+                return Poll::Ready(());
+            }
+            // The timer was armed for an earlier deadline: re-arm.
+            let at = self.deadline;
+            self.timer.reset(at);
+        }
     }
 }
 
 impl hyper::rt::Sleep for GoroSleep {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::rt::Timer;
+
+    #[test]
+    fn a_deadline_moved_later_fires_then_and_not_at_the_old_one() {
+        goro_reactor::block_on(async {
+            let t0 = Instant::now();
+            let mut s = GoroTimer.sleep(Duration::from_millis(20));
+            // Register the timer at +20 ms, then move the deadline to +80 ms.
+            assert!(futures_lite::future::poll_once(s.as_mut()).await.is_none());
+            GoroTimer.reset(&mut s, t0 + Duration::from_millis(80));
+            s.as_mut().await;
+            assert!(
+                t0.elapsed() >= Duration::from_millis(80),
+                "{:?}",
+                t0.elapsed()
+            );
+        });
+    }
+
+    #[test]
+    fn a_deadline_moved_earlier_fires_early() {
+        goro_reactor::block_on(async {
+            let t0 = Instant::now();
+            let mut s = GoroTimer.sleep(Duration::from_secs(3600));
+            assert!(futures_lite::future::poll_once(s.as_mut()).await.is_none());
+            GoroTimer.reset(&mut s, t0 + Duration::from_millis(10));
+            s.as_mut().await;
+            let took = t0.elapsed();
+            assert!(took >= Duration::from_millis(10), "{took:?}");
+            assert!(took < Duration::from_secs(60), "{took:?}");
+        });
+    }
+}

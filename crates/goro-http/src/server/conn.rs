@@ -144,6 +144,7 @@ async fn run<I, S, B>(
     let mut first = first_request.map(|at| Box::pin(goro_reactor::time::sleep_until(at)));
     let tracker = guard.tracker();
     let mut stop = pin!(tracker.stopped());
+    let mut stop_registered = false;
     let mut grace: Option<std::pin::Pin<Box<goro_reactor::time::Sleep>>> = None;
     let outcome = std::future::poll_fn(|cx| {
         if let Poll::Ready(r) = conn.as_mut().poll(cx) {
@@ -156,7 +157,16 @@ async fn run<I, S, B>(
                 return Poll::Ready(Err(Ended::FirstRequestTimeout));
             }
         }
-        if grace.is_none() && stop.as_mut().poll(cx).is_ready() {
+        // Poll the stop listener once, to register this task's waker with
+        // it; after that the flag says whether it fired (the task's waker
+        // does not change), which spares an event-listener poll per wake.
+        let stopping = if stop_registered {
+            tracker.is_stopping()
+        } else {
+            stop_registered = true;
+            stop.as_mut().poll(cx).is_ready()
+        };
+        if grace.is_none() && stopping {
             conn.as_mut().graceful_shutdown();
             grace = Some(Box::pin(goro_reactor::time::sleep(shared.grace)));
             // Let hyper act on the shutdown (an idle connection closes now).
