@@ -659,3 +659,28 @@ fn scale_client() {
         );
     });
 }
+
+#[goro::test]
+async fn remote_addr_puts_the_clients_address_on_each_request() {
+    use axum::{Extension, Router, routing::get};
+    use goro::http::RemoteAddr;
+    let app: Router = Router::new().route(
+        "/whoami",
+        get(|Extension(RemoteAddr(a)): Extension<RemoteAddr>| async move { a.to_string() }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = CancelToken::new();
+    let done = goro::go(
+        Server::new()
+            .remote_addr(true)
+            .with_graceful_shutdown(stop.cancelled())
+            .serve(listener, app),
+    );
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let me = s.local_addr().unwrap().to_string();
+    assert_eq!(get_on(&mut s, "/whoami").await.unwrap(), (200, me.clone()));
+    assert_eq!(get_on(&mut s, "/whoami").await.unwrap(), (200, me));
+    stop.cancel();
+    timeout(STEP, done).await.unwrap().unwrap().unwrap();
+}

@@ -58,7 +58,7 @@ pub use timeout::{Timeout, TimeoutLayer};
 
 pub use io::{FuturesIo, HyperStream, Io, ReadUninit};
 pub use rt::{GoroExecutor, GoroTimer};
-pub use server::{OverLimit, Protocols, Server, serve};
+pub use server::{OverLimit, Protocols, RemoteAddr, Server, serve};
 pub use service::{BoxError, Hyper, IntoHttpService, Tower};
 
 pub use bytes;

@@ -28,7 +28,13 @@ pub type Error = legacy::Error;
 /// pool).
 ///
 /// Requests take any body `B`; the default, `Full<Bytes>`, suits most
-/// calls. Inside a goro runtime only: its connections are goro tasks.
+/// calls. For another body type name it when building:
+/// `Client::builder().http2_only(true).build::<tonic::body::Body>()` makes
+/// a tonic transport (`tonic::client::Grpc::with_origin(client, origin)`).
+/// Inside a goro runtime only: its connections are goro tasks.
+///
+/// A refused connection reaches tonic as `Code::Unknown` with the cause in
+/// its error chain, not `Unavailable` as tonic's own transport reports it.
 ///
 /// # Examples
 ///

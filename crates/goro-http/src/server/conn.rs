@@ -28,6 +28,7 @@ pub(crate) struct Shared {
     protocols: Protocols,
     first_request: Option<Duration>,
     grace: Duration,
+    remote_addr: bool,
     #[cfg(feature = "tls")]
     tls: Option<futures_rustls::TlsAcceptor>,
 }
@@ -42,6 +43,7 @@ impl Shared {
             protocols: server.protocols,
             first_request: server.header_read_timeout,
             grace: server.grace,
+            remote_addr: server.remote_addr,
             #[cfg(feature = "tls")]
             tls: server.tls.clone().map(futures_rustls::TlsAcceptor::from),
         }
@@ -138,6 +140,7 @@ async fn run<I, S, B>(
     let service = FirstRequest {
         inner: service,
         started: started.clone(),
+        peer: shared.remote_addr.then_some(peer),
     };
     let builder = shared.builder(protocols);
     let mut conn = pin!(builder.serve_connection_with_upgrades(io, service));
@@ -200,24 +203,29 @@ enum Ended {
     GraceOver,
 }
 
-/// The user's service, noting that a connection's first request arrived.
+/// The user's service, noting that a connection's first request arrived,
+/// and giving each request the client's address if asked to.
 #[derive(Clone)]
 struct FirstRequest<S> {
     inner: S,
     started: Arc<AtomicBool>,
+    peer: Option<SocketAddr>,
 }
 
-impl<S, R> Service<R> for FirstRequest<S>
+impl<S, B> Service<hyper::Request<B>> for FirstRequest<S>
 where
-    S: Service<R>,
+    S: Service<hyper::Request<B>>,
 {
     type Response = S::Response;
     type Error = S::Error;
     type Future = S::Future;
 
-    fn call(&self, req: R) -> Self::Future {
+    fn call(&self, mut req: hyper::Request<B>) -> Self::Future {
         if !self.started.load(Ordering::Relaxed) {
             self.started.store(true, Ordering::Relaxed);
+        }
+        if let Some(peer) = self.peer {
+            req.extensions_mut().insert(crate::RemoteAddr(peer));
         }
         self.inner.call(req)
     }

@@ -26,6 +26,24 @@ use crate::service::IntoHttpService;
 use backoff::Backoff;
 use shutdown::Tracker;
 
+/// The client's address, on each request when
+/// [`Server::remote_addr`] is on.
+///
+/// # Examples
+///
+/// ```
+/// use axum::{Extension, Router, routing::get};
+/// use goro::http::RemoteAddr;
+///
+/// let app: Router = Router::new().route(
+///     "/whoami",
+///     get(|Extension(RemoteAddr(addr)): Extension<RemoteAddr>| async move { addr.to_string() }),
+/// );
+/// # drop(app);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RemoteAddr(pub std::net::SocketAddr);
+
 /// What the server does with a connection past [`Server::max_connections`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -85,6 +103,7 @@ pub struct Server {
     grace: Duration,
     nodelay: bool,
     protocols: Protocols,
+    pub(crate) remote_addr: bool,
     shutdown: Option<ShutdownSignal>,
     #[cfg(feature = "tls")]
     tls: Option<Arc<futures_rustls::rustls::ServerConfig>>,
@@ -100,6 +119,7 @@ impl std::fmt::Debug for Server {
             .field("grace", &self.grace)
             .field("nodelay", &self.nodelay)
             .field("protocols", &self.protocols)
+            .field("remote_addr", &self.remote_addr)
             .field("graceful_shutdown", &self.shutdown.is_some());
         #[cfg(feature = "tls")]
         d.field("tls", &self.tls.is_some());
@@ -125,6 +145,7 @@ impl Server {
             grace: Duration::from_secs(10),
             nodelay: true,
             protocols: Protocols::default(),
+            remote_addr: false,
             shutdown: None,
             #[cfg(feature = "tls")]
             tls: None,
@@ -173,6 +194,16 @@ impl Server {
     /// ALPN decides.
     pub fn protocols(mut self, p: Protocols) -> Server {
         self.protocols = p;
+        self
+    }
+
+    /// Puts the client's address on every request as a [`RemoteAddr`]
+    /// extension (Go's `r.RemoteAddr`; axum's `ConnectInfo`, which needs
+    /// axum's tokio feature): `Extension<RemoteAddr>` in an axum handler,
+    /// `req.extensions().get::<RemoteAddr>()` elsewhere. Off by default: it
+    /// costs an allocation per request.
+    pub fn remote_addr(mut self, on: bool) -> Server {
+        self.remote_addr = on;
         self
     }
 
