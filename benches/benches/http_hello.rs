@@ -51,6 +51,26 @@ fn serve_goro() {
         .maxprocs(WORKERS)
         .build()
         .expect("goro runtime");
+    if std::env::var_os("GORO_BENCH_STATS").is_some() {
+        // Diagnosis: the scheduler's counters once a second, on stderr.
+        let h = rt.handle().clone();
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+                let s = h.stats();
+                eprintln!(
+                    "stats: threads={} retakes={} steals={} parks={} polls={} sched p99={:?} max={:?}",
+                    s.threads,
+                    s.retakes,
+                    s.steals,
+                    s.parks,
+                    s.polls,
+                    s.sched_latency.p99(),
+                    s.sched_latency.max()
+                );
+            }
+        });
+    }
     rt.block_on(async {
         let listener = goro::net::TcpListener::bind("127.0.0.1:0")
             .await
