@@ -54,10 +54,10 @@ pub use goro_reactor::{Async, coop, net, time};
 pub mod cancel;
 pub mod metrics;
 mod runtime;
-#[cfg(feature = "dump-signal")]
+#[cfg(all(feature = "dump-signal", unix))]
 mod signal;
 pub use runtime::{Builder, Runtime};
-#[cfg(feature = "dump-signal")]
+#[cfg(all(feature = "dump-signal", unix))]
 pub use signal::{install_dump_signal, install_dump_signal_on};
 pub mod chan;
 mod group;
