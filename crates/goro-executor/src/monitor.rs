@@ -285,7 +285,11 @@ impl Monitor {
     }
 }
 
-#[cfg(all(test, not(loom), any(target_os = "linux", target_vendor = "apple")))]
+#[cfg(all(
+    test,
+    not(loom),
+    any(target_os = "linux", target_os = "freebsd", target_vendor = "apple")
+))]
 mod tests {
     use super::*;
 

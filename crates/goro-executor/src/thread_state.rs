@@ -6,17 +6,19 @@
 //! | platform | CPU time | asleep in the kernel? |
 //! |----------|----------|-----------------------|
 //! | Linux    | the thread's CPU clock | `/proc/self/task/<tid>/stat` |
+//! | FreeBSD  | the thread's CPU clock | `sysctl kern.proc.pid` with threads: `ki_stat` |
 //! | macOS, iOS | `thread_info(THREAD_BASIC_INFO)` | its `run_state` |
 //! | elsewhere | unknown | unknown |
 //!
 //! Both are needed: a thread that got little CPU is either asleep in a
-//! syscall or waiting for a CPU, and only the state tells which. Where it is
-//! unknown (FreeBSD, Windows) every long poll counts as blocked: the
-//! wall-clock rule.
+//! syscall or waiting for a CPU, and only the state tells which (so a CPU
+//! clock alone, as Windows' `GetThreadTimes`, would change nothing). Where it
+//! is unknown (Windows) every long poll counts as blocked: the wall-clock
+//! rule.
 
 pub(crate) use imp::ThreadRef;
 
-#[cfg(target_os = "linux")]
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
 mod imp {
     use std::time::Duration;
 
@@ -31,7 +33,12 @@ mod imp {
         /// The calling thread.
         pub(crate) fn current() -> ThreadRef {
             // SAFETY: gettid has no preconditions.
+            #[cfg(target_os = "linux")]
             let tid = unsafe { libc::gettid() };
+            // SAFETY: pthread_getthreadid_np has no preconditions; it is
+            // the kernel's thread id (lwpid).
+            #[cfg(target_os = "freebsd")]
+            let tid = unsafe { libc::pthread_getthreadid_np() };
             let mut clock: libc::clockid_t = 0;
             // SAFETY: `clock` is a valid out-pointer; `pthread_self()` is the
             // calling thread, alive for the duration of the call.
@@ -77,6 +84,7 @@ mod imp {
 
         /// Whether the thread sleeps in the kernel (`S`, `D`: blocked in a
         /// syscall) rather than being runnable (`R`). `None` if unknown.
+        #[cfg(target_os = "linux")]
         pub(crate) fn is_blocked(self) -> Option<bool> {
             let stat =
                 std::fs::read_to_string(format!("/proc/self/task/{}/stat", self.tid)).ok()?;
@@ -84,6 +92,63 @@ mod imp {
             // may itself contain spaces or parentheses.
             let state = stat[stat.rfind(')')? + 1..].trim_start().chars().next()?;
             Some(matches!(state, 'S' | 'D'))
+        }
+
+        /// Whether the thread sleeps in the kernel (`SSLEEP`, or `SLOCK`:
+        /// blocked on a kernel lock) rather than running or runnable
+        /// (`SRUN`), from the process's per-thread `kinfo_proc` records.
+        /// `None` if unknown.
+        #[cfg(target_os = "freebsd")]
+        pub(crate) fn is_blocked(self) -> Option<bool> {
+            let record = std::mem::size_of::<libc::kinfo_proc>();
+            // SAFETY: getpid has no preconditions.
+            let pid = unsafe { libc::getpid() };
+            let mib = [
+                libc::CTL_KERN,
+                libc::KERN_PROC,
+                libc::KERN_PROC_PID | libc::KERN_PROC_INC_THREAD,
+                pid,
+            ];
+            let mut len = 0;
+            // SAFETY: a null buffer asks for the size only, written to `len`.
+            let rc = unsafe {
+                libc::sysctl(
+                    mib.as_ptr(),
+                    4,
+                    std::ptr::null_mut(),
+                    &mut len,
+                    std::ptr::null(),
+                    0,
+                )
+            };
+            if rc != 0 {
+                return None;
+            }
+            // Room for a few threads started since.
+            len += 8 * record;
+            // SAFETY: all-zero is a valid `kinfo_proc` (integers, arrays and
+            // pointers only read back as numbers).
+            let mut buf: Vec<libc::kinfo_proc> = vec![unsafe { std::mem::zeroed() }; len / record];
+            len = buf.len() * record;
+            // SAFETY: `buf` is a writable buffer of `len` bytes; the kernel
+            // writes at most that and sets `len` to what it wrote.
+            let rc = unsafe {
+                libc::sysctl(
+                    mib.as_ptr(),
+                    4,
+                    buf.as_mut_ptr().cast(),
+                    &mut len,
+                    std::ptr::null(),
+                    0,
+                )
+            };
+            // A kernel whose `kinfo_proc` differs from libc's writes
+            // records of another size: then the layout is not trusted.
+            if rc != 0 || len % record != 0 || buf.first()?.ki_structsize as usize != record {
+                return None;
+            }
+            let thread = buf[..len / record].iter().find(|k| k.ki_tid == self.tid)?;
+            Some(matches!(thread.ki_stat, libc::SSLEEP | libc::SLOCK))
         }
     }
 }
@@ -165,7 +230,7 @@ mod imp {
     }
 }
 
-#[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
+#[cfg(not(any(target_os = "linux", target_os = "freebsd", target_vendor = "apple")))]
 mod imp {
     use std::time::Duration;
 
@@ -201,7 +266,11 @@ mod imp {
     }
 }
 
-#[cfg(all(test, not(loom), any(target_os = "linux", target_vendor = "apple")))]
+#[cfg(all(
+    test,
+    not(loom),
+    any(target_os = "linux", target_os = "freebsd", target_vendor = "apple")
+))]
 mod tests {
     use std::time::Duration;
 
