@@ -3,9 +3,10 @@
 use std::io;
 
 /// The number of CPUs in the calling thread's affinity mask
-/// (`sched_getaffinity(2)` on Linux, `cpuset_getaffinity(2)` on FreeBSD),
-/// i.e. the CPUs it may be scheduled on. This is what `taskset`, `cpuset(1)`
-/// and cpusets restrict; cgroup CPU quotas are separate.
+/// (`sched_getaffinity(2)` on Linux, `cpuset_getaffinity(2)` on FreeBSD; the
+/// process's `GetProcessAffinityMask` on Windows), i.e. the CPUs it may be
+/// scheduled on. This is what `taskset`, `cpuset(1)`, `start /affinity` and
+/// cpusets restrict; cgroup CPU quotas are separate.
 ///
 /// Threads inherit the mask of the thread that created them, so a monitor
 /// thread sees the process's mask unless someone pinned it. Masks larger than
@@ -14,7 +15,8 @@ use std::io;
 /// # Errors
 ///
 /// The OS error if the mask cannot be read; `Unsupported` on systems without
-/// one goro reads (macOS has none; Windows' process affinity is not read).
+/// one (macOS), and on Windows for a process spread over several processor
+/// groups (more than 64 CPUs).
 ///
 /// # Examples
 ///
@@ -140,14 +142,40 @@ mod imp {
     }
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+#[cfg(windows)]
+mod imp {
+    use std::io;
+
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessAffinityMask};
+
+    pub(super) fn available_cpus() -> io::Result<usize> {
+        let (mut process, mut system) = (0usize, 0usize);
+        // SAFETY: both are valid out-pointers; the pseudo-handle of the
+        // current process needs no closing.
+        let ok = unsafe { GetProcessAffinityMask(GetCurrentProcess(), &mut process, &mut system) };
+        if ok == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if process == 0 {
+            // Documented for a process with threads in several processor
+            // groups: the mask covers one group, so it cannot be counted.
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "the process spans several processor groups",
+            ));
+        }
+        Ok(process.count_ones() as usize)
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "freebsd", windows)))]
 mod imp {
     use std::io;
 
     pub(super) fn available_cpus() -> io::Result<usize> {
         Err(io::Error::new(
             io::ErrorKind::Unsupported,
-            "goro reads CPU affinity masks on Linux and FreeBSD only",
+            "this OS has no CPU affinity mask goro can read",
         ))
     }
 }

@@ -71,7 +71,8 @@
 //! |----------|--------------|-----------|---------------------------------------------|
 //! | Linux    | v1 and v2    | affinity mask (`sched_getaffinity`) | limit files and mask |
 //! | FreeBSD  | none         | affinity mask (`cpuset_getaffinity`) | mask only |
-//! | macOS, Windows | none   | `num_cpus::get()` ([`Source::Fallback`] says so) | nothing changes |
+//! | Windows  | none         | process affinity mask (`GetProcessAffinityMask`) | mask only |
+//! | macOS    | none         | `num_cpus::get()` ([`Source::Fallback`] says so) | nothing changes |
 //!
 //! Cgroups exist on Linux only: elsewhere the real root (`/`) is not searched
 //! for them, while the functions that take a fixture root still read it.
