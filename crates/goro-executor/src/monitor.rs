@@ -189,6 +189,12 @@ impl Monitor {
             // soon as its poll returns and finds the P gone.
             let key = (index, Slot::<Box<Core>>::seq_of(word));
             let location = p.watch.task_location.load(Relaxed);
+            // Read before taking the lock: `is_blocked` may read a file.
+            let usage = Usage {
+                cpu_at_mark: mark_cpu,
+                unmeasured: mark_at - seen.since,
+                blocked: thread.is_blocked(),
+            };
             lock(&shared.retaken).insert(
                 key,
                 Retake {
@@ -197,11 +203,7 @@ impl Monitor {
                     // SAFETY: the pointer was made from a
                     // `&'static Location<'static>` (or is null).
                     location: unsafe { location.as_ref() },
-                    usage: Usage {
-                        cpu_at_mark: mark_cpu,
-                        unmeasured: mark_at - seen.since,
-                        blocked: thread.is_blocked(),
-                    },
+                    usage,
                 },
             );
             match p.slot.take(word) {
