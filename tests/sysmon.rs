@@ -470,11 +470,12 @@ mod contended {
 
     /// One run: a task that works ~30 µs at a time and yields when asked,
     /// pinned with the rivals, until the monitor has retaken its worker 5
-    /// times (at most 4 s). Returns the retakes and the reports naming it.
-    fn descheduled_loop(cpu: usize) -> (u64, Vec<String>) {
+    /// times (at most 4 s). Returns the retakes, the most CPU time the task
+    /// used in one poll, and the reports naming it.
+    fn descheduled_loop(cpu: usize) -> (u64, Duration, Vec<String>) {
         REPORTS.lock().unwrap().clear();
         let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
-        let (line, cpu_used) = rt.block_on(async move {
+        let (line, most) = rt.block_on(async move {
             let (h, line) = spawn_here(async move {
                 let start = Instant::now();
                 let mut most = Duration::ZERO;
@@ -497,11 +498,7 @@ mod contended {
         });
         let retakes = rt.handle().stats().retakes;
         drop(rt);
-        let ours = reports_for(line);
-        println!(
-            "descheduled loop: {retakes} retakes, most CPU in one poll {cpu_used:?}, reports {ours:#?}"
-        );
-        (retakes, ours)
+        (retakes, most, reports_for(line))
     }
 
     #[test]
@@ -509,24 +506,27 @@ mod contended {
         let _g = setup();
         let cpu = some_cpu();
         let _rivals = Rivals::start(cpu);
-        // Up to three runs: a run in which the machine's load delays the
-        // monitor's request to yield until the task has used 10 ms of CPU
-        // may report it; without the fix every run reports.
-        let mut last = (0, Vec::new());
-        for _ in 0..3 {
-            last = descheduled_loop(cpu);
-            if last.0 >= 1 && last.1.is_empty() {
-                break;
+        // A run settles the question when the worker was retaken and no
+        // poll used 8 ms of CPU (the threshold is 10 ms). On a loaded host
+        // the monitor's request to yield can come so late that a poll uses
+        // more: that poll may be reported, rightly, so such a run is retried.
+        // Without the fix every settling run reports the task.
+        for attempt in 1..=5 {
+            let (retakes, most, ours) = descheduled_loop(cpu);
+            println!(
+                "descheduled loop, attempt {attempt}: {retakes} retakes, most CPU in one poll {most:?}, reports {ours:#?}"
+            );
+            if retakes >= 1 && most < Duration::from_millis(8) {
+                assert!(
+                    ours.is_empty(),
+                    "a loop that yields when asked, never 8 ms on the CPU, was reported"
+                );
+                return;
             }
         }
-        let (retakes, ours) = last;
-        assert!(
-            retakes >= 1,
-            "never retaken: the scenario did not happen (is CPU {cpu} contended?)"
-        );
-        assert!(
-            ours.is_empty(),
-            "a loop that yields when asked was reported: {ours:#?}"
+        panic!(
+            "no run settled it in 5: never retaken, or every run had a poll of 8 ms of CPU \
+             (is CPU {cpu} contended? is the host too loaded for the monitor?)"
         );
     }
 

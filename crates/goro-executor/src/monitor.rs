@@ -192,7 +192,7 @@ impl Monitor {
             // Read before taking the lock: `is_blocked` may read a file.
             let usage = Usage {
                 cpu_at_mark: mark_cpu,
-                unmeasured: mark_at - seen.since,
+                unmeasured: (mark_at - seen.since).min(BUSY_PERIOD),
                 blocked: thread.is_blocked(),
             };
             lock(&shared.retaken).insert(
@@ -246,7 +246,8 @@ pub(crate) struct Usage {
     /// The thread's CPU time at the second look at the poll.
     cpu_at_mark: Option<Duration>,
     /// The poll's wall time before that look, when its CPU time was not
-    /// measured (about one monitor period).
+    /// measured, capped at one monitor period: a monitor that a loaded host
+    /// delayed must not count its own delay as the task's CPU time.
     unmeasured: Duration,
     /// Whether the thread slept in the kernel when its P was taken.
     blocked: Option<bool>,
@@ -264,7 +265,7 @@ pub(crate) fn deserves_report(usage: &Usage, after: Duration) -> bool {
         return true;
     }
     match (usage.cpu_at_mark, ThreadRef::current().cpu_time()) {
-        // The unmeasured start counts as if it ran: never under-reports.
+        // The unmeasured start counts as if the task ran all of it.
         (Some(then), Some(now)) => now.saturating_sub(then) + usage.unmeasured >= after,
         _ => true,
     }
