@@ -206,18 +206,9 @@ async fn main() -> ExitCode {
         .local_addr()
         .expect("a bound listener has an address");
     eprintln!("http_app: listening on http://{local}/ (Ctrl-C to stop)");
-    let stop = goro::signal::shutdown();
     let served = goro::http::Server::new()
         .grace_period(o.grace)
-        .with_graceful_shutdown(async move {
-            match stop.await {
-                Ok(kind) => eprintln!("http_app: {kind}: finishing in-flight requests"),
-                Err(e) => {
-                    eprintln!("http_app: cannot listen for Ctrl-C: {e}");
-                    std::future::pending::<()>().await
-                }
-            }
-        })
+        .with_graceful_shutdown(stop_signal("http_app"))
         .serve(listener, app(o.request_timeout))
         .await;
     match served {
@@ -229,5 +220,32 @@ async fn main() -> ExitCode {
             eprintln!("http_app: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Resolves at Ctrl-C or SIGTERM (never where there are no signals); the
+/// server then finishes its in-flight requests and stops.
+#[cfg_attr(
+    not(unix),
+    allow(
+        clippy::manual_async_fn,
+        reason = "on Unix the listener starts at the call"
+    )
+)]
+fn stop_signal(name: &'static str) -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let signal = goro::signal::shutdown();
+    async move {
+        #[cfg(unix)]
+        match signal.await {
+            Ok(kind) => {
+                eprintln!("{name}: {kind}: finishing in-flight requests");
+                return;
+            }
+            Err(e) => eprintln!("{name}: cannot listen for Ctrl-C: {e}"),
+        }
+        #[cfg(not(unix))]
+        let _ = name;
+        std::future::pending::<()>().await
     }
 }

@@ -18,7 +18,8 @@ async fn main() {
         .map(|s| s.parse::<u64>().expect("--wait takes whole seconds"));
 
     // Opt in to the dump signal: goro never catches a signal by itself.
-    #[cfg(feature = "dump-signal")]
+    // (Unix only: Windows has no SIGUSR1.)
+    #[cfg(all(feature = "dump-signal", unix))]
     goro::install_dump_signal().expect("install the SIGUSR1 handler");
 
     // A little workload: 100 tasks blocked on a channel (Go: `<-ch`), 20

@@ -17,17 +17,21 @@ use goro::sync::WaitGroup;
 
 const N: usize = 1_000_000;
 
-/// Resident set size of this process, from /proc/self/statm.
-fn rss_bytes() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+/// Resident set size of this process, from /proc/self/statm (Linux only:
+/// `None` elsewhere).
+fn rss_bytes() -> Option<usize> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: usize = statm
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
+    #[cfg(unix)]
     // SAFETY: sysconf only reads a configuration value.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    pages * usize::try_from(page).unwrap_or(4096)
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    #[cfg(not(unix))]
+    let page = 4096;
+    Some(pages * page)
 }
 
 #[goro::main]
@@ -54,7 +58,9 @@ async fn main() {
         std::thread::sleep(Duration::from_millis(5));
     }
     let parked = start.elapsed();
-    let per_task = rss_bytes().saturating_sub(before) as f64 / N as f64;
+    let per_task = rss_bytes()
+        .zip(before)
+        .map(|(after, before)| after.saturating_sub(before) as f64 / N as f64);
     let live = goro::Handle::current().num_tasks();
 
     let release_at = Instant::now();
@@ -72,5 +78,8 @@ async fn main() {
     );
     println!("all parked after {parked:?}");
     println!("release + wait:  {joined:?}");
-    println!("memory:          {per_task:.0} bytes per parked task (RSS)");
+    match per_task {
+        Some(bytes) => println!("memory:          {bytes:.0} bytes per parked task (RSS)"),
+        None => println!("memory:          unknown (RSS is read from /proc/self/statm)"),
+    }
 }

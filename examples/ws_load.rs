@@ -340,7 +340,10 @@ async fn round_trips(
 }
 
 /// Raises the soft limit on open files to the hard limit: one descriptor
-/// per connection, and the usual soft limit (1024) is too low.
+/// per connection, and the usual soft limit (1024) is too low. Unix only:
+/// Windows has no such limit on sockets.
+#[cfg(unix)]
+#[allow(clippy::unnecessary_cast)] // `rlim_t` is `i64` on FreeBSD
 fn raise_fd_limit() -> io::Result<u64> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
@@ -357,7 +360,7 @@ fn raise_fd_limit() -> io::Result<u64> {
             return Err(io::Error::last_os_error());
         }
     }
-    Ok(lim.rlim_cur)
+    Ok(lim.rlim_cur as u64)
 }
 
 fn with_commas(n: u64) -> String {
@@ -401,6 +404,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    #[cfg(unix)]
     match raise_fd_limit() {
         Ok(limit) if (limit as usize) < opts.connections + 64 => eprintln!(
             "ws_load: the open-file limit is {limit}: connections past about {} will fail",

@@ -59,13 +59,13 @@ pub use goro_macros::{main, test};
 pub use goro_procs as procs;
 pub use goro_reactor::{Async, coop, net, time};
 pub mod cancel;
-#[cfg(feature = "dump-signal")]
+#[cfg(all(feature = "dump-signal", unix))]
 mod dump_signal;
 pub mod metrics;
 mod runtime;
 #[cfg(unix)]
 pub mod signal;
-#[cfg(feature = "dump-signal")]
+#[cfg(all(feature = "dump-signal", unix))]
 pub use dump_signal::{install_dump_signal, install_dump_signal_on};
 pub use runtime::{Builder, Runtime};
 pub mod chan;

@@ -46,6 +46,7 @@ usage: ws_echo [OPTIONS]
 const STATUS_EVERY: Duration = Duration::from_secs(5);
 /// Descriptors kept free of connections: the listener, stdio, the
 /// runtime's own, and connections being refused with 503.
+#[cfg(unix)]
 const RESERVED_FDS: u64 = 128;
 
 /// The command line, parsed.
@@ -136,6 +137,7 @@ fn os_threads() -> Option<usize> {
 }
 
 /// Cancels `stop` on the first SIGINT or SIGTERM and exits on the second.
+#[cfg(unix)]
 fn watch_signals(stop: CancelToken) -> std::io::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
@@ -153,6 +155,16 @@ fn watch_signals(stop: CancelToken) -> std::io::Result<()> {
             }
         })?;
     Ok(())
+}
+
+/// Windows: signal-hook's iterator is Unix-only, so Ctrl-C keeps its default
+/// (the process ends at once, without the graceful stop).
+#[cfg(not(unix))]
+fn watch_signals(_stop: CancelToken) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "the graceful stop on a signal is Unix-only in this example",
+    ))
 }
 
 #[goro::main]
@@ -186,6 +198,8 @@ async fn main() -> ExitCode {
     };
     // One descriptor per connection: past the open-file limit accept fails,
     // which a client sees as a hang. Refusing with 503 below it is cleaner.
+    // (Unix only: Windows has no such limit on sockets.)
+    #[cfg(unix)]
     match server::raise_fd_limit() {
         Ok(limit) => {
             let fit = usize::try_from(limit.saturating_sub(RESERVED_FDS)).unwrap_or(usize::MAX);

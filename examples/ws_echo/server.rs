@@ -403,6 +403,8 @@ impl Drop for Server {
 ///
 /// # Errors
 /// When the limits cannot be read or set.
+#[cfg(unix)]
+#[allow(clippy::unnecessary_cast)] // `rlim_t` is `i64` on FreeBSD
 pub fn raise_fd_limit() -> io::Result<u64> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
@@ -423,7 +425,7 @@ pub fn raise_fd_limit() -> io::Result<u64> {
         }
         lim = raised;
     }
-    Ok(lim.rlim_cur)
+    Ok(lim.rlim_cur as u64)
 }
 
 /// What ended a [`wait`].

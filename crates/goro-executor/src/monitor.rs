@@ -4,7 +4,10 @@
 //!   than the retake threshold (10 ms by default) is taken from that thread
 //!   and handed to a spare or new thread, so the tasks queued behind the
 //!   stuck one keep running (see `lend` for the protocol). At half the
-//!   threshold the task is asked to yield ([`crate::should_yield`]);
+//!   threshold the task is asked to yield ([`crate::should_yield`]). The
+//!   task is reported only if it slept in the kernel or ran on the CPU for
+//!   the threshold itself ([`deserves_report`]), not when a loaded host
+//!   merely kept it off the CPU;
 //! - **network-poll fallback**: if tasks wait on the driver and nobody has
 //!   polled it for [`POLL_STALE`], it polls, and the tasks that makes ready
 //!   go to the global queue;
@@ -186,6 +189,12 @@ impl Monitor {
             // soon as its poll returns and finds the P gone.
             let key = (index, Slot::<Box<Core>>::seq_of(word));
             let location = p.watch.task_location.load(Relaxed);
+            // Read before taking the lock: `is_blocked` may read a file.
+            let usage = Usage {
+                cpu_at_mark: mark_cpu,
+                unmeasured: (mark_at - seen.since).min(BUSY_PERIOD),
+                blocked: thread.is_blocked(),
+            };
             lock(&shared.retaken).insert(
                 key,
                 Retake {
@@ -194,6 +203,7 @@ impl Monitor {
                     // SAFETY: the pointer was made from a
                     // `&'static Location<'static>` (or is null).
                     location: unsafe { location.as_ref() },
+                    usage,
                 },
             );
             match p.slot.take(word) {
@@ -230,6 +240,37 @@ fn stuck(thread: ThreadRef, wall: Duration, cpu_then: Option<Duration>) -> bool 
     thread.is_blocked().unwrap_or(true)
 }
 
+/// What the monitor saw of a thread whose P it retook, for the report.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Usage {
+    /// The thread's CPU time at the second look at the poll.
+    cpu_at_mark: Option<Duration>,
+    /// The poll's wall time before that look, when its CPU time was not
+    /// measured, capped at one monitor period: a monitor that a loaded host
+    /// delayed must not count its own delay as the task's CPU time.
+    unmeasured: Duration,
+    /// Whether the thread slept in the kernel when its P was taken.
+    blocked: Option<bool>,
+}
+
+/// Whether a retaken poll, now ended, is worth a warning: its task slept in
+/// the kernel when the P was taken (a blocking call), or used at least the
+/// retake threshold `after` in CPU time (a long loop). A poll that lasted
+/// long only because the OS ran other threads (a loaded host) did neither:
+/// the retake helped its queue, but the task did nothing wrong. Called on
+/// the retaken thread itself, right after the poll. Where the CPU time or
+/// the state is unknown: reported (the wall-clock rule).
+pub(crate) fn deserves_report(usage: &Usage, after: Duration) -> bool {
+    if usage.blocked != Some(false) {
+        return true;
+    }
+    match (usage.cpu_at_mark, ThreadRef::current().cpu_time()) {
+        // The unmeasured start counts as if the task ran all of it.
+        (Some(then), Some(now)) => now.saturating_sub(then) + usage.unmeasured >= after,
+        _ => true,
+    }
+}
+
 impl Monitor {
     /// Gives each retaken P a thread; keeps the ones the OS refuses a thread
     /// for, to try again next time.
@@ -244,5 +285,39 @@ impl Monitor {
             }
         }
         self.orphans = left;
+    }
+}
+
+#[cfg(all(
+    test,
+    not(loom),
+    any(target_os = "linux", target_os = "freebsd", target_vendor = "apple")
+))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_only_what_slept_or_ran() {
+        let after = Duration::from_millis(10);
+        let now = ThreadRef::current().cpu_time();
+        let usage = |blocked, unmeasured| Usage {
+            cpu_at_mark: now,
+            unmeasured,
+            blocked,
+        };
+        // Runnable, barely ran since the mark: the OS kept it waiting.
+        assert!(!deserves_report(&usage(Some(false), Duration::ZERO), after));
+        // Asleep in the kernel: a blocking call.
+        assert!(deserves_report(&usage(Some(true), Duration::ZERO), after));
+        // Unknown state: the wall-clock rule.
+        assert!(deserves_report(&usage(None, Duration::ZERO), after));
+        // The unmeasured start counts as CPU time.
+        assert!(deserves_report(&usage(Some(false), after), after));
+        // Unknown CPU time: reported.
+        let blind = Usage {
+            cpu_at_mark: None,
+            ..usage(Some(false), Duration::ZERO)
+        };
+        assert!(deserves_report(&blind, after));
     }
 }

@@ -72,6 +72,9 @@ pub(crate) struct Retake {
     pub(crate) since: Instant,
     pub(crate) task_id: u64,
     pub(crate) location: Option<&'static Location<'static>>,
+    /// What the stuck thread did, to tell a task that held its worker from
+    /// one the OS descheduled (`monitor::deserves_report`).
+    pub(crate) usage: crate::monitor::Usage,
 }
 
 /// Settings fixed at build time.
@@ -277,11 +280,17 @@ impl Shared {
 
     /// Called by a thread whose P was taken during the poll numbered `seq`
     /// of P `index`: if the monitor took it, warn about the task, once per
-    /// task. A hand-off by `goro::blocking` is not reported.
+    /// task, unless the task neither ran past the threshold nor slept in the
+    /// kernel (the OS took its CPU away). A hand-off by `goro::blocking` is
+    /// not reported.
     pub(crate) fn report_retake(&self, index: usize, seq: u64) {
         let Some(r) = crate::sync::lock(&self.retaken).remove(&(index, seq)) else {
             return;
         };
+        let after = self.config.retake_after.unwrap_or_default();
+        if !crate::monitor::deserves_report(&r.usage, after) {
+            return;
+        }
         {
             let mut reported = crate::sync::lock(&self.reported);
             if reported.len() >= MAX_REPORTED {

@@ -60,8 +60,9 @@ pub struct Stats {
     pub idle_workers: usize,
     /// Workers searching other queues for work (Go's spinning Ms).
     pub spinning_workers: usize,
-    /// OS threads of the whole process (Linux: `/proc/self/stat`; 0 where
-    /// the OS does not say).
+    /// OS threads of the whole process (Linux: `/proc/self/stat`; macOS:
+    /// `proc_pidinfo`; FreeBSD: `sysctl` `kern.proc.pid`; 0 where the OS does
+    /// not say, as on Windows).
     pub threads: usize,
     /// Threads of the blocking pool (zero without a stats hook).
     pub blocking_threads: usize,
@@ -265,7 +266,8 @@ impl Handle {
     }
 }
 
-/// The number of threads of this process, where the OS tells cheaply.
+/// The number of threads of this process, where the OS tells cheaply;
+/// `None` elsewhere, never a guess.
 fn process_threads() -> Option<usize> {
     #[cfg(target_os = "linux")]
     {
@@ -275,7 +277,51 @@ fn process_threads() -> Option<usize> {
         let rest = &stat[stat.rfind(')')? + 1..];
         rest.split_whitespace().nth(17)?.parse().ok()
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(target_vendor = "apple")]
+    {
+        // SAFETY: all-zero is a valid `proc_taskinfo` (plain integers).
+        let mut info: libc::proc_taskinfo = unsafe { std::mem::zeroed() };
+        let size = std::mem::size_of::<libc::proc_taskinfo>() as libc::c_int;
+        // SAFETY: `info` is a writable buffer of `size` bytes, which is what
+        // PROC_PIDTASKINFO fills; the call returns the bytes it wrote.
+        let n = unsafe {
+            libc::proc_pidinfo(
+                libc::getpid(),
+                libc::PROC_PIDTASKINFO,
+                0,
+                (&raw mut info).cast(),
+                size,
+            )
+        };
+        (n == size).then(|| usize::try_from(info.pti_threadnum).ok())?
+    }
+    #[cfg(target_os = "freebsd")]
+    {
+        // SAFETY: all-zero is a valid `kinfo_proc` (integers, arrays and
+        // pointers that are only read back as numbers).
+        let mut info: libc::kinfo_proc = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::kinfo_proc>();
+        // SAFETY: getpid has no preconditions.
+        let pid = unsafe { libc::getpid() };
+        let mib = [libc::CTL_KERN, libc::KERN_PROC, libc::KERN_PROC_PID, pid];
+        // SAFETY: `mib` names 4 integers; `info` is a writable buffer of
+        // `len` bytes and `len` is updated to the bytes written.
+        let rc = unsafe {
+            libc::sysctl(
+                mib.as_ptr(),
+                4,
+                (&raw mut info).cast(),
+                &mut len,
+                std::ptr::null(),
+                0,
+            )
+        };
+        // A kernel whose `kinfo_proc` differs from libc's gives another
+        // size: then the layout is not trusted.
+        (rc == 0 && len == std::mem::size_of::<libc::kinfo_proc>())
+            .then(|| usize::try_from(info.ki_numthreads).ok())?
+    }
+    #[cfg(not(any(target_os = "linux", target_vendor = "apple", target_os = "freebsd")))]
     {
         None
     }

@@ -3,79 +3,277 @@
 //! *waiting for a CPU* (leave it: on a saturated machine another thread
 //! would not run sooner, and the hand-off only adds threads).
 //!
-//! Linux only: per-thread CPU clocks and `/proc/self/task/<tid>/stat`.
-//! Elsewhere every long poll counts as blocked.
+//! | platform | CPU time | asleep in the kernel? |
+//! |----------|----------|-----------------------|
+//! | Linux    | the thread's CPU clock | `/proc/self/task/<tid>/stat` |
+//! | FreeBSD  | the thread's CPU clock | `sysctl kern.proc.pid` with threads: `ki_stat` |
+//! | macOS, iOS | `thread_info(THREAD_BASIC_INFO)` | its `run_state` |
+//! | elsewhere | unknown | unknown |
+//!
+//! Both are needed: a thread that got little CPU is either asleep in a
+//! syscall or waiting for a CPU, and only the state tells which (so a CPU
+//! clock alone, as Windows' `GetThreadTimes`, would change nothing). Where it
+//! is unknown (Windows) every long poll counts as blocked: the wall-clock
+//! rule.
 
-use std::time::Duration;
+pub(crate) use imp::ThreadRef;
 
-/// How the monitor finds one thread's CPU time and scheduling state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct ThreadRef {
-    tid: i32,
-    clock: Option<libc::clockid_t>,
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
+mod imp {
+    use std::time::Duration;
+
+    /// How the monitor finds one thread's CPU time and scheduling state.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub(crate) struct ThreadRef {
+        tid: i32,
+        clock: Option<libc::clockid_t>,
+    }
+
+    impl ThreadRef {
+        /// The calling thread.
+        pub(crate) fn current() -> ThreadRef {
+            // SAFETY: gettid has no preconditions.
+            #[cfg(target_os = "linux")]
+            let tid = unsafe { libc::gettid() };
+            // SAFETY: pthread_getthreadid_np has no preconditions; it is
+            // the kernel's thread id (lwpid).
+            #[cfg(target_os = "freebsd")]
+            let tid = unsafe { libc::pthread_getthreadid_np() };
+            let mut clock: libc::clockid_t = 0;
+            // SAFETY: `clock` is a valid out-pointer; `pthread_self()` is the
+            // calling thread, alive for the duration of the call.
+            let ok = unsafe { libc::pthread_getcpuclockid(libc::pthread_self(), &mut clock) } == 0;
+            ThreadRef {
+                tid,
+                clock: ok.then_some(clock),
+            }
+        }
+
+        /// Packs into a word for an atomic.
+        pub(crate) fn to_bits(self) -> u64 {
+            let clock = self.clock.map_or(u32::MAX, |c| c as u32);
+            (u64::from(self.tid as u32) << 32) | u64::from(clock)
+        }
+
+        pub(crate) fn from_bits(bits: u64) -> ThreadRef {
+            let clock = bits as u32;
+            ThreadRef {
+                tid: (bits >> 32) as u32 as i32,
+                clock: (clock != u32::MAX).then_some(clock as libc::clockid_t),
+            }
+        }
+
+        /// CPU time the thread has used, if readable.
+        ///
+        /// A thread's CPU clock is only valid while the thread lives; the
+        /// monitor reads it for a thread it just saw inside a poll, and a
+        /// clock of a thread that has exited reads as an error, not garbage.
+        pub(crate) fn cpu_time(self) -> Option<Duration> {
+            let clock = self.clock?;
+            let mut ts = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: `ts` is a valid out-pointer; an invalid clock id makes
+            // the call fail with EINVAL, which we handle.
+            if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+                return None;
+            }
+            Some(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+        }
+
+        /// Whether the thread sleeps in the kernel (`S`, `D`: blocked in a
+        /// syscall) rather than being runnable (`R`). `None` if unknown.
+        #[cfg(target_os = "linux")]
+        pub(crate) fn is_blocked(self) -> Option<bool> {
+            let stat =
+                std::fs::read_to_string(format!("/proc/self/task/{}/stat", self.tid)).ok()?;
+            // The state follows the command name, which is in parentheses and
+            // may itself contain spaces or parentheses.
+            let state = stat[stat.rfind(')')? + 1..].trim_start().chars().next()?;
+            Some(matches!(state, 'S' | 'D'))
+        }
+
+        /// Whether the thread sleeps in the kernel (`SSLEEP`, or `SLOCK`:
+        /// blocked on a kernel lock) rather than running or runnable
+        /// (`SRUN`), from the process's per-thread `kinfo_proc` records.
+        /// `None` if unknown.
+        #[cfg(target_os = "freebsd")]
+        pub(crate) fn is_blocked(self) -> Option<bool> {
+            let record = std::mem::size_of::<libc::kinfo_proc>();
+            // SAFETY: getpid has no preconditions.
+            let pid = unsafe { libc::getpid() };
+            let mib = [
+                libc::CTL_KERN,
+                libc::KERN_PROC,
+                libc::KERN_PROC_PID | libc::KERN_PROC_INC_THREAD,
+                pid,
+            ];
+            let mut len = 0;
+            // SAFETY: a null buffer asks for the size only, written to `len`.
+            let rc = unsafe {
+                libc::sysctl(
+                    mib.as_ptr(),
+                    4,
+                    std::ptr::null_mut(),
+                    &mut len,
+                    std::ptr::null(),
+                    0,
+                )
+            };
+            if rc != 0 {
+                return None;
+            }
+            // Room for a few threads started since.
+            len += 8 * record;
+            // SAFETY: all-zero is a valid `kinfo_proc` (integers, arrays and
+            // pointers only read back as numbers).
+            let mut buf: Vec<libc::kinfo_proc> = vec![unsafe { std::mem::zeroed() }; len / record];
+            len = buf.len() * record;
+            // SAFETY: `buf` is a writable buffer of `len` bytes; the kernel
+            // writes at most that and sets `len` to what it wrote.
+            let rc = unsafe {
+                libc::sysctl(
+                    mib.as_ptr(),
+                    4,
+                    buf.as_mut_ptr().cast(),
+                    &mut len,
+                    std::ptr::null(),
+                    0,
+                )
+            };
+            // A kernel whose `kinfo_proc` differs from libc's writes
+            // records of another size: then the layout is not trusted.
+            if rc != 0 || len % record != 0 || buf.first()?.ki_structsize as usize != record {
+                return None;
+            }
+            let thread = buf[..len / record].iter().find(|k| k.ki_tid == self.tid)?;
+            Some(matches!(thread.ki_stat, libc::SSLEEP | libc::SLOCK))
+        }
+    }
 }
 
-impl ThreadRef {
-    /// The calling thread.
-    pub(crate) fn current() -> ThreadRef {
-        // SAFETY: gettid has no preconditions.
-        let tid = unsafe { libc::gettid() };
-        let mut clock: libc::clockid_t = 0;
-        // SAFETY: `clock` is a valid out-pointer; `pthread_self()` is the
-        // calling thread, alive for the duration of the call.
-        let ok = unsafe { libc::pthread_getcpuclockid(libc::pthread_self(), &mut clock) } == 0;
-        ThreadRef {
-            tid,
-            clock: ok.then_some(clock),
+#[cfg(target_vendor = "apple")]
+mod imp {
+    use std::time::Duration;
+
+    /// How the monitor finds one thread's CPU time and scheduling state: its
+    /// Mach thread port (0: none).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub(crate) struct ThreadRef {
+        port: libc::mach_port_t,
+    }
+
+    impl ThreadRef {
+        /// The calling thread.
+        pub(crate) fn current() -> ThreadRef {
+            // SAFETY: `pthread_self()` is the calling thread, alive for the
+            // duration of the call; the port name is not a new reference, so
+            // nothing needs releasing.
+            let port = unsafe { libc::pthread_mach_thread_np(libc::pthread_self()) };
+            ThreadRef { port }
         }
-    }
 
-    /// Packs into a word for an atomic.
-    pub(crate) fn to_bits(self) -> u64 {
-        let clock = self.clock.map_or(u32::MAX, |c| c as u32);
-        (u64::from(self.tid as u32) << 32) | u64::from(clock)
-    }
-
-    pub(crate) fn from_bits(bits: u64) -> ThreadRef {
-        let clock = bits as u32;
-        ThreadRef {
-            tid: (bits >> 32) as u32 as i32,
-            clock: (clock != u32::MAX).then_some(clock as libc::clockid_t),
+        /// Packs into a word for an atomic.
+        pub(crate) fn to_bits(self) -> u64 {
+            u64::from(self.port)
         }
-    }
 
-    /// CPU time the thread has used, if readable.
-    ///
-    /// A thread's CPU clock is only valid while the thread lives; the
-    /// monitor reads it for a thread it just saw inside a poll, and a
-    /// clock of a thread that has exited reads as an error, not garbage.
-    pub(crate) fn cpu_time(self) -> Option<Duration> {
-        let clock = self.clock?;
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid out-pointer; an invalid clock id makes
-        // the call fail with EINVAL, which we handle.
-        if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
-            return None;
+        pub(crate) fn from_bits(bits: u64) -> ThreadRef {
+            ThreadRef {
+                port: bits as libc::mach_port_t,
+            }
         }
-        Some(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
-    }
 
-    /// Whether the thread sleeps in the kernel (`S`, `D`: blocked in a
-    /// syscall) rather than being runnable (`R`). `None` if unknown.
-    pub(crate) fn is_blocked(self) -> Option<bool> {
-        let stat = std::fs::read_to_string(format!("/proc/self/task/{}/stat", self.tid)).ok()?;
-        // The state follows the command name, which is in parentheses and
-        // may itself contain spaces or parentheses.
-        let state = stat[stat.rfind(')')? + 1..].trim_start().chars().next()?;
-        Some(matches!(state, 'S' | 'D'))
+        /// The thread's basic info; `None` once the thread has exited (the
+        /// port is then invalid and the call fails).
+        fn info(self) -> Option<libc::thread_basic_info> {
+            if self.port == 0 {
+                return None;
+            }
+            // SAFETY: all-zero is a valid `thread_basic_info` (plain integers).
+            let mut info: libc::thread_basic_info = unsafe { std::mem::zeroed() };
+            let mut count = libc::THREAD_BASIC_INFO_COUNT;
+            // SAFETY: `info` is a valid out-buffer of `count` integers, the
+            // size THREAD_BASIC_INFO writes; a stale port makes the call
+            // fail, which we handle.
+            let rc = unsafe {
+                libc::thread_info(
+                    self.port,
+                    libc::THREAD_BASIC_INFO as libc::thread_flavor_t,
+                    (&raw mut info).cast(),
+                    &mut count,
+                )
+            };
+            (rc == libc::KERN_SUCCESS).then_some(info)
+        }
+
+        /// CPU time the thread has used (user + system), if readable.
+        pub(crate) fn cpu_time(self) -> Option<Duration> {
+            let info = self.info()?;
+            let t = |v: libc::time_value_t| {
+                Duration::new(v.seconds as u64, v.microseconds as u32 * 1000)
+            };
+            Some(t(info.user_time) + t(info.system_time))
+        }
+
+        /// Whether the thread sleeps in the kernel (`TH_STATE_WAITING`,
+        /// `TH_STATE_UNINTERRUPTIBLE`) rather than running or runnable
+        /// (`TH_STATE_RUNNING` covers both). `None` if unknown.
+        pub(crate) fn is_blocked(self) -> Option<bool> {
+            let state = self.info()?.run_state;
+            Some(matches!(
+                state,
+                libc::TH_STATE_WAITING | libc::TH_STATE_UNINTERRUPTIBLE
+            ))
+        }
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(not(any(target_os = "linux", target_os = "freebsd", target_vendor = "apple")))]
+mod imp {
+    use std::time::Duration;
+
+    /// Nothing is known about threads here: the monitor falls back to the
+    /// wall-clock rule.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub(crate) struct ThreadRef;
+
+    impl ThreadRef {
+        /// The calling thread.
+        pub(crate) fn current() -> ThreadRef {
+            ThreadRef
+        }
+
+        /// Packs into a word for an atomic.
+        pub(crate) fn to_bits(self) -> u64 {
+            0
+        }
+
+        pub(crate) fn from_bits(_bits: u64) -> ThreadRef {
+            ThreadRef
+        }
+
+        /// Unknown.
+        pub(crate) fn cpu_time(self) -> Option<Duration> {
+            None
+        }
+
+        /// Unknown.
+        pub(crate) fn is_blocked(self) -> Option<bool> {
+            None
+        }
+    }
+}
+
+#[cfg(all(
+    test,
+    not(loom),
+    any(target_os = "linux", target_os = "freebsd", target_vendor = "apple")
+))]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]

@@ -1,7 +1,7 @@
 //! hyper's I/O traits (`hyper::rt::Read`/`Write`) over goro's streams, and
 //! the reverse: futures-io over a hyper I/O object such as `Upgraded`.
 //!
-//! - [`Io`] wraps a goro [`TcpStream`] or [`UnixStream`]: it reads straight
+//! - [`Io`] wraps a goro [`TcpStream`] or `UnixStream`: it reads straight
 //!   into hyper's uninitialised buffer (no zero-filling, unlike
 //!   smol-hyper's adapter) and writes vectored, and says so.
 //! - [`FuturesIo`] wraps any other futures-io stream (a TLS stream, a test
@@ -17,12 +17,15 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use futures_io::{AsyncRead, AsyncWrite};
-use goro_reactor::net::{TcpStream, UnixStream};
+use goro_reactor::net::TcpStream;
+#[cfg(unix)]
+use goro_reactor::net::UnixStream;
 use hyper::rt::ReadBufCursor;
 
 /// A stream that reads into uninitialised memory, as goro's sockets can.
 ///
-/// Implemented for goro's [`TcpStream`] and [`UnixStream`]; [`Io`] needs it.
+/// Implemented for goro's [`TcpStream`] and (on Unix) `UnixStream`;
+/// [`Io`] needs it.
 pub trait ReadUninit: AsyncRead + AsyncWrite + Unpin {
     /// Reads into the front of `buf`, returning how many bytes it wrote
     /// (`0` at the end of the stream). The bytes past that stay as they
@@ -44,6 +47,7 @@ impl ReadUninit for TcpStream {
     }
 }
 
+#[cfg(unix)]
 impl ReadUninit for UnixStream {
     fn poll_read_uninit(
         &mut self,

@@ -3,17 +3,20 @@
 use std::io;
 
 /// The number of CPUs in the calling thread's affinity mask
-/// (`sched_getaffinity(2)`), i.e. the CPUs it may be scheduled on. This is
-/// what `taskset` and cpusets restrict; cgroup CPU quotas are separate.
+/// (`sched_getaffinity(2)` on Linux, `cpuset_getaffinity(2)` on FreeBSD; the
+/// process's `GetProcessAffinityMask` on Windows), i.e. the CPUs it may be
+/// scheduled on. This is what `taskset`, `cpuset(1)`, `start /affinity` and
+/// cpusets restrict; cgroup CPU quotas are separate.
 ///
 /// Threads inherit the mask of the thread that created them, so a monitor
 /// thread sees the process's mask unless someone pinned it. Masks larger than
-/// glibc's 1024-CPU `cpu_set_t` are handled.
+/// the C library's fixed-size set are handled.
 ///
 /// # Errors
 ///
-/// The OS error if the mask cannot be read; `Unsupported` on systems other
-/// than Linux.
+/// The OS error if the mask cannot be read; `Unsupported` on systems without
+/// one (macOS), and on Windows for a process spread over several processor
+/// groups (more than 64 CPUs).
 ///
 /// # Examples
 ///
@@ -97,14 +100,82 @@ mod imp {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(target_os = "freebsd")]
+mod imp {
+    use std::io;
+    use std::mem::size_of;
+
+    /// The largest mask tried: 8 KiB, i.e. 65536 CPUs.
+    const MAX_MASK_BYTES: usize = 8 * 1024;
+
+    pub(super) fn available_cpus() -> io::Result<usize> {
+        // Start with libc's `cpuset_t`; the kernel answers ERANGE when its
+        // set is larger than the buffer, so grow until it fits.
+        let mut bytes = size_of::<libc::cpuset_t>();
+        loop {
+            let mut mask = vec![0u64; bytes.div_ceil(size_of::<u64>())];
+            let len = mask.len() * size_of::<u64>();
+            // SAFETY: `mask` is a live, zeroed allocation of exactly `len`
+            // bytes that nothing else references during the call, and `u64`
+            // is at least as aligned as `cpuset_t` (an array of `c_long`).
+            // The kernel writes at most `len` bytes; id -1 with
+            // CPU_WHICH_TID is the calling thread.
+            let rc = unsafe {
+                libc::cpuset_getaffinity(
+                    libc::CPU_LEVEL_WHICH,
+                    libc::CPU_WHICH_TID,
+                    -1,
+                    len,
+                    mask.as_mut_ptr().cast::<libc::cpuset_t>(),
+                )
+            };
+            if rc == 0 {
+                let count: u32 = mask.iter().map(|word| word.count_ones()).sum();
+                return Ok((count as usize).max(1));
+            }
+            let err = io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::ERANGE) || len >= MAX_MASK_BYTES {
+                return Err(err);
+            }
+            bytes = len * 2;
+        }
+    }
+}
+
+#[cfg(windows)]
+mod imp {
+    use std::io;
+
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessAffinityMask};
+
+    pub(super) fn available_cpus() -> io::Result<usize> {
+        let (mut process, mut system) = (0usize, 0usize);
+        // SAFETY: both are valid out-pointers; the pseudo-handle of the
+        // current process needs no closing.
+        let ok = unsafe { GetProcessAffinityMask(GetCurrentProcess(), &mut process, &mut system) };
+        if ok == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if process == 0 {
+            // Documented for a process with threads in several processor
+            // groups: the mask covers one group, so it cannot be counted.
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "the process spans several processor groups",
+            ));
+        }
+        Ok(process.count_ones() as usize)
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "freebsd", windows)))]
 mod imp {
     use std::io;
 
     pub(super) fn available_cpus() -> io::Result<usize> {
         Err(io::Error::new(
             io::ErrorKind::Unsupported,
-            "CPU affinity masks are only read on Linux",
+            "this OS has no CPU affinity mask goro can read",
         ))
     }
 }

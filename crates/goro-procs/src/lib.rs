@@ -65,9 +65,17 @@
 //!
 //! # Platforms
 //!
-//! Cgroups and affinity masks are Linux features; the crate builds on Unix.
-//! Elsewhere than Linux the affinity count is unavailable, so detection falls
-//! back to `num_cpus::get()` and says so.
+//! The crate builds on Linux, macOS, FreeBSD and Windows.
+//!
+//! | platform | cgroup limit | CPU count | live re-read ([`MaxProcsWatcher::refresh`]) |
+//! |----------|--------------|-----------|---------------------------------------------|
+//! | Linux    | v1 and v2    | affinity mask (`sched_getaffinity`) | limit files and mask |
+//! | FreeBSD  | none         | affinity mask (`cpuset_getaffinity`) | mask only |
+//! | Windows  | none         | process affinity mask (`GetProcessAffinityMask`) | mask only |
+//! | macOS    | none         | `num_cpus::get()` ([`Source::Fallback`] says so) | nothing changes |
+//!
+//! Cgroups exist on Linux only: elsewhere the real root (`/`) is not searched
+//! for them, while the functions that take a fixture root still read it.
 //!
 //! # Examples
 //!

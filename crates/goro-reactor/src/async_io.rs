@@ -1,9 +1,12 @@
-//! [`Async<T>`]: any descriptor-backed I/O object, made non-blocking and
-//! registered with the reactor, with futures for readiness and the
-//! `futures-io` traits.
+//! [`Async<T>`]: any descriptor-backed I/O object (on Windows: any socket),
+//! made non-blocking and registered with the reactor, with futures for
+//! readiness and the `futures-io` traits.
 
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+#[cfg(unix)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+#[cfg(windows)]
+use std::os::windows::io::{AsRawSocket, AsSocket, BorrowedSocket, RawSocket};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -12,12 +15,17 @@ use futures_io::{AsyncRead, AsyncWrite};
 
 use crate::reactor::Reactor;
 use crate::source::{Direction, Source};
+use crate::sys::{self, AsSource};
 
 /// An I/O object registered with goro's reactor: reads and writes that would
 /// block park the task instead of the thread.
 ///
 /// `T` is put in non-blocking mode. Every operation first tries the syscall
 /// and waits for readiness only on `WouldBlock`.
+///
+/// `T: AsFd` on Unix: sockets, pipes, terminals, anything epoll or kqueue
+/// accepts. `T: AsSocket` on Windows, where the reactor (IOCP) takes sockets
+/// only.
 ///
 /// # Examples
 ///
@@ -36,7 +44,7 @@ use crate::source::{Direction, Source};
 /// # std::io::Result::Ok(()) }).unwrap();
 /// ```
 #[derive(Debug)]
-pub struct Async<T: AsFd> {
+pub struct Async<T: AsSource> {
     source: Arc<Source>,
     io: Option<T>,
 }
@@ -49,33 +57,15 @@ impl std::fmt::Debug for Source {
     }
 }
 
-fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
-    let raw = fd.as_raw_fd();
-    // SAFETY: `raw` is an open descriptor borrowed for the duration of the
-    // calls; F_GETFL/F_SETFL only read and set its status flags.
-    unsafe {
-        let flags = libc::fcntl(raw, libc::F_GETFL);
-        if flags < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if flags & libc::O_NONBLOCK == 0
-            && libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0
-        {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(())
-}
-
-impl<T: AsFd> Async<T> {
+impl<T: AsSource> Async<T> {
     /// Puts `io` in non-blocking mode and registers it with the reactor.
     ///
     /// # Errors
     /// If the descriptor cannot be made non-blocking or registered (for
     /// example, a regular file, which epoll refuses).
     pub fn new(io: T) -> io::Result<Async<T>> {
-        set_nonblocking(io.as_fd())?;
-        let source = Reactor::get().register(io.as_fd().as_raw_fd())?;
+        sys::set_nonblocking(&io)?;
+        let source = Reactor::get().register(sys::raw_of(&io))?;
         Ok(Async {
             source,
             io: Some(io),
@@ -166,7 +156,7 @@ impl<T: AsFd> Async<T> {
     }
 }
 
-impl<T: AsFd> Async<T> {
+impl<T: AsSource> Async<T> {
     /// A byte-stream read or write: see `Source::poll_stream_io`.
     pub(crate) fn poll_stream(
         &self,
@@ -185,19 +175,35 @@ impl<T: AsFd> Async<T> {
     }
 }
 
+#[cfg(unix)]
 impl<T: AsFd> AsRawFd for Async<T> {
     fn as_raw_fd(&self) -> RawFd {
         self.source.fd
     }
 }
 
+#[cfg(unix)]
 impl<T: AsFd> AsFd for Async<T> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.get_ref().as_fd()
     }
 }
 
-impl<T: AsFd> Drop for Async<T> {
+#[cfg(windows)]
+impl<T: AsSocket> AsRawSocket for Async<T> {
+    fn as_raw_socket(&self) -> RawSocket {
+        self.source.fd
+    }
+}
+
+#[cfg(windows)]
+impl<T: AsSocket> AsSocket for Async<T> {
+    fn as_socket(&self) -> BorrowedSocket<'_> {
+        self.get_ref().as_socket()
+    }
+}
+
+impl<T: AsSource> Drop for Async<T> {
     fn drop(&mut self) {
         if self.io.is_some() {
             // Deregister before the descriptor closes (when `io` drops).
@@ -210,7 +216,7 @@ impl<T: AsFd> Drop for Async<T> {
 // The I/O goes through `&Async<T>` (reads and writes need no `&mut`); the
 // owned impls forward to it.
 
-impl<T: AsFd> AsyncRead for &Async<T>
+impl<T: AsSource> AsyncRead for &Async<T>
 where
     for<'a> &'a T: Read,
 {
@@ -231,7 +237,7 @@ where
     }
 }
 
-impl<T: AsFd> AsyncRead for Async<T>
+impl<T: AsSource> AsyncRead for Async<T>
 where
     for<'a> &'a T: Read,
 {
@@ -252,7 +258,7 @@ where
     }
 }
 
-impl<T: AsFd> AsyncWrite for &Async<T>
+impl<T: AsSource> AsyncWrite for &Async<T>
 where
     for<'a> &'a T: Write,
 {
@@ -281,7 +287,7 @@ where
     }
 }
 
-impl<T: AsFd> AsyncWrite for Async<T>
+impl<T: AsSource> AsyncWrite for Async<T>
 where
     for<'a> &'a T: Write,
 {

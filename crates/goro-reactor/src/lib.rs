@@ -1,12 +1,14 @@
 //! goro's I/O reactor: Go's netpoller design on the `polling` crate.
 //!
-//! One [`Reactor`] per process holds an edge-triggered `epoll` instance,
-//! every registered descriptor, and the timers. It has no thread: goro's
+//! One [`Reactor`] per process holds the poller (edge-triggered `epoll` on
+//! Linux, `kqueue` on macOS and the BSDs; one-shot IOCP on Windows, which
+//! takes sockets only), every registered descriptor, and the timers. It has no thread: goro's
 //! workers poll it when they run out of work, one of them sleeps in it
 //! while idle, and the runtime's monitor polls it if nobody has for 10 ms.
 //!
 //! - [`Async<T>`]: any descriptor-backed I/O object, non-blocking.
-//! - [`net`]: TCP, UDP and Unix-domain sockets with `futures-io` traits.
+//! - [`net`]: TCP, UDP and (on Unix) Unix-domain sockets with `futures-io`
+//!   traits.
 //! - [`time`]: `sleep`, `timeout`, `interval`, stored per worker.
 //! - [`coop`]: the cooperative budget that makes a hot socket yield.
 //!
@@ -19,6 +21,7 @@ pub mod coop;
 pub mod net;
 mod reactor;
 mod source;
+mod sys;
 pub mod time;
 
 pub use async_io::Async;

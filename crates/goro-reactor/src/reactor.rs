@@ -4,17 +4,17 @@
 
 use std::io;
 use std::num::NonZeroUsize;
-use std::os::fd::{BorrowedFd, RawFd};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use polling::{Event, Events, PollMode, Poller};
+use polling::{Event, Events, Poller};
 use slab::Slab;
 
 use crate::source::{Direction, Source};
+use crate::sys::{self, RawSource};
 use crate::time::shards::{TimerRef, Timers};
 
 /// Events taken from the poller per wait (Go takes 128, tokio 1024).
@@ -37,7 +37,7 @@ const NOT_BLOCKED: u64 = 0;
 /// r.release();
 /// ```
 pub struct Reactor {
-    poller: Poller,
+    pub(crate) poller: Poller,
     sources: Mutex<Slab<Arc<Source>>>,
     num_sources: AtomicUsize,
     events: Mutex<Events>,
@@ -91,7 +91,7 @@ impl Reactor {
     }
 
     /// Registers `fd` (which must stay open until [`Reactor::deregister`]).
-    pub(crate) fn register(&self, fd: RawFd) -> io::Result<Arc<Source>> {
+    pub(crate) fn register(&self, fd: RawSource) -> io::Result<Arc<Source>> {
         let source = {
             let mut sources = lock(&self.sources);
             let entry = sources.vacant_entry();
@@ -99,12 +99,14 @@ impl Reactor {
             entry.insert(source.clone());
             source
         };
+        #[cfg(unix)]
+        let interest = Event::all(source.key);
+        // One-shot: armed when a task waits (`Source::arm`).
+        #[cfg(windows)]
+        let interest = Event::none(source.key);
         // SAFETY: the caller (`Async`) owns the descriptor and calls
         // `deregister` before closing it.
-        let res = unsafe {
-            self.poller
-                .add_with_mode(fd, Event::all(source.key), PollMode::Edge)
-        };
+        let res = unsafe { self.poller.add_with_mode(fd, interest, sys::MODE) };
         if let Err(e) = res {
             lock(&self.sources).remove(source.key);
             return Err(e);
@@ -117,7 +119,7 @@ impl Reactor {
     pub(crate) fn deregister(&self, source: &Source) -> io::Result<()> {
         // SAFETY: the descriptor is still open: `Async` drops its I/O object
         // only after this returns.
-        let fd = unsafe { BorrowedFd::borrow_raw(source.fd) };
+        let fd = unsafe { sys::borrow(source.fd) };
         let res = self.poller.delete(fd);
         lock(&self.sources).remove(source.key);
         self.num_sources.fetch_sub(1, SeqCst);
@@ -194,6 +196,10 @@ impl Reactor {
                     if ev.writable {
                         s.ready(Direction::Write, &mut wake);
                     }
+                    // The event disarmed the socket: re-arm it for the
+                    // other direction's waiters, if any.
+                    #[cfg(windows)]
+                    s.arm(&self.poller);
                 }
             }
         }

@@ -8,15 +8,18 @@
 //! under the direction's lock, registers its waker only if no edge arrived
 //! since. The reactor bumps the count under the same lock, so an edge
 //! between the syscall and the registration is never lost.
+//!
+//! On Windows `polling` has no edge mode: there a registered waiter also
+//! arms the one-shot registration (`Source::arm`, see `sys`).
 
 use std::io;
-use std::os::fd::RawFd;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::task::{Context, Poll, Waker};
 
 use crate::coop;
+use crate::sys::{self, RawSource};
 
 /// Which way an operation waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +35,7 @@ struct Waiters {
 
 /// A descriptor registered with the reactor.
 pub(crate) struct Source {
-    pub(crate) fd: RawFd,
+    pub(crate) fd: RawSource,
     pub(crate) key: usize,
     ticks: [AtomicU64; 2],
     /// Per direction (only writes use it): the edge count at which a stream
@@ -40,6 +43,10 @@ pub(crate) struct Source {
     /// waits for a new edge instead of trying a syscall that would fail.
     drained: [AtomicU64; 2],
     waiters: [Mutex<Waiters>; 2],
+    /// Serialises arming, so the last arm covers every waiter registered
+    /// before it started.
+    #[cfg(windows)]
+    arm: Mutex<()>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -47,7 +54,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Source {
-    pub(crate) fn new(fd: RawFd, key: usize) -> Self {
+    pub(crate) fn new(fd: RawSource, key: usize) -> Self {
         Source {
             fd,
             key,
@@ -57,6 +64,8 @@ impl Source {
                 Mutex::new(Waiters::default()),
                 Mutex::new(Waiters::default()),
             ],
+            #[cfg(windows)]
+            arm: Mutex::new(()),
         }
     }
 
@@ -148,7 +157,36 @@ impl Source {
         if !w.wakers.iter().any(|k| k.will_wake(cx.waker())) {
             w.wakers.push(cx.waker().clone());
         }
+        #[cfg(windows)]
+        {
+            drop(w);
+            self.arm(&crate::Reactor::get().poller);
+        }
         true
+    }
+
+    /// Windows: re-registers the one-shot interest in the directions that
+    /// have waiters (nothing if none has). Errors are ignored: a socket
+    /// being deregistered has nobody left to wake.
+    #[cfg(windows)]
+    pub(crate) fn arm(&self, poller: &polling::Poller) {
+        let _serial = lock(&self.arm);
+        let read = !lock(&self.waiters[Direction::Read as usize])
+            .wakers
+            .is_empty();
+        let write = !lock(&self.waiters[Direction::Write as usize])
+            .wakers
+            .is_empty();
+        if read || write {
+            // SAFETY: a source's socket stays open until it is deregistered;
+            // arming one that was, fails.
+            let socket = unsafe { sys::borrow(self.fd) };
+            let _ = poller.modify_with_mode(
+                socket,
+                polling::Event::new(self.key, read, write),
+                sys::MODE,
+            );
+        }
     }
 
     /// Waits until the descriptor is ready in `dir`: at once if it is now
@@ -168,26 +206,7 @@ impl Source {
     }
 
     fn is_ready_now(&self, dir: Direction) -> io::Result<bool> {
-        let events = match dir {
-            Direction::Read => libc::POLLIN | libc::POLLRDHUP,
-            Direction::Write => libc::POLLOUT,
-        };
-        let mut pfd = libc::pollfd {
-            fd: self.fd,
-            events,
-            revents: 0,
-        };
-        // SAFETY: `pfd` is a valid, writable pollfd for the call's duration,
-        // and the count says there is one; a zero timeout never blocks.
-        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                return Ok(false);
-            }
-            return Err(e);
-        }
-        Ok(n > 0 && pfd.revents != 0)
+        sys::is_ready_now(self.fd, dir)
     }
 
     /// Wakes every waiter (the source is going away or the reactor shuts

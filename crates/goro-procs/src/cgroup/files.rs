@@ -2,7 +2,6 @@
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::Hierarchy;
@@ -161,7 +160,7 @@ impl LimitFile {
         };
         let mut len = 0;
         loop {
-            match file.read_at(&mut buf[len..], len as u64) {
+            match read_at(file, &mut buf[len..], len as u64) {
                 Ok(0) => break,
                 Ok(n) => {
                     len += n;
@@ -183,5 +182,19 @@ impl LimitFile {
 
     fn problem(&self, error: impl std::fmt::Display) -> String {
         format!("{}: {error}", self.path.display())
+    }
+}
+
+/// `pread`: reads at `offset` without moving the file position on Unix. On
+/// Windows (no cgroups: only fixture trees get here) `seek_read`, which moves
+/// it, harmless as every read names its offset.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        std::os::windows::fs::FileExt::seek_read(file, buf, offset)
     }
 }

@@ -6,9 +6,9 @@
 //! path is relative to the root of the hierarchy (or of the cgroup
 //! namespace), not to any mount point.
 
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+
+use super::path_from_bytes;
 
 /// The process's cgroups that can carry a CPU limit.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub(crate) fn parse(data: &[u8]) -> Result<Membership, String> {
         if id.is_empty() || !id.iter().all(u8::is_ascii_digit) || !path.starts_with(b"/") {
             return Err(malformed());
         }
-        let path = PathBuf::from(OsStr::from_bytes(path));
+        let path = path_from_bytes(path);
         if id == b"0" && controllers.is_empty() {
             membership.v2 = Some(path);
         } else if controllers.split(|&b| b == b',').any(|c| c == b"cpu") {

@@ -21,6 +21,21 @@ pub use v2::parse_cpu_max;
 
 use mountinfo::Mount;
 
+/// A path from the raw bytes of a `/proc` file: byte for byte on Unix; on
+/// other systems (which have no `/proc`, so only fixture trees get here)
+/// lossily through UTF-8.
+fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+    }
+    #[cfg(not(unix))]
+    {
+        PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+    }
+}
+
 /// The cgroup directories whose CPU limits apply to the process, as far as
 /// they are visible: from its own cgroup (first) up to the root of the
 /// mounted part of the hierarchy (last).

@@ -13,9 +13,9 @@
 //! fields ended by `-`, (9) the filesystem type and (11) the super-block
 //! options, which for cgroup v1 name the controllers.
 
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+
+use super::path_from_bytes;
 
 /// One mount, reduced to what cgroup discovery needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,8 +74,8 @@ fn parse_line(line: &[u8]) -> Option<Mount> {
         return None;
     }
     Some(Mount {
-        root: PathBuf::from(OsStr::from_bytes(&root)),
-        mount_point: PathBuf::from(OsStr::from_bytes(&mount_point)),
+        root: path_from_bytes(&root),
+        mount_point: path_from_bytes(&mount_point),
         fs_type: String::from_utf8_lossy(fields[separator + 1]).into_owned(),
         super_options: String::from_utf8_lossy(fields[separator + 3]).into_owned(),
     })

@@ -1,5 +1,5 @@
-//! Networking: TCP, UDP and Unix-domain sockets whose operations park the
-//! task, not the thread.
+//! Networking: TCP, UDP and (on Unix) Unix-domain sockets whose operations
+//! park the task, not the thread.
 //!
 //! The API follows `std::net` and tokio: `bind`, `accept`, `connect`,
 //! `incoming`, addresses, `set_nodelay`, `shutdown`, and splitting a stream
@@ -13,10 +13,12 @@
 
 mod tcp;
 mod udp;
+#[cfg(unix)]
 mod unix;
 
 pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;
+#[cfg(unix)]
 pub use unix::{UnixListener, UnixStream};
 
 use std::io;
