@@ -48,6 +48,9 @@ use std::panic::Location;
 use std::sync::OnceLock;
 
 pub use goro_blocking::{Unblock, fs, spawn_blocking, unblock};
+#[cfg(feature = "tokio-io")]
+#[doc(inline)]
+pub use goro_compat as compat;
 pub use goro_executor::{
     BuildError, Handle, JoinError, JoinHandle, LatencyHistogram, SpawnSite, Stats, TaskDump,
     TaskId, TaskInfo, TaskState, YieldNow, blocking, should_yield, yield_now,

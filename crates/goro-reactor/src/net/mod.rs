@@ -11,10 +11,12 @@
 //! IP string resolves without I/O; a host name resolves with a blocking DNS
 //! lookup on the calling thread, as `std` does.
 
+mod read_uninit;
 mod tcp;
 mod udp;
 mod unix;
 
+pub use read_uninit::ReadUninit;
 pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixListener, UnixStream};
