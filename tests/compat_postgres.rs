@@ -498,3 +498,71 @@ fn server_stopped_mid_query_fails_every_waiter_then_reconnects() {
         support::assert_no_hidden_runtime();
     });
 }
+
+/// `target/<profile>/examples/postgres`, or a loud skip if `cargo test`
+/// did not build it (as with `cargo test --test compat_postgres`).
+fn example_binary() -> Option<PathBuf> {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps")
+        .join("examples/postgres");
+    if !bin.is_file() {
+        support::skip(&format!(
+            "{} is not built (run `cargo test`, which builds the examples, or `cargo build --example postgres`)",
+            bin.display()
+        ));
+        return None;
+    }
+    Some(bin)
+}
+
+#[test]
+fn example_postgres_queries_from_eight_tasks() {
+    let Some(pg) = Postgres::start() else { return };
+    let Some(bin) = example_binary() else { return };
+    let out = Command::new(&bin)
+        .env(
+            "DATABASE_URL",
+            format!("postgresql://postgres@127.0.0.1:{}/postgres", pg.port),
+        )
+        .output()
+        .expect("running examples/postgres");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "examples/postgres failed: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("connected 4 times to: PostgreSQL"),
+        "{stdout}"
+    );
+    for t in 0..8 {
+        assert!(
+            stdout.contains(&format!("task {t}: sum of squares")),
+            "{stdout}"
+        );
+    }
+    assert!(stdout.trim_end().ends_with("ok"), "{stdout}");
+}
+
+#[test]
+fn example_postgres_says_how_to_start_a_server() {
+    let Some(bin) = example_binary() else { return };
+    let port = support::free_port();
+    let out = Command::new(&bin)
+        .env(
+            "DATABASE_URL",
+            format!("postgresql://postgres@127.0.0.1:{port}/postgres"),
+        )
+        .output()
+        .expect("running examples/postgres");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+    assert!(stderr.contains("Start one"), "{stderr}");
+    assert!(stderr.contains("apt-get install postgresql"), "{stderr}");
+}

@@ -30,24 +30,55 @@
 //! # tokio in the dependency graph
 //!
 //! tokio is a dependency with its default features off. With `postgres`
-//! it gets `io-util` (from tokio-postgres) and `sync`/`io` (from
-//! tokio-util): traits and buffers, no runtime, reactor or timer.
+//! it gets `io-util` (from tokio-postgres) and `sync` (from tokio-util):
+//! traits, buffers and channels; no `rt`, `net` or `time`, so no tokio
+//! runtime, reactor or timer exists to be reached. (tokio's `default`
+//! feature is empty.)
 //!
 //! ```text
-//! $ cargo tree -p goro-compat --features postgres -e features -i tokio --prefix none | sort -u
-//! TOKIO_TREE_POSTGRES
+//! $ cargo tree -p goro-compat --features postgres -e normal,features -i tokio
+//! tokio v1.54.1
+//! └── goro-compat v0.1.0 (crates/goro-compat)
+//!     ├── goro-compat feature "default" (command-line)
+//!     └── goro-compat feature "postgres" (command-line)
+//! ├── tokio feature "bytes"
+//! │   └── tokio feature "io-util"
+//! │       └── tokio-postgres v0.7.18
+//! │           └── goro-compat v0.1.0 (crates/goro-compat) (*)
+//! ├── tokio feature "default"
+//! │   ├── tokio-postgres v0.7.18 (*)
+//! │   └── tokio-util v0.7.20
+//! │       ├── tokio-util feature "codec"
+//! │       │   └── tokio-postgres v0.7.18 (*)
+//! │       ├── tokio-util feature "default"
+//! │       │   └── tokio-postgres v0.7.18 (*)
+//! │       └── tokio-util feature "libc"
+//! │           └── tokio-util feature "codec" (*)
+//! ├── tokio feature "io-util" (*)
+//! └── tokio feature "sync"
+//!     └── tokio-util v0.7.20 (*)
 //! ```
 //!
 //! The redis crate does not compile its async code without a runtime
 //! feature, so `redis` turns on its `tokio-comp`, which compiles tokio's
-//! `rt`, `net` and `time` modules. Nothing starts them: [`redis::connect`]
+//! `rt`, `net` and `time` modules. Nothing starts them: `redis::connect`
 //! uses none of redis's tokio paths (see its module docs), and a stray
 //! `tokio::spawn` would panic ("there is no reactor running") rather than
 //! start a runtime.
 //!
 //! ```text
-//! $ cargo tree -p goro-compat --features redis -e features -i tokio --depth 1
-//! TOKIO_TREE_REDIS
+//! $ cargo tree -p goro-compat --features redis -e normal,features -i tokio --depth 1
+//! tokio v1.54.1
+//! ├── combine v4.6.9
+//! └── goro-compat v0.1.0 (crates/goro-compat)
+//! ├── tokio feature "default"
+//! ├── tokio feature "libc"
+//! ├── tokio feature "mio"
+//! ├── tokio feature "net"
+//! ├── tokio feature "rt"
+//! ├── tokio feature "socket2"
+//! ├── tokio feature "sync"
+//! └── tokio feature "time"
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
