@@ -39,6 +39,11 @@
 //! task is doing, grouped by spawn location), [`install_dump_signal`] and
 //! [`metrics::prometheus`].
 //!
+//! Other ecosystems, behind cargo features: `http` (hyper, axum and tonic
+//! on goro, `goro::http`) and `tokio-io` (`goro::compat`: tokio's I/O
+//! traits on goro's sockets, for tokio-postgres with `postgres`, redis
+//! with `redis`, and tokio-rustls), with no tokio runtime.
+//!
 //! Crates behind the facade: `goro-executor` (the scheduler), `goro-reactor`
 //! (I/O and timers), `goro-blocking` (the blocking pool), `goro-procs` (how
 //! many workers). `src/runtime.rs` wires the first two together.
@@ -48,6 +53,9 @@ use std::panic::Location;
 use std::sync::OnceLock;
 
 pub use goro_blocking::{Unblock, fs, spawn_blocking, unblock};
+#[cfg(feature = "tokio-io")]
+#[doc(inline)]
+pub use goro_compat as compat;
 pub use goro_executor::{
     BuildError, Handle, JoinError, JoinHandle, LatencyHistogram, SpawnSite, Stats, TaskDump,
     TaskId, TaskInfo, TaskState, YieldNow, blocking, should_yield, yield_now,

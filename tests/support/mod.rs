@@ -222,3 +222,55 @@ impl Drop for Example {
         let _ = self.child.wait();
     }
 }
+
+/// Whether tests that need a real server (PostgreSQL, Redis) must run:
+/// `GORO_REQUIRE_SERVICES=1` (CI sets it) or `GORO_TEST_STRICT=1`.
+pub fn services_required() -> bool {
+    strict() || std::env::var_os("GORO_REQUIRE_SERVICES").is_some_and(|v| v != "0")
+}
+
+/// Like [`skip`], for a server a test could not start: a failure under
+/// `GORO_REQUIRE_SERVICES=1` or `GORO_TEST_STRICT=1`.
+#[track_caller]
+pub fn skip_service(reason: &str) {
+    let at = std::panic::Location::caller();
+    if services_required() {
+        panic!(
+            "GORO_REQUIRE_SERVICES=1 (or GORO_TEST_STRICT=1) and this test cannot run ({at}): {reason}"
+        );
+    }
+    eprintln!("SKIPPED ({at}): {reason} (set GORO_REQUIRE_SERVICES=1 to make this a failure)");
+}
+
+/// A free TCP port on 127.0.0.1 (bound, then released for a server).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("binding 127.0.0.1:0")
+        .port()
+}
+
+/// A fresh directory under the system temp dir, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// Makes `$TMPDIR/goro-<tag>-<pid>-<n>`.
+    pub fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "goro-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,9 +1,11 @@
 //! hyper's I/O traits (`hyper::rt::Read`/`Write`) over goro's streams, and
 //! the reverse: futures-io over a hyper I/O object such as `Upgraded`.
 //!
-//! - [`Io`] wraps a goro [`TcpStream`] or `UnixStream`: it reads straight
-//!   into hyper's uninitialised buffer (no zero-filling, unlike
-//!   smol-hyper's adapter) and writes vectored, and says so.
+//! - [`Io`] wraps a goro [`TcpStream`](goro_reactor::net::TcpStream) or
+//!   [`UnixStream`](goro_reactor::net::UnixStream) (any [`ReadUninit`]
+//!   stream): it reads straight into hyper's uninitialised buffer (no
+//!   zero-filling, unlike smol-hyper's adapter) and writes vectored, and
+//!   says so.
 //! - [`FuturesIo`] wraps any other futures-io stream (a TLS stream, a test
 //!   double). futures-io reads need initialised memory, so it zero-fills,
 //!   but at most [`FuturesIo::MAX_READ`] bytes a read rather than hyper's
@@ -17,46 +19,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use futures_io::{AsyncRead, AsyncWrite};
-use goro_reactor::net::TcpStream;
-#[cfg(unix)]
-use goro_reactor::net::UnixStream;
+pub use goro_reactor::net::ReadUninit;
 use hyper::rt::ReadBufCursor;
-
-/// A stream that reads into uninitialised memory, as goro's sockets can.
-///
-/// Implemented for goro's [`TcpStream`] and (on Unix) `UnixStream`;
-/// [`Io`] needs it.
-pub trait ReadUninit: AsyncRead + AsyncWrite + Unpin {
-    /// Reads into the front of `buf`, returning how many bytes it wrote
-    /// (`0` at the end of the stream). The bytes past that stay as they
-    /// were.
-    fn poll_read_uninit(
-        &mut self,
-        cx: &mut Context<'_>,
-        buf: &mut [MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>>;
-}
-
-impl ReadUninit for TcpStream {
-    fn poll_read_uninit(
-        &mut self,
-        cx: &mut Context<'_>,
-        buf: &mut [MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        TcpStream::poll_read_uninit(self, cx, buf)
-    }
-}
-
-#[cfg(unix)]
-impl ReadUninit for UnixStream {
-    fn poll_read_uninit(
-        &mut self,
-        cx: &mut Context<'_>,
-        buf: &mut [MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        UnixStream::poll_read_uninit(self, cx, buf)
-    }
-}
 
 /// hyper's I/O traits over a goro stream: hand it to hyper's connection
 /// builders.

@@ -11,11 +11,13 @@
 //! IP string resolves without I/O; a host name resolves with a blocking DNS
 //! lookup on the calling thread, as `std` does.
 
+mod read_uninit;
 mod tcp;
 mod udp;
 #[cfg(unix)]
 mod unix;
 
+pub use read_uninit::ReadUninit;
 pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 #[cfg(unix)]

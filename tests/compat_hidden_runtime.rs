@@ -1,0 +1,32 @@
+//! The check the compat tests end with, `assert_no_hidden_runtime`, can
+//! fail: a thread named as async-compat's or tokio's runtime threads are
+//! makes it panic. (A binary of its own, so the fake threads cannot trip
+//! the real checks in `compat_postgres`, `compat_redis` and `compat_tls`.)
+
+mod support;
+
+use std::sync::mpsc;
+
+#[test]
+fn a_thread_named_like_a_hidden_runtime_is_caught() {
+    support::assert_no_hidden_runtime();
+    for name in ["async-compat/tokio-1", "tokio-runtime-worker"] {
+        let (stop, wait) = mpsc::channel::<()>();
+        let (started, ready) = mpsc::channel::<()>();
+        let t = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                started.send(()).unwrap();
+                let _ = wait.recv();
+            })
+            .unwrap();
+        ready.recv().unwrap();
+        let caught = std::panic::catch_unwind(support::assert_no_hidden_runtime);
+        drop(stop);
+        t.join().unwrap();
+        // The kernel truncates thread names to 15 bytes; the check still
+        // matches.
+        assert!(caught.is_err(), "a thread named {name:?} was not reported");
+    }
+    support::assert_no_hidden_runtime();
+}
