@@ -7,7 +7,7 @@
 //! | Go | goro |
 //! |---|---|
 //! | `make(chan T, n)` | [`bounded(n)`](bounded) (`n` ≥ 1) |
-//! | `make(chan T)` (unbuffered) | no rendezvous channel: [`bounded(1)`](bounded) is the closest |
+//! | `make(chan T)` (unbuffered) | no rendezvous channel: [`bounded(1)`](bounded) is the closest; [`bounded(0)`](bounded) panics saying so |
 //! | no Go equivalent | [`unbounded()`](unbounded) |
 //! | `ch <- v` | [`tx.send(v).await`](Sender::send) |
 //! | `v := <-ch` | [`rx.recv().await`](Receiver::recv) |
@@ -30,7 +30,10 @@
 //!   garbage-collection close). Dropping every `Receiver` also closes it,
 //!   so a sender learns nobody listens instead of blocking forever.
 //! - **No nil channels** and no unbuffered (capacity 0) channel:
-//!   [`bounded(0)`](bounded) panics.
+//!   [`bounded(0)`](bounded) panics with a message that says what to use.
+//!   A Go unbuffered send also waits until a receiver has the value; to
+//!   get that, send a reply channel along and wait on it (the last
+//!   example).
 //!
 //! # Examples
 //!
@@ -72,7 +75,55 @@
 //! });
 //! ```
 
+//!
+//! A hand-off that waits for the receiver, as Go's unbuffered send does:
+//!
+//! ```
+//! use goro::chan;
+//!
+//! goro::block_on(async {
+//!     let (tx, rx) = chan::bounded::<(u32, chan::Sender<()>)>(1);
+//!     let worker = goro::go(async move {
+//!         while let Ok((job, taken)) = rx.recv().await {
+//!             let _ = taken.send(()).await; // "I have it"
+//!             assert_eq!(job, 7);
+//!         }
+//!     });
+//!     let (taken_tx, taken_rx) = chan::bounded(1);
+//!     tx.send((7, taken_tx)).await.unwrap();
+//!     taken_rx.recv().await.unwrap(); // the worker has the job now
+//!     drop(tx);
+//!     worker.await.unwrap();
+//! });
+//! ```
+
 pub use async_channel::{
     Receiver, Recv, RecvError, Send, SendError, Sender, TryRecvError, TrySendError, WeakReceiver,
-    WeakSender, bounded, unbounded,
+    WeakSender, unbounded,
 };
+
+/// A channel that holds at most `cap` values: Go's `make(chan T, cap)`. A
+/// send waits while it is full.
+///
+/// # Panics
+/// When `cap` is 0, with a message that says what to use instead: goro has
+/// no unbuffered (rendezvous) channel.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = goro::chan::bounded(1);
+/// assert!(tx.try_send(1).is_ok());
+/// assert!(tx.try_send(2).is_err(), "full");
+/// assert_eq!(rx.try_recv(), Ok(1));
+/// ```
+#[track_caller]
+pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(
+        cap > 0,
+        "goro::chan::bounded(0): goro has no unbuffered (rendezvous) channel, Go's make(chan T). \
+         Use bounded(1) for a hand-off; for a send that waits until the receiver has the \
+         value, send a reply channel with it and wait on that (see the goro::chan docs)"
+    );
+    async_channel::bounded(cap)
+}

@@ -68,14 +68,24 @@ pub use runtime::{Builder, Runtime};
 pub mod chan;
 mod group;
 pub mod io;
+mod join_macro;
+mod join_set;
 mod pinned;
 pub mod prelude;
 pub mod select;
 pub mod stream;
 pub mod sync;
+pub mod task;
 pub use cancel::CancelToken;
 pub use group::TaskGroup;
+pub use join_set::JoinSet;
 pub use pinned::{LockedThread, PinnedError, PinnedHandle, spawn_pinned};
+
+/// Support for goro's macros; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::join_macro::MaybeDone;
+}
 
 /// The global runtime that [`go`] and [`block_on`] use outside any runtime,
 /// started on first use like Go's.
