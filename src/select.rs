@@ -26,26 +26,35 @@
 //!
 //! # Timeouts
 //!
-//! Go's `case <-time.After(d):` needs timers, which wait on the reactor
-//! issue (`goro::time`). Once it lands, a timeout is one more branch:
-//! `_ = goro::time::sleep(d) => ...`. Until then, race against a
-//! [`CancelToken`](crate::CancelToken) with a deadline, which also covers
-//! Go's `case <-ctx.Done():`:
+//! Go's `case <-time.After(d):` is one more branch with a
+//! [`goro::time::sleep`](crate::time::sleep); for a deadline shared by many
+//! operations (Go's `case <-ctx.Done():`), race against a
+//! [`CancelToken`](crate::CancelToken) with
+//! [`cancel_after`](crate::CancelToken::cancel_after):
 //!
 //! ```
 //! use std::time::Duration;
 //!
 //! goro::block_on(async {
 //!     let (_tx, rx) = goro::chan::bounded::<u32>(1); // nobody sends
+//!     let got = goro::select! {
+//!         v = rx.recv() => Some(v),
+//!         _ = goro::time::sleep(Duration::from_millis(10)) => None, // time.After
+//!     };
+//!     assert_eq!(got, None);
+//!
 //!     let ctx = goro::CancelToken::new();
 //!     ctx.cancel_after(Duration::from_millis(10));
 //!     let got = goro::select! {
 //!         v = rx.recv() => Some(v),
-//!         _ = ctx.cancelled() => None, // timed out
+//!         _ = ctx.cancelled() => None, // ctx.Done()
 //!     };
 //!     assert_eq!(got, None);
 //! });
 //! ```
+//!
+//! For a single operation, [`goro::time::timeout`](crate::time::timeout)
+//! says it shorter.
 //!
 //! # Fairness
 //!
