@@ -38,7 +38,7 @@ use std::sync::atomic::Ordering::Relaxed;
 /// # Examples
 ///
 /// ```
-/// use goro_executor::TaskState;
+/// use goro::TaskState;
 /// assert_eq!(TaskState::Waiting.to_string(), "waiting");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -67,7 +67,7 @@ impl fmt::Display for TaskState {
 /// # Examples
 ///
 /// ```
-/// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
+/// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
 /// let (tx, rx) = async_channel::bounded::<()>(1);
 /// let h = rt.spawn(async move { rx.recv().await.ok() });
 /// // Until the task has waited once (it is listed from inside that first
@@ -75,7 +75,7 @@ impl fmt::Display for TaskState {
 /// let t = loop {
 ///     let dump = rt.handle().dump_tasks();
 ///     match dump.sites.first().map(|s| s.tasks[0].clone()) {
-///         Some(t) if t.state == goro_executor::TaskState::Waiting => break t,
+///         Some(t) if t.state == goro::TaskState::Waiting => break t,
 ///         _ => std::thread::yield_now(),
 ///     }
 /// };
@@ -114,9 +114,9 @@ impl SpawnSite {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
+    /// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
     /// let dump = rt.handle().dump_tasks();
-    /// assert!(dump.sites.iter().all(|s| s.count(goro_executor::TaskState::Running) == 0));
+    /// assert!(dump.sites.iter().all(|s| s.count(goro::TaskState::Running) == 0));
     /// ```
     pub fn count(&self, state: TaskState) -> usize {
         self.tasks.iter().filter(|t| t.state == state).count()
@@ -150,7 +150,7 @@ impl TaskDump {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
+    /// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
     /// assert_eq!(rt.handle().dump_tasks().tasks().count(), 0);
     /// ```
     pub fn tasks(&self) -> impl Iterator<Item = &TaskInfo> {
@@ -284,7 +284,7 @@ impl Handle {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::builder().maxprocs(2).build().unwrap();
+    /// let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
     /// let (tx, rx) = async_channel::bounded::<()>(1);
     /// for _ in 0..3 {
     ///     let rx = rx.clone();
@@ -386,8 +386,8 @@ impl Handle {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
-    /// assert!(goro_executor::Handle::all().iter().any(|h| h.maxprocs() == 1));
+    /// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
+    /// assert!(goro::Handle::all().iter().any(|h| h.maxprocs() == 1));
     /// ```
     pub fn all() -> Vec<Handle> {
         let all = RUNTIMES.lock().unwrap_or_else(|e| e.into_inner());

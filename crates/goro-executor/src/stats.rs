@@ -33,10 +33,10 @@ use crate::task::TaskMeta;
 /// # Examples
 ///
 /// ```
-/// let rt = goro_executor::Runtime::builder().maxprocs(2).build().unwrap();
+/// let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
 /// rt.block_on(async {
 ///     for _ in 0..100 {
-///         goro_executor::spawn(async {}).await.unwrap();
+///         goro::spawn(async {}).await.unwrap();
 ///     }
 /// });
 /// let s = rt.handle().stats();
@@ -111,7 +111,7 @@ impl Stats {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::builder().maxprocs(2).build().unwrap();
+    /// let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
     /// let line = rt.handle().stats().schedtrace();
     /// assert!(line.starts_with("SCHED "));
     /// assert!(line.contains(" maxprocs=2 "));
@@ -255,7 +255,7 @@ impl Handle {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::builder().maxprocs(2).build().unwrap();
+    /// let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
     /// let s = rt.handle().stats();
     /// assert_eq!(s.maxprocs, 2);
     /// assert_eq!(s.retakes, 0);

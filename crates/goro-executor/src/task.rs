@@ -22,7 +22,7 @@ pub(crate) type Runnable = async_task::Runnable<TaskMeta>;
 /// # Examples
 ///
 /// ```
-/// let rt = goro_executor::Runtime::new().unwrap();
+/// let rt = goro::Runtime::new().unwrap();
 /// let a = rt.spawn(async {});
 /// let b = rt.spawn(async {});
 /// assert_ne!(a.id(), b.id());

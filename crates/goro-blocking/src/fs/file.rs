@@ -28,8 +28,8 @@ use crate::unblock::Unblock;
 /// # Examples
 ///
 /// ```
-/// use futures_lite::{future::block_on, AsyncReadExt, AsyncWriteExt};
-/// use goro_blocking::fs::File;
+/// use goro::{block_on, io::{AsyncReadExt, AsyncWriteExt}};
+/// use goro::fs::File;
 ///
 /// let p = std::env::temp_dir().join(format!("goro-file-doc-{}", std::process::id()));
 /// block_on(async {
@@ -60,9 +60,9 @@ impl File {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::future::block_on;
+    /// use goro::block_on;
     ///
-    /// let err = block_on(goro_blocking::fs::File::open("/tmp/x/missing.txt")).unwrap_err();
+    /// let err = block_on(goro::fs::File::open("/tmp/x/missing.txt")).unwrap_err();
     /// assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     /// assert_eq!(
     ///     err.to_string(),
@@ -83,11 +83,11 @@ impl File {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::future::block_on;
+    /// use goro::block_on;
     ///
     /// let dir = std::env::temp_dir();
     /// // A directory cannot be opened for writing, not even by root.
-    /// let err = block_on(goro_blocking::fs::File::create(&dir)).unwrap_err();
+    /// let err = block_on(goro::fs::File::create(&dir)).unwrap_err();
     /// assert!(err.to_string().starts_with(&format!("create {}: ", dir.display())));
     /// ```
     pub async fn create(path: impl AsRef<Path>) -> io::Result<File> {
@@ -105,13 +105,13 @@ impl File {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::future::block_on;
+    /// use goro::block_on;
     /// use std::fs::OpenOptions;
     ///
     /// let p = std::env::temp_dir().join(format!("goro-options-doc-{}", std::process::id()));
     /// let mut o = OpenOptions::new();
     /// o.read(true).write(true).create(true);
-    /// let f = block_on(goro_blocking::fs::File::with_options(&p, o)).unwrap();
+    /// let f = block_on(goro::fs::File::with_options(&p, o)).unwrap();
     /// assert_eq!(f.path(), p);
     /// # std::fs::remove_file(&p).unwrap();
     /// ```
@@ -138,7 +138,7 @@ impl File {
     /// # Examples
     ///
     /// ```
-    /// let f = futures_lite::future::block_on(goro_blocking::fs::File::open("Cargo.toml")).unwrap();
+    /// let f = goro::block_on(goro::fs::File::open("Cargo.toml")).unwrap();
     /// assert_eq!(f.path(), std::path::Path::new("Cargo.toml"));
     /// ```
     pub fn path(&self) -> &Path {
@@ -155,11 +155,11 @@ impl File {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::{future::block_on, AsyncWriteExt};
+    /// use goro::{block_on, io::AsyncWriteExt};
     ///
     /// let p = std::env::temp_dir().join(format!("goro-sync-doc-{}", std::process::id()));
     /// block_on(async {
-    ///     let mut f = goro_blocking::fs::File::create(&p).await?;
+    ///     let mut f = goro::fs::File::create(&p).await?;
     ///     f.write_all(b"durable").await?;
     ///     f.sync_all().await
     /// })
@@ -184,8 +184,8 @@ impl File {
     ///
     /// ```
     /// let p = std::env::temp_dir().join(format!("goro-syncdata-doc-{}", std::process::id()));
-    /// futures_lite::future::block_on(async {
-    ///     goro_blocking::fs::File::create(&p).await?.sync_data().await
+    /// goro::block_on(async {
+    ///     goro::fs::File::create(&p).await?.sync_data().await
     /// })
     /// .unwrap();
     /// # std::fs::remove_file(&p).unwrap();
@@ -206,9 +206,9 @@ impl File {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::future::block_on;
+    /// use goro::block_on;
     ///
-    /// let mut f = block_on(goro_blocking::fs::File::open("Cargo.toml")).unwrap();
+    /// let mut f = block_on(goro::fs::File::open("Cargo.toml")).unwrap();
     /// let m = block_on(f.metadata()).unwrap();
     /// assert_eq!(m.len(), std::fs::metadata("Cargo.toml").unwrap().len());
     /// ```
@@ -229,11 +229,11 @@ impl File {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::{future::block_on, AsyncWriteExt};
+    /// use goro::{block_on, io::AsyncWriteExt};
     ///
     /// let p = std::env::temp_dir().join(format!("goro-setlen-doc-{}", std::process::id()));
     /// block_on(async {
-    ///     let mut f = goro_blocking::fs::File::create(&p).await?;
+    ///     let mut f = goro::fs::File::create(&p).await?;
     ///     f.write_all(b"0123456789").await?;
     ///     f.set_len(4).await
     /// })
@@ -255,9 +255,9 @@ impl File {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::future::block_on;
+    /// use goro::block_on;
     ///
-    /// let f = block_on(goro_blocking::fs::File::open("Cargo.toml")).unwrap();
+    /// let f = block_on(goro::fs::File::open("Cargo.toml")).unwrap();
     /// let std_file: std::fs::File = block_on(f.into_std());
     /// assert!(std_file.metadata().unwrap().is_file());
     /// ```

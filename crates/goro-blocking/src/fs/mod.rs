@@ -9,8 +9,8 @@
 //! # Examples
 //!
 //! ```
-//! use futures_lite::future::block_on;
-//! use goro_blocking::fs;
+//! use goro::block_on;
+//! use goro::fs;
 //!
 //! block_on(async {
 //!     let dir = std::env::temp_dir().join(format!("goro-fs-doc-{}", std::process::id()));

@@ -16,7 +16,7 @@ use super::run;
 /// # Examples
 ///
 /// ```
-/// let bytes = futures_lite::future::block_on(goro_blocking::fs::read("Cargo.toml")).unwrap();
+/// let bytes = goro::block_on(goro::fs::read("Cargo.toml")).unwrap();
 /// assert!(!bytes.is_empty());
 /// ```
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
@@ -41,7 +41,7 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 /// # Examples
 ///
 /// ```
-/// let text = futures_lite::future::block_on(goro_blocking::fs::read_to_string("Cargo.toml"));
+/// let text = goro::block_on(goro::fs::read_to_string("Cargo.toml"));
 /// assert!(text.unwrap().contains("[package]"));
 /// ```
 pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
@@ -67,10 +67,10 @@ pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
 /// # Examples
 ///
 /// ```
-/// use futures_lite::future::block_on;
+/// use goro::block_on;
 ///
 /// let p = std::env::temp_dir().join(format!("goro-write-doc-{}", std::process::id()));
-/// block_on(goro_blocking::fs::write(&p, b"42")).unwrap();
+/// block_on(goro::fs::write(&p, b"42")).unwrap();
 /// assert_eq!(std::fs::read(&p).unwrap(), b"42");
 /// # std::fs::remove_file(&p).unwrap();
 /// ```
@@ -95,10 +95,10 @@ pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Re
 /// # Examples
 ///
 /// ```
-/// use futures_lite::future::block_on;
+/// use goro::block_on;
 ///
 /// let to = std::env::temp_dir().join(format!("goro-copy-doc-{}", std::process::id()));
-/// let n = block_on(goro_blocking::fs::copy("Cargo.toml", &to)).unwrap();
+/// let n = block_on(goro::fs::copy("Cargo.toml", &to)).unwrap();
 /// assert_eq!(n, std::fs::metadata("Cargo.toml").unwrap().len());
 /// # std::fs::remove_file(&to).unwrap();
 /// ```
@@ -118,10 +118,10 @@ pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u6
 /// # Examples
 ///
 /// ```
-/// use futures_lite::future::block_on;
+/// use goro::block_on;
 ///
 /// let d = std::env::temp_dir().join(format!("goro-mkdir-doc-{}/a/b", std::process::id()));
-/// block_on(goro_blocking::fs::create_dir_all(&d)).unwrap();
+/// block_on(goro::fs::create_dir_all(&d)).unwrap();
 /// assert!(d.is_dir());
 /// # std::fs::remove_dir_all(d.parent().unwrap().parent().unwrap()).unwrap();
 /// ```
@@ -139,9 +139,9 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 /// # Examples
 ///
 /// ```
-/// use futures_lite::future::block_on;
+/// use goro::block_on;
 ///
-/// let err = block_on(goro_blocking::fs::remove_file("/no/such/file")).unwrap_err();
+/// let err = block_on(goro::fs::remove_file("/no/such/file")).unwrap_err();
 /// assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
 /// assert!(err.to_string().starts_with("remove_file /no/such/file: "));
 /// ```
@@ -159,7 +159,7 @@ pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
 /// # Examples
 ///
 /// ```
-/// let m = futures_lite::future::block_on(goro_blocking::fs::metadata("Cargo.toml")).unwrap();
+/// let m = goro::block_on(goro::fs::metadata("Cargo.toml")).unwrap();
 /// assert!(m.is_file());
 /// ```
 pub async fn metadata(path: impl AsRef<Path>) -> io::Result<fs::Metadata> {

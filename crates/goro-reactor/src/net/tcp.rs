@@ -16,10 +16,10 @@ use crate::Async;
 /// # Examples
 ///
 /// ```
-/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
-/// use goro_reactor::net::{TcpListener, TcpStream};
+/// use goro::io::{AsyncReadExt, AsyncWriteExt};
+/// use goro::net::{TcpListener, TcpStream};
 ///
-/// # goro_reactor::__block_on_for_docs(async {
+/// # goro::block_on(async {
 /// let listener = TcpListener::bind("127.0.0.1:0").await?;
 /// let addr = listener.local_addr()?;
 /// let mut client = TcpStream::connect(addr).await?;
@@ -140,10 +140,10 @@ impl Stream for Incoming<'_> {
 /// # Examples
 ///
 /// ```
-/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
-/// use goro_reactor::net::{TcpListener, TcpStream};
+/// use goro::io::{AsyncReadExt, AsyncWriteExt};
+/// use goro::net::{TcpListener, TcpStream};
 ///
-/// # goro_reactor::__block_on_for_docs(async {
+/// # goro::block_on(async {
 /// let listener = TcpListener::bind("127.0.0.1:0").await?;
 /// let client = TcpStream::connect(listener.local_addr()?).await?;
 /// client.set_nodelay(true)?;

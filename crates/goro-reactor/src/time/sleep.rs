@@ -12,9 +12,9 @@ use crate::time::shards::TimerRef;
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// # goro_reactor::__block_on_for_docs(async {
+/// # goro::block_on(async {
 /// let start = Instant::now();
-/// goro_reactor::time::sleep(Duration::from_millis(20)).await;
+/// goro::time::sleep(Duration::from_millis(20)).await;
 /// assert!(start.elapsed() >= Duration::from_millis(20));
 /// # });
 /// ```
@@ -32,9 +32,9 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// # goro_reactor::__block_on_for_docs(async {
+/// # goro::block_on(async {
 /// let at = Instant::now() + Duration::from_millis(5);
-/// goro_reactor::time::sleep_until(at).await;
+/// goro::time::sleep_until(at).await;
 /// assert!(Instant::now() >= at);
 /// # });
 /// ```
