@@ -66,6 +66,14 @@ pub struct Stats {
     /// Threads of the blocking pool (zero without a stats hook).
     pub blocking_threads: usize,
     /// Live tasks: spawned and not finished (Go's `NumGoroutine`).
+    ///
+    /// A task counts as live until its future has been dropped, after its
+    /// last poll. What the task does in that poll (a `WaitGroup::done`, a
+    /// channel send) can wake a waiter that reads the stats before the
+    /// count drops: right after `WaitGroup::wait`, `tasks` may still count
+    /// tasks that are about to end, as Go's `NumGoroutine` after
+    /// `wg.Wait()` may. Awaiting a task's `JoinHandle` is exact: the count
+    /// has dropped before the handle resolves.
     pub tasks: usize,
     /// Tasks spawned since the runtime started.
     pub tasks_spawned: u64,
