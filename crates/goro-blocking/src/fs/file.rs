@@ -249,6 +249,44 @@ impl File {
         r.map_err(|e| with_path("set_len", &self.path, e))
     }
 
+    /// Changes the file's permissions, after pending writes, like
+    /// [`std::fs::File::set_permissions`].
+    ///
+    /// # Errors
+    ///
+    /// A pending write failed or the permissions cannot be changed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::fs::PermissionsExt;
+    /// use goro::block_on;
+    ///
+    /// let p = std::env::temp_dir().join(format!("goro-fchmod-doc-{}", std::process::id()));
+    /// let mut f = block_on(goro::fs::File::create(&p)).unwrap();
+    /// block_on(f.set_permissions(goro::fs::Permissions::from_mode(0o640))).unwrap();
+    /// assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o640);
+    /// # std::fs::remove_file(&p).unwrap();
+    /// ```
+    pub async fn set_permissions(&mut self, perm: fs::Permissions) -> io::Result<()> {
+        self.flush().await?;
+        let r = self.inner.with_mut(move |f| f.set_permissions(perm)).await;
+        r.map_err(|e| with_path("set_permissions", &self.path, e))
+    }
+
+    /// Options to open a file with: the same as
+    /// [`OpenOptions::new`](super::OpenOptions::new).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let f = goro::block_on(goro::fs::File::options().read(true).open("Cargo.toml"));
+    /// assert!(f.is_ok());
+    /// ```
+    pub fn options() -> super::OpenOptions {
+        super::OpenOptions::new()
+    }
+
     /// Waits for pending operations and returns the standard file. Pending
     /// write errors are lost: flush first to see them.
     ///
