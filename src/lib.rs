@@ -31,7 +31,8 @@
 //! and buf-read extension traits with `BufReader`, `BufWriter`, `copy` and
 //! `split`, [`stream`] the `Stream` trait, and [`prelude`] both for a glob
 //! import. `signal` (Unix) has `ctrl_c()` and `shutdown()` for a graceful
-//! stop.
+//! stop; `process` (Unix) runs child programs, their exits awaited through
+//! the reactor.
 //!
 //! Observability is on by default and cheap: [`stats`] (Go's
 //! `NumGoroutine`, thread and queue counts, scheduling latency),
@@ -72,6 +73,8 @@ mod join_macro;
 mod join_set;
 mod pinned;
 pub mod prelude;
+#[cfg(unix)]
+pub mod process;
 pub mod select;
 pub mod stream;
 pub mod sync;
