@@ -362,6 +362,7 @@ impl Future for Cancelled {
                 None => self.listener = Some(self.node.event.listen()),
                 Some(l) => {
                     if Pin::new(l).poll(cx).is_pending() {
+                        crate::note_wait(crate::WaitReason::Cancel);
                         return Poll::Pending;
                     }
                     self.listener = None;

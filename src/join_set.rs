@@ -364,6 +364,7 @@ impl<T> JoinSet<T> {
         *lock(&self.shared.waiter) = Some(cx.waker().clone());
         loop {
             let Some(slot) = lock(&self.shared.ready).pop_front() else {
+                crate::note_wait(crate::WaitReason::Join);
                 return Poll::Pending;
             };
             let Some(entry) = self.slots.get_mut(slot).and_then(Option::as_mut) else {

@@ -51,7 +51,8 @@ use std::sync::OnceLock;
 pub use goro_blocking::{Unblock, fs, spawn_blocking, unblock};
 pub use goro_executor::{
     BuildError, Handle, JoinError, JoinHandle, LatencyHistogram, SpawnSite, Stats, TaskDump,
-    TaskId, TaskInfo, TaskState, YieldNow, blocking, should_yield, yield_now,
+    TaskId, TaskInfo, TaskState, WaitReason, YieldNow, blocking, note_wait, should_yield,
+    yield_now,
 };
 pub use goro_macros::{main, test};
 pub use goro_procs as procs;
@@ -79,6 +80,7 @@ pub mod select;
 pub mod stream;
 pub mod sync;
 pub mod task;
+mod wait;
 pub use cancel::CancelToken;
 pub use group::TaskGroup;
 pub use join_set::JoinSet;

@@ -54,7 +54,17 @@ impl Driver for ReactorDriver {
 pub(crate) fn driver() -> Arc<dyn Driver> {
     goro_reactor::time::set_proc_hint(goro_executor::current_proc);
     goro_reactor::coop::set_yield_hook(goro_executor::should_yield);
+    goro_reactor::wait::set_wait_hook(note_reactor_wait);
     Arc::new(ReactorDriver(Reactor::get()))
+}
+
+/// A reactor wait, as the task dump's wait reason.
+fn note_reactor_wait(w: goro_reactor::wait::Wait) {
+    use goro_reactor::wait::Wait;
+    goro_executor::note_wait(match w {
+        Wait::Timer => goro_executor::WaitReason::Sleep,
+        _ => goro_executor::WaitReason::Io,
+    });
 }
 
 /// Adds what the scheduler does not know to its stats: the reactor's timers

@@ -176,7 +176,7 @@ impl WaitGroup {
             if self.is_zero() {
                 return;
             }
-            listener.await;
+            crate::wait::Noting::new(crate::WaitReason::WaitGroup, listener).await;
         }
     }
 

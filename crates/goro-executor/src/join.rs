@@ -136,7 +136,10 @@ impl<T> Future for JoinHandle<T> {
         let polled = catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *self.task).poll(cx)));
         let (id, location) = (self.id(), self.location());
         let result = match polled {
-            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Pending) => {
+                crate::note_wait(crate::WaitReason::Join);
+                return Poll::Pending;
+            }
             Ok(Poll::Ready(Some(Some(v)))) => Ok(v),
             // `Some(None)`: aborted; `None`: its runtime dropped it.
             Ok(Poll::Ready(Some(None) | None)) => Err(JoinError::cancelled(id, location)),

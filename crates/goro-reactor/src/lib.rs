@@ -20,6 +20,7 @@ pub mod net;
 mod reactor;
 mod source;
 pub mod time;
+pub mod wait;
 
 pub use async_io::Async;
 pub use block_on::{__block_on_for_docs, block_on};

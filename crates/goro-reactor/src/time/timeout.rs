@@ -71,7 +71,8 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(out) = this.future.poll(cx) {
             return Poll::Ready(Ok(out));
         }
-        match Pin::new(this.sleep).poll(cx) {
+        // Quietly: the task waits for the future, which noted why.
+        match this.sleep.poll_sleep(cx, false) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
             Poll::Pending => Poll::Pending,
         }
