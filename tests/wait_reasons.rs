@@ -7,6 +7,27 @@ use std::time::Duration;
 use goro::WaitReason;
 use goro::io::AsyncReadExt;
 
+/// A dump of the current runtime once every task of `ids` is listed as
+/// waiting (a loaded machine may take a while to run them all once).
+async fn dump_once_waiting(ids: &[goro::TaskId]) -> goro::TaskDump {
+    let start = std::time::Instant::now();
+    loop {
+        let dump = goro::dump_tasks();
+        let all = ids.iter().all(|id| {
+            dump.tasks()
+                .any(|t| t.id == *id && t.state == goro::TaskState::Waiting)
+        });
+        if all {
+            return dump;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "tasks {ids:?} not all waiting:\n{dump}"
+        );
+        goro::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[test]
 fn each_wait_has_its_reason_in_the_dump() {
     let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
@@ -72,9 +93,9 @@ fn each_wait_has_its_reason_in_the_dump() {
         let h11 = goro::go(std::future::pending::<()>());
         expect.push((h11.id(), None));
 
-        goro::time::sleep(Duration::from_millis(100)).await;
         // Everything above (sockets, senders, token, group) is alive here.
-        let dump = goro::dump_tasks();
+        let ids: Vec<_> = expect.iter().map(|(id, _)| *id).collect();
+        let dump = dump_once_waiting(&ids).await;
         drop((client, token, wg, full_tx, _tx_keep, _full_rx));
         dump
     });
@@ -120,8 +141,8 @@ fn a_site_header_counts_its_waits_by_reason() {
                 }
             }));
         }
-        goro::time::sleep(Duration::from_millis(50)).await;
-        let dump = goro::dump_tasks();
+        let ids: Vec<_> = hs.iter().map(|h| h.id()).collect();
+        let dump = dump_once_waiting(&ids).await;
         drop(hs);
         dump
     });
@@ -150,4 +171,66 @@ fn a_site_header_counts_its_waits_by_reason() {
         "reasons interleaved:\n{text}"
     );
     drop(tx);
+}
+
+#[test]
+fn lock_waits_show_as_lock() {
+    use std::sync::Arc;
+    let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
+    rt.block_on(async {
+        let m = Arc::new(goro::sync::Mutex::new(0));
+        let l = Arc::new(goro::sync::RwLock::new(0));
+        let s = Arc::new(goro::sync::Semaphore::new(1));
+        let (held_m, held_l, held_s) = (
+            m.lock_arc().await,
+            l.write_arc().await,
+            s.acquire_arc().await,
+        );
+        let waiters = [
+            goro::go({
+                let m = m.clone();
+                async move { *m.lock().await += 1 }
+            }),
+            goro::go({
+                let m = m.clone();
+                async move { *m.lock_arc().await += 1 }
+            }),
+            goro::go({
+                let l = l.clone();
+                async move { *l.write().await += 1 }
+            }),
+            goro::go({
+                let l = l.clone();
+                async move { drop(l.read_arc().await) }
+            }),
+            goro::go({
+                let s = s.clone();
+                async move { drop(s.acquire().await) }
+            }),
+        ];
+        let ids: Vec<_> = waiters.iter().map(|w| w.id()).collect();
+        let dump = dump_once_waiting(&ids).await;
+        for w in &waiters {
+            let t = dump
+                .tasks()
+                .find(|t| t.id == w.id())
+                .unwrap_or_else(|| panic!("task {} missing:\n{dump}", w.id()));
+            assert_eq!(t.wait, Some(WaitReason::Lock), "{dump}");
+        }
+        drop((held_m, held_l, held_s));
+        for w in waiters {
+            w.await.unwrap();
+        }
+        assert_eq!(*m.lock().await, 2);
+        assert_eq!(*l.read().await, 1);
+        // The Arc guards gave their references back.
+        assert_eq!(
+            (
+                Arc::strong_count(&m),
+                Arc::strong_count(&l),
+                Arc::strong_count(&s)
+            ),
+            (1, 1, 1)
+        );
+    });
 }
