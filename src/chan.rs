@@ -15,9 +15,9 @@
 //! | `v := <-ch` | [`rx.recv().await`](Receiver::recv) |
 //! | `v, ok := <-ch` | `match rx.recv().await { Ok(v) => .., Err(RecvError) => .. }` |
 //! | `for v := range ch` | `while let Ok(v) = rx.recv().await` |
-//! | `close(ch)` | [`tx.close()`](Sender::close), or drop every [`Sender`] |
-//! | `len(ch)`, `cap(ch)` | [`Sender::len`], [`Sender::capacity`] |
-//! | `select` with `default:` | [`Sender::try_send`], [`Receiver::try_recv`] |
+//! | `close(ch)` | [`tx.close()`](async_channel::Sender::close), or drop every [`Sender`] |
+//! | `len(ch)`, `cap(ch)` | [`len`](async_channel::Sender::len), [`capacity`](async_channel::Sender::capacity) |
+//! | `select` with `default:` | [`try_send`](async_channel::Sender::try_send), [`try_recv`](async_channel::Receiver::try_recv) |
 //!
 //! # Where it differs from Go
 //!

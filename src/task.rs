@@ -1,12 +1,12 @@
 //! Tasks under the names tokio users type: `goro::task::spawn`,
 //! `goro::task::spawn_blocking`, `goro::task::yield_now`,
 //! `goro::task::JoinSet`. Everything here is also at the crate root, where
-//! Go's names are: [`go`](crate::go) is `spawn`, [`unblock`](crate::unblock)
+//! Go's names are: [`crate::go`] is `spawn`, [`unblock`](crate::unblock)
 //! is `spawn_blocking`, [`blocking`](crate::blocking) is `block_in_place`.
 //!
 //! | tokio | goro |
 //! |---|---|
-//! | `tokio::spawn` / `task::spawn` | [`spawn`] (= [`go`](crate::go)) |
+//! | `tokio::spawn` / `task::spawn` | [`spawn`] (= [`crate::go`]) |
 //! | `task::spawn_blocking(f)` | [`spawn_blocking`] (= [`unblock`](crate::unblock)): `f` on the bounded blocking pool |
 //! | `task::block_in_place(f)` | [`block_in_place`] (= [`blocking`](crate::blocking)): `f` on this thread, the worker's queue handed to another thread |
 //! | `task::yield_now` | [`yield_now`] |
