@@ -108,10 +108,11 @@ where
     A: Future,
     B: Future,
 {
-    race(async { Either::Left(a.await) }, async {
+    let both = race(async { Either::Left(a.await) }, async {
         Either::Right(b.await)
-    })
-    .await
+    });
+    // The dump shows `[select]`, as Go's, not whichever branch polled last.
+    crate::wait::Noting::new(crate::WaitReason::Select, both).await
 }
 
 /// Waits on several futures and runs the branch of the first to finish,

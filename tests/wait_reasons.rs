@@ -89,6 +89,15 @@ fn each_wait_has_its_reason_in_the_dump() {
             set.join_next().await.map(|r| r.is_ok())
         });
         expect.push((h10.id(), Some(WaitReason::Join)));
+        // A select over two waits: `[select]`, as Go's.
+        let (rx5, t3) = (rx.clone(), token.clone());
+        let h12 = goro::go(async move {
+            goro::select! {
+                v = rx5.recv() => v.ok(),
+                _ = t3.cancelled() => None,
+            }
+        });
+        expect.push((h12.id(), Some(WaitReason::Select)));
         // A future that notes nothing: no reason.
         let h11 = goro::go(std::future::pending::<()>());
         expect.push((h11.id(), None));
@@ -116,6 +125,7 @@ fn each_wait_has_its_reason_in_the_dump() {
         "[join,",
         "[WaitGroup.wait,",
         "[cancelled,",
+        "[select,",
         "[waiting,",
     ] {
         assert!(text.contains(label), "{label} missing:\n{text}");

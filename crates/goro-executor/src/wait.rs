@@ -37,10 +37,13 @@ pub enum WaitReason {
     Cancel,
     /// A Unix signal (`goro::signal`).
     Signal,
+    /// `goro::select!` (or `goro::select::either`) over several waits:
+    /// Go's `select`.
+    Select,
 }
 
 impl WaitReason {
-    const ALL: [WaitReason; 9] = [
+    const ALL: [WaitReason; 10] = [
         WaitReason::ChanReceive,
         WaitReason::ChanSend,
         WaitReason::Sleep,
@@ -50,6 +53,7 @@ impl WaitReason {
         WaitReason::Lock,
         WaitReason::Cancel,
         WaitReason::Signal,
+        WaitReason::Select,
     ];
 
     /// The reason stored as `code`, if any.
@@ -69,6 +73,7 @@ impl WaitReason {
             WaitReason::Lock => "lock",
             WaitReason::Cancel => "cancelled",
             WaitReason::Signal => "signal",
+            WaitReason::Select => "select",
         }
     }
 }
