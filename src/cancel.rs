@@ -15,25 +15,28 @@
 //!
 //! # Deadlines
 //!
-//! goro has no timers yet (`goro::time` waits on the reactor issue), so
-//! [`CancelToken::cancel_after`] and [`CancelToken::cancel_at`] use one
-//! helper OS thread, `goro-deadlines`, started on first use, which sleeps
-//! until the earliest deadline. Deadlines are accurate to the OS's sleep
-//! granularity (about a millisecond). Once `goro::time` lands they will move
-//! onto the reactor's timers with the same API.
+//! [`CancelToken::cancel_after`] and [`CancelToken::cancel_at`] are timers
+//! of [`goro::time`](crate::time), in the reactor's timer wheel: 1 ms
+//! resolution, never early, and no thread or task of their own (the
+//! timer's waker cancels the token). As for any goro timer, they fire while
+//! a goro runtime runs (its workers and monitor fire due timers): in a
+//! program with no runtime running, a deadline fires once one starts.
+//! Cancelling the token, or dropping its last clone, removes its timers.
+//!
+//! For one operation, [`goro::time::timeout`](crate::time::timeout) is
+//! simpler than a token.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{self, AtomicBool};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
-use std::task::{Context, Poll};
-use std::thread;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use event_listener::{Event, EventListener};
+
+use crate::time::Sleep;
 
 /// A cancellation signal shared by a tree of tasks, like Go's
 /// `context.Context` with its `cancel` function.
@@ -75,6 +78,9 @@ struct Node {
     event: Event,
     /// Live children; dead ones are pruned as the list grows.
     children: Mutex<Children>,
+    /// Pending deadlines: reactor timers whose waker cancels this node.
+    /// Dropping one (on cancel, or with the node) removes its timer.
+    deadlines: Mutex<Vec<Sleep>>,
 }
 
 #[derive(Default)]
@@ -103,6 +109,8 @@ fn cancel_tree(root: Arc<Node>) {
             continue; // whoever cancelled it first handles its children
         }
         node.event.notify(usize::MAX);
+        let deadlines = std::mem::take(&mut *lock(&node.deadlines));
+        drop(deadlines);
         let children = std::mem::take(&mut lock(&node.children).list);
         stack.extend(children.iter().filter_map(Weak::upgrade));
     }
@@ -237,11 +245,8 @@ impl CancelToken {
     /// `context.WithTimeout`, applied to this token: call it on a
     /// [`child`](CancelToken::child) to leave the parent alone).
     ///
-    /// Runs on the `goro-deadlines` helper thread until `goro::time` exists;
-    /// see the [module docs](crate::cancel).
-    ///
-    /// # Panics
-    /// When the helper thread is needed and the OS refuses to start it.
+    /// A timer of [`goro::time`](crate::time), with no thread or task of
+    /// its own; see the [module docs](crate::cancel#deadlines).
     ///
     /// # Examples
     ///
@@ -262,10 +267,9 @@ impl CancelToken {
     }
 
     /// Cancels this token at `deadline` (Go's `context.WithDeadline`); at
-    /// once if the deadline has passed.
-    ///
-    /// # Panics
-    /// When the helper thread is needed and the OS refuses to start it.
+    /// once if the deadline has passed. A timer of
+    /// [`goro::time`](crate::time); see the
+    /// [module docs](crate::cancel#deadlines).
     ///
     /// # Examples
     ///
@@ -282,7 +286,24 @@ impl CancelToken {
             self.cancel();
             return;
         }
-        deadlines().add(deadline, Arc::downgrade(&self.node));
+        let mut timer = crate::time::sleep_until(deadline);
+        let waker = Waker::from(Arc::new(DeadlineWaker(Arc::downgrade(&self.node))));
+        // Registers the timer with the reactor, the waker as its waker.
+        if Pin::new(&mut timer)
+            .poll(&mut Context::from_waker(&waker))
+            .is_ready()
+        {
+            self.cancel();
+            return;
+        }
+        lock(&self.node.deadlines).push(timer);
+        // `cancel_tree` sets the flag before it takes the deadlines: under
+        // a cancel racing with us, either it took our timer or we see the
+        // flag and drop the timer here.
+        if self.node.is_cancelled() {
+            let late = std::mem::take(&mut *lock(&self.node.deadlines));
+            drop(late);
+        }
     }
 
     /// A guard that cancels this token when dropped: Go's `defer cancel()`.
@@ -341,6 +362,7 @@ impl Future for Cancelled {
                 None => self.listener = Some(self.node.event.listen()),
                 Some(l) => {
                     if Pin::new(l).poll(cx).is_pending() {
+                        crate::note_wait(crate::WaitReason::Cancel);
                         return Poll::Pending;
                     }
                     self.listener = None;
@@ -392,96 +414,19 @@ impl Drop for DropGuard {
     }
 }
 
-/// The `goro-deadlines` helper thread's queue: a min-heap of deadlines.
-struct Deadlines {
-    heap: Mutex<BinaryHeap<Reverse<Entry>>>,
-    changed: Condvar,
-}
+/// The waker of a deadline's timer: cancels the token's tree when the
+/// reactor fires the timer (after releasing its timer locks). Holds the
+/// node weakly, so a pending deadline does not keep a dropped token alive.
+struct DeadlineWaker(Weak<Node>);
 
-struct Entry {
-    at: Instant,
-    seq: u64,
-    node: Weak<Node>,
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
-    }
-}
-
-fn deadlines() -> &'static Deadlines {
-    static DEADLINES: OnceLock<&'static Deadlines> = OnceLock::new();
-    DEADLINES.get_or_init(|| {
-        let d: &'static Deadlines = Box::leak(Box::new(Deadlines {
-            heap: Mutex::new(BinaryHeap::new()),
-            changed: Condvar::new(),
-        }));
-        let spawned = thread::Builder::new()
-            .name("goro-deadlines".into())
-            .spawn(move || d.run());
-        if let Err(e) = spawned {
-            panic!("goro: cannot start the goro-deadlines thread: {e}");
-        }
-        d
-    })
-}
-
-impl Deadlines {
-    fn add(&self, at: Instant, node: Weak<Node>) {
-        static SEQ: atomic::AtomicU64 = atomic::AtomicU64::new(0);
-        let seq = SEQ.fetch_add(1, atomic::Ordering::Relaxed);
-        let mut heap = lock(&self.heap);
-        let earliest = heap.peek().is_none_or(|Reverse(e)| at < e.at);
-        heap.push(Reverse(Entry { at, seq, node }));
-        drop(heap);
-        if earliest {
-            self.changed.notify_one();
-        }
+impl Wake for DeadlineWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
     }
 
-    fn run(&self) {
-        let mut heap = lock(&self.heap);
-        loop {
-            let now = Instant::now();
-            let mut due = Vec::new();
-            while heap.peek().is_some_and(|Reverse(e)| e.at <= now) {
-                if let Some(Reverse(e)) = heap.pop() {
-                    due.push(e.node);
-                }
-            }
-            if !due.is_empty() {
-                drop(heap);
-                for node in due.iter().filter_map(Weak::upgrade) {
-                    cancel_tree(node);
-                }
-                heap = lock(&self.heap);
-                continue;
-            }
-            heap = match heap.peek() {
-                Some(Reverse(e)) => {
-                    let wait = e.at.saturating_duration_since(now);
-                    self.changed
-                        .wait_timeout(heap, wait)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
-                }
-                None => self
-                    .changed
-                    .wait(heap)
-                    .unwrap_or_else(PoisonError::into_inner),
-            };
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(node) = self.0.upgrade() {
+            cancel_tree(node);
         }
     }
 }

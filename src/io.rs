@@ -3,7 +3,7 @@
 //!
 //! The traits are the `futures-io` ones ([`AsyncRead`], [`AsyncWrite`],
 //! [`AsyncBufRead`], [`AsyncSeek`]) that goro's sockets, files, pipes and
-//! [`Unblock`](crate::Unblock) implement; the extension traits that give
+//! [`crate::Unblock`] implement; the extension traits that give
 //! them `read`, `write_all`, `read_line`, `lines` and the rest, and the
 //! helpers ([`BufReader`], [`BufWriter`], [`copy`], [`split`], [`Cursor`],
 //! [`empty`], [`repeat`], [`sink`]) come from `futures-lite`. [`stdin`],

@@ -31,7 +31,8 @@
 //! and buf-read extension traits with `BufReader`, `BufWriter`, `copy` and
 //! `split`, [`stream`] the `Stream` trait, and [`prelude`] both for a glob
 //! import. `signal` (Unix) has `ctrl_c()` and `shutdown()` for a graceful
-//! stop.
+//! stop; `process` (Unix) runs child programs, their exits awaited through
+//! the reactor.
 //!
 //! Observability is on by default and cheap: [`stats`] (Go's
 //! `NumGoroutine`, thread and queue counts, scheduling latency),
@@ -58,7 +59,8 @@ pub use goro_blocking::{Unblock, fs, spawn_blocking, unblock};
 pub use goro_compat as compat;
 pub use goro_executor::{
     BuildError, Handle, JoinError, JoinHandle, LatencyHistogram, SpawnSite, Stats, TaskDump,
-    TaskId, TaskInfo, TaskState, YieldNow, blocking, should_yield, yield_now,
+    TaskId, TaskInfo, TaskState, WaitReason, YieldNow, blocking, note_wait, should_yield,
+    yield_now,
 };
 #[cfg(feature = "http")]
 #[doc(inline)]
@@ -79,28 +81,70 @@ pub use runtime::{Builder, Runtime};
 pub mod chan;
 mod group;
 pub mod io;
+mod join_macro;
+mod join_set;
 mod pinned;
 pub mod prelude;
+#[cfg(unix)]
+pub mod process;
 pub mod select;
 pub mod stream;
 pub mod sync;
+pub mod task;
+mod wait;
 pub use cancel::CancelToken;
 pub use group::TaskGroup;
+pub use join_set::JoinSet;
 pub use pinned::{LockedThread, PinnedError, PinnedHandle, spawn_pinned};
 
-/// The global runtime that [`go`] and [`block_on`] use outside any runtime,
-/// started on first use like Go's.
-fn global() -> &'static Runtime {
-    static GLOBAL: OnceLock<Runtime> = OnceLock::new();
-    GLOBAL.get_or_init(|| {
-        match Runtime::builder()
-            .thread_name(|i| format!("goro-{i}"))
-            .build()
-        {
+/// Support for goro's macros; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::join_macro::MaybeDone;
+
+    /// `#[goro::main]`'s start: the global runtime, or the error on stderr
+    /// and exit status 1 (no panic, no backtrace: a bad `GORO_MAXPROCS` is
+    /// the user's input, not a bug).
+    pub fn main_global() -> &'static crate::Runtime {
+        match crate::try_global() {
             Ok(rt) => rt,
-            Err(e) => panic!("goro: cannot start the global runtime: {e}"),
+            Err(e) => exit_with(e),
         }
-    })
+    }
+
+    /// `#[goro::main(maxprocs = N)]`'s start; see [`main_global`].
+    pub fn main_runtime(maxprocs: usize) -> crate::Runtime {
+        match crate::Runtime::builder().maxprocs(maxprocs).build() {
+            Ok(rt) => rt,
+            Err(e) => exit_with(&e.to_string()),
+        }
+    }
+
+    fn exit_with(e: &str) -> ! {
+        eprintln!("goro: cannot start the runtime: {e}");
+        std::process::exit(1)
+    }
+}
+
+/// The global runtime that [`go`] and [`block_on`] use outside any runtime,
+/// started on first use like Go's; or why it could not start.
+fn try_global() -> Result<&'static Runtime, &'static str> {
+    static GLOBAL: OnceLock<Result<Runtime, String>> = OnceLock::new();
+    let rt = GLOBAL.get_or_init(|| {
+        Runtime::builder()
+            .thread_name(|i| format!("goro-worker-{i}"))
+            .build()
+            .map_err(|e| e.to_string())
+    });
+    rt.as_ref().map_err(String::as_str)
+}
+
+/// The global runtime; panics with the reason if it cannot start.
+fn global() -> &'static Runtime {
+    match try_global() {
+        Ok(rt) => rt,
+        Err(e) => panic!("goro: cannot start the global runtime: {e}"),
+    }
 }
 
 /// Spawns a task, like Go's `go` statement, and returns its [`JoinHandle`].
@@ -244,6 +288,11 @@ pub fn set_default_maxprocs() -> usize {
 /// Of the runtime this thread is in (inside a task or a `block_on`), else
 /// of the global runtime, which this starts if nothing has yet. For another
 /// runtime, use [`Runtime::handle`]`().stats()`.
+///
+/// A task is live until its future is dropped: right after a
+/// [`WaitGroup::wait`](sync::WaitGroup::wait), `tasks` may still count
+/// tasks that called `done` and are ending; after awaiting their
+/// [`JoinHandle`]s it is exact (see [`Stats::tasks`]).
 ///
 /// Counters are kept per worker and summed here, so counting costs the
 /// workers no shared atomic; a snapshot takes some tens of microseconds

@@ -54,7 +54,17 @@ impl Driver for ReactorDriver {
 pub(crate) fn driver() -> Arc<dyn Driver> {
     goro_reactor::time::set_proc_hint(goro_executor::current_proc);
     goro_reactor::coop::set_yield_hook(goro_executor::should_yield);
+    goro_reactor::wait::set_wait_hook(note_reactor_wait);
     Arc::new(ReactorDriver(Reactor::get()))
+}
+
+/// A reactor wait, as the task dump's wait reason.
+fn note_reactor_wait(w: goro_reactor::wait::Wait) {
+    use goro_reactor::wait::Wait;
+    goro_executor::note_wait(match w {
+        Wait::Timer => goro_executor::WaitReason::Sleep,
+        _ => goro_executor::WaitReason::Io,
+    });
 }
 
 /// Adds what the scheduler does not know to its stats: the reactor's timers
@@ -139,7 +149,26 @@ impl Builder {
         }
     }
 
-    /// Names worker threads; `f` gets the worker index.
+    /// Names worker threads; `f` gets the index of the worker (Go's P)
+    /// that the thread starts with. The default is `goro-worker-N`, in
+    /// every runtime, the global one included. A thread that takes a
+    /// worker over when another blocks (see [`blocking`](crate::blocking))
+    /// is named after that worker, so two threads can share a name, as
+    /// all of tokio's workers do; Go numbers its threads (`M`s) instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = goro::Runtime::builder()
+    ///     .maxprocs(1)
+    ///     .thread_name(|i| format!("api-{i}"))
+    ///     .build()
+    ///     .unwrap();
+    /// let name = rt.block_on(rt.spawn(async {
+    ///     std::thread::current().name().unwrap().to_owned()
+    /// }));
+    /// assert_eq!(name.unwrap(), "api-0");
+    /// ```
     pub fn thread_name(self, f: impl Fn(usize) -> String + Send + Sync + 'static) -> Self {
         Builder {
             inner: self.inner.thread_name(f),

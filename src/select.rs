@@ -26,26 +26,35 @@
 //!
 //! # Timeouts
 //!
-//! Go's `case <-time.After(d):` needs timers, which wait on the reactor
-//! issue (`goro::time`). Once it lands, a timeout is one more branch:
-//! `_ = goro::time::sleep(d) => ...`. Until then, race against a
-//! [`CancelToken`](crate::CancelToken) with a deadline, which also covers
-//! Go's `case <-ctx.Done():`:
+//! Go's `case <-time.After(d):` is one more branch with a
+//! [`goro::time::sleep`](crate::time::sleep); for a deadline shared by many
+//! operations (Go's `case <-ctx.Done():`), race against a
+//! [`CancelToken`](crate::CancelToken) with
+//! [`cancel_after`](crate::CancelToken::cancel_after):
 //!
 //! ```
 //! use std::time::Duration;
 //!
 //! goro::block_on(async {
 //!     let (_tx, rx) = goro::chan::bounded::<u32>(1); // nobody sends
+//!     let got = goro::select! {
+//!         v = rx.recv() => Some(v),
+//!         _ = goro::time::sleep(Duration::from_millis(10)) => None, // time.After
+//!     };
+//!     assert_eq!(got, None);
+//!
 //!     let ctx = goro::CancelToken::new();
 //!     ctx.cancel_after(Duration::from_millis(10));
 //!     let got = goro::select! {
 //!         v = rx.recv() => Some(v),
-//!         _ = ctx.cancelled() => None, // timed out
+//!         _ = ctx.cancelled() => None, // ctx.Done()
 //!     };
 //!     assert_eq!(got, None);
 //! });
 //! ```
+//!
+//! For a single operation, [`goro::time::timeout`](crate::time::timeout)
+//! says it shorter.
 //!
 //! # Fairness
 //!
@@ -99,10 +108,11 @@ where
     A: Future,
     B: Future,
 {
-    race(async { Either::Left(a.await) }, async {
+    let both = race(async { Either::Left(a.await) }, async {
         Either::Right(b.await)
-    })
-    .await
+    });
+    // The dump shows `[select]`, as Go's, not whichever branch polled last.
+    crate::wait::Noting::new(crate::WaitReason::Select, both).await
 }
 
 /// Waits on several futures and runs the branch of the first to finish,
@@ -121,7 +131,7 @@ where
 /// are dropped, and its body runs. Patterns must be irrefutable (`v`, `_`,
 /// `(a, b)`): match on the value in the body instead. The bodies run in the
 /// enclosing function, so `return`, `break`, `continue` and `?` work as in
-/// a Go `select`. See the [module docs](crate::select) for timeouts and
+/// a Go `select`. See the [module docs](mod@crate::select) for timeouts and
 /// fairness.
 ///
 /// # Examples

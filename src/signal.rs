@@ -249,7 +249,10 @@ impl Signal {
         let mut buf = [0u8; 64];
         let first = self.read.poll_read_with(cx, |mut s| s.read(&mut buf));
         match first {
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                crate::note_wait(crate::WaitReason::Signal);
+                Poll::Pending
+            }
             // The write end is the handler's until unregistered: EOF or an
             // error cannot happen while `self` lives; report the end anyway.
             Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => Poll::Ready(None),

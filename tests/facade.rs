@@ -6,7 +6,27 @@ use std::panic::Location;
 fn go_outside_any_runtime_uses_the_global_runtime() {
     let h = goro::go(async { std::thread::current().name().map(str::to_owned) });
     let name = goro::block_on(h).unwrap().unwrap();
-    assert!(name.starts_with("goro-"), "ran on {name}");
+    assert!(name.starts_with("goro-worker-"), "ran on {name}");
+}
+
+#[test]
+fn worker_threads_have_one_name_scheme_in_every_runtime() {
+    let global = goro::block_on(goro::go(async {
+        std::thread::current().name().map(str::to_owned)
+    }));
+    let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
+    let own = rt.block_on(rt.spawn(async { std::thread::current().name().map(str::to_owned) }));
+    assert_eq!(
+        own.unwrap().as_deref(),
+        Some("goro-worker-0"),
+        "a Runtime's worker"
+    );
+    let global = global.unwrap().unwrap();
+    let n = global.strip_prefix("goro-worker-").expect(&global);
+    assert!(
+        n.parse::<usize>().is_ok(),
+        "the global runtime's worker: {global}"
+    );
 }
 
 #[test]

@@ -123,6 +123,53 @@ fn parent_deadline_reaches_children() {
     assert!(parent.is_cancelled());
 }
 
+/// Names of this process's threads.
+fn thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|n| n.trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn deadlines_are_reactor_timers_with_no_thread() {
+    let t = CancelToken::new();
+    t.cancel_after(Duration::from_millis(5));
+    goro::block_on(t.cancelled());
+    let names = thread_names();
+    assert!(
+        !names.iter().any(|n| n == "goro-deadlines"),
+        "a deadline thread runs: {names:?}"
+    );
+}
+
+#[test]
+fn cancelling_or_dropping_a_token_removes_its_timers() {
+    // Process-wide timer count: other tests' timers come and go, so the
+    // margins are wide (1,000 timers against a few).
+    let timers = || goro::stats().timers;
+    let before = timers();
+    let tokens: Vec<_> = (0..1000)
+        .map(|_| {
+            let t = CancelToken::new();
+            t.cancel_after(Duration::from_secs(3600));
+            t
+        })
+        .collect();
+    let during = timers();
+    assert!(during >= before + 1000, "{before} -> {during} timers");
+    for t in &tokens[..500] {
+        t.cancel();
+    }
+    drop(tokens); // the other 500: dropped, never cancelled
+    let after = timers();
+    assert!(
+        after < before + 100,
+        "timers left behind: {before} before, {during} during, {after} after"
+    );
+}
+
 #[test]
 fn drop_guard_is_defer_cancel() {
     let t = CancelToken::new();

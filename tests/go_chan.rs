@@ -144,3 +144,16 @@ async fn select_times_out_through_a_deadline_token() {
     assert!(timed_out);
     assert!(start.elapsed() >= Duration::from_millis(30));
 }
+
+#[test]
+fn bounded_zero_panics_saying_what_to_use() {
+    let payload = std::panic::catch_unwind(|| goro::chan::bounded::<u8>(0)).unwrap_err();
+    let msg = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or(payload.downcast_ref::<String>().map(String::as_str))
+        .expect("a text message");
+    assert!(msg.contains("bounded(0)"), "{msg}");
+    assert!(msg.contains("bounded(1)"), "names the alternative: {msg}");
+    assert!(msg.contains("rendezvous"), "{msg}");
+}

@@ -139,6 +139,51 @@ async fn limit_is_respected_and_reached() {
     assert_eq!(max.load(SeqCst), LIMIT);
 }
 
+/// Spawns 20 tasks under a limit of 3 and returns the order they started.
+async fn start_order_under_limit_3() -> Vec<usize> {
+    let mut g = TaskGroup::<()>::new().with_limit(3);
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    for i in 0..20 {
+        let order = order.clone();
+        g.spawn(async move {
+            order.lock().unwrap().push(i);
+            for _ in 0..3 {
+                goro::yield_now().await;
+            }
+            Ok(())
+        });
+    }
+    g.wait().await.unwrap();
+    Arc::try_unwrap(order).unwrap().into_inner().unwrap()
+}
+
+#[goro::test(maxprocs = 1)]
+async fn under_a_limit_tasks_start_in_spawn_order() {
+    // One worker: a start is recorded in the poll that admits it, so the
+    // record is exactly the admission order (errgroup's order).
+    let order = start_order_under_limit_3().await;
+    assert_eq!(order, (0..20).collect::<Vec<_>>());
+}
+
+#[goro::test(maxprocs = 2)]
+async fn under_a_limit_no_task_starts_before_an_earlier_one_on_two_workers() {
+    // Two tasks admitted back to back may record in either order, but task
+    // j is admitted only after j - 3 + 1 tasks ended, so every k <= j - 3
+    // is recorded before j.
+    let order = start_order_under_limit_3().await;
+    let pos: Vec<usize> = (0..20)
+        .map(|i| order.iter().position(|&x| x == i).unwrap())
+        .collect();
+    for j in 3..20 {
+        for k in 0..=j - 3 {
+            assert!(
+                pos[k] < pos[j],
+                "task {j} started before task {k}: {order:?}"
+            );
+        }
+    }
+}
+
 #[test]
 #[should_panic(expected = "at least 1")]
 fn limit_zero_panics() {

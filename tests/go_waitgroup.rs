@@ -104,3 +104,32 @@ async fn many_waiters_all_released() {
         w.await.unwrap();
     }
 }
+
+#[test]
+fn stats_are_exact_once_the_handles_are_joined() {
+    // After `wait`, the tasks may still be ending (documented); after their
+    // handles resolve, the counts have settled.
+    let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
+    for _ in 0..50 {
+        let s = rt.block_on(async {
+            let wg = WaitGroup::new();
+            let handles: Vec<_> = (0..6)
+                .map(|_| {
+                    let wg = wg.clone();
+                    wg.add(1);
+                    goro::go(async move {
+                        goro::yield_now().await;
+                        wg.done();
+                    })
+                })
+                .collect();
+            wg.wait().await;
+            for h in handles {
+                h.await.unwrap();
+            }
+            goro::stats()
+        });
+        assert_eq!(s.tasks, 0, "{s:?}");
+        assert_eq!(s.tasks_spawned, s.tasks_finished, "{s:?}");
+    }
+}

@@ -177,7 +177,8 @@ fn dump_shows_three_waiting_tasks_at_their_spawn_locations() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("task {} [waiting, age ", b.id())),
+        // The state shows as the wait reason (see tests/wait_reasons.rs).
+        text.contains(&format!("task {} [chan receive, age ", b.id())),
         "{text}"
     );
     drop(tx);

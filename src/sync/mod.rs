@@ -1,5 +1,7 @@
 //! Synchronization for tasks, Go's `sync` package: [`WaitGroup`], and the
-//! async locks of [`async-lock`](async_lock), re-exported.
+//! async locks of [`async-lock`](async_lock): [`Mutex`], [`RwLock`] and
+//! [`Semaphore`] in thin wrappers whose waits show as `[lock]` in the task
+//! dump, the rest re-exported.
 //!
 //! | Go | goro |
 //! |---|---|
@@ -33,11 +35,13 @@
 //! });
 //! ```
 
+mod locks;
 mod wait_group;
 
 pub use async_lock::{
-    Barrier, BarrierWaitResult, Mutex, MutexGuard, MutexGuardArc, OnceCell, RwLock,
-    RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard, Semaphore, SemaphoreGuard,
-    SemaphoreGuardArc,
+    Barrier, BarrierWaitResult, MutexGuard, MutexGuardArc, OnceCell, RwLockReadGuard,
+    RwLockReadGuardArc, RwLockUpgradableReadGuard, RwLockUpgradableReadGuardArc, RwLockWriteGuard,
+    RwLockWriteGuardArc, SemaphoreGuard, SemaphoreGuardArc,
 };
+pub use locks::{Mutex, RwLock, Semaphore};
 pub use wait_group::WaitGroup;

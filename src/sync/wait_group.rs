@@ -25,6 +25,11 @@ use crate::JoinHandle;
 /// (Go 1.25's `wg.Go`) spawns a task and counts it in one step, and its
 /// `done` runs even if the task panics or is cancelled.
 ///
+/// `wait` returning means every `done` has run, not that the tasks have
+/// ended: [`goro::stats`](crate::stats)`().tasks` may still count them for
+/// a moment (as Go's `NumGoroutine` may). Await their
+/// [`JoinHandle`]s where you need them gone.
+///
 /// # Examples
 ///
 /// ```
@@ -171,7 +176,7 @@ impl WaitGroup {
             if self.is_zero() {
                 return;
             }
-            listener.await;
+            crate::wait::Noting::new(crate::WaitReason::WaitGroup, listener).await;
         }
     }
 

@@ -16,9 +16,9 @@
 //! # Examples
 //!
 //! ```
-//! use futures_lite::future::block_on;
+//! use goro::block_on;
 //!
-//! let n = block_on(goro_blocking::unblock(|| (1..=10u64).product::<u64>()));
+//! let n = block_on(goro::unblock(|| (1..=10u64).product::<u64>()));
 //! assert_eq!(n.unwrap(), 3_628_800);
 //! ```
 
@@ -56,9 +56,9 @@ pub use unblock::{DEFAULT_CAPACITY, Unblock};
 /// # Examples
 ///
 /// ```
-/// use futures_lite::future::block_on;
+/// use goro::block_on;
 ///
-/// let text = block_on(goro_blocking::unblock(|| std::fs::read_to_string("Cargo.toml")));
+/// let text = block_on(goro::unblock(|| std::fs::read_to_string("Cargo.toml")));
 /// assert!(text.unwrap().unwrap().contains("goro-blocking"));
 /// ```
 #[track_caller]
@@ -75,8 +75,8 @@ where
 /// # Examples
 ///
 /// ```
-/// let h = goro_blocking::spawn_blocking(|| "done");
-/// assert_eq!(futures_lite::future::block_on(h).unwrap(), "done");
+/// let h = goro::spawn_blocking(|| "done");
+/// assert_eq!(goro::block_on(h).unwrap(), "done");
 /// ```
 #[track_caller]
 pub fn spawn_blocking<F, T>(f: F) -> JoinHandle<T>

@@ -50,11 +50,11 @@ pub const DEFAULT_CAPACITY: usize = 8 * 1024;
 /// # Examples
 ///
 /// ```
-/// use futures_lite::{future::block_on, AsyncReadExt, AsyncWriteExt, AsyncSeekExt};
+/// use goro::{block_on, io::{AsyncReadExt, AsyncWriteExt, AsyncSeekExt}};
 /// use std::io::{Cursor, SeekFrom};
 ///
 /// block_on(async {
-///     let mut c = goro_blocking::Unblock::new(Cursor::new(Vec::new()));
+///     let mut c = goro::Unblock::new(Cursor::new(Vec::new()));
 ///     c.write_all(b"hello pool").await?;
 ///     c.seek(SeekFrom::Start(6)).await?;
 ///     let mut s = String::new();
@@ -102,7 +102,7 @@ impl<T> Unblock<T> {
     /// # Examples
     ///
     /// ```
-    /// let stdin = goro_blocking::Unblock::new(std::io::stdin());
+    /// let stdin = goro::Unblock::new(std::io::stdin());
     /// # drop(stdin);
     /// ```
     pub fn new(io: T) -> Self {
@@ -115,9 +115,9 @@ impl<T> Unblock<T> {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::{future::block_on, StreamExt};
+    /// use goro::{block_on, stream::StreamExt};
     ///
-    /// let s = goro_blocking::Unblock::with_capacity(2, 1..=5);
+    /// let s = goro::Unblock::with_capacity(2, 1..=5);
     /// assert_eq!(block_on(s.collect::<Vec<_>>()), [1, 2, 3, 4, 5]);
     /// ```
     pub fn with_capacity(cap: usize, io: T) -> Self {
@@ -174,10 +174,10 @@ impl<T> Unblock<T> {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::{future::block_on, AsyncWriteExt};
+    /// use goro::{block_on, io::AsyncWriteExt};
     ///
     /// block_on(async {
-    ///     let mut u = goro_blocking::Unblock::new(Vec::<u8>::new());
+    ///     let mut u = goro::Unblock::new(Vec::<u8>::new());
     ///     u.write_all(b"abc").await.unwrap();
     ///     assert_eq!(u.get_mut().await.as_slice(), b"abc");
     /// });
@@ -193,10 +193,10 @@ impl<T> Unblock<T> {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::{future::block_on, AsyncWriteExt};
+    /// use goro::{block_on, io::AsyncWriteExt};
     ///
     /// let v = block_on(async {
-    ///     let mut u = goro_blocking::Unblock::new(Vec::<u8>::new());
+    ///     let mut u = goro::Unblock::new(Vec::<u8>::new());
     ///     u.write_all(b"xyz").await.unwrap();
     ///     u.into_inner().await
     /// });
@@ -231,9 +231,9 @@ impl<T: Send + 'static> Unblock<T> {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::future::block_on;
+    /// use goro::block_on;
     ///
-    /// let mut u = goro_blocking::Unblock::new(vec![3, 1, 2]);
+    /// let mut u = goro::Unblock::new(vec![3, 1, 2]);
     /// let len = block_on(u.with_mut(|v| {
     ///     v.sort();
     ///     v.len()

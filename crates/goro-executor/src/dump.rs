@@ -38,7 +38,7 @@ use std::sync::atomic::Ordering::Relaxed;
 /// # Examples
 ///
 /// ```
-/// use goro_executor::TaskState;
+/// use goro::TaskState;
 /// assert_eq!(TaskState::Waiting.to_string(), "waiting");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -67,7 +67,7 @@ impl fmt::Display for TaskState {
 /// # Examples
 ///
 /// ```
-/// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
+/// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
 /// let (tx, rx) = async_channel::bounded::<()>(1);
 /// let h = rt.spawn(async move { rx.recv().await.ok() });
 /// // Until the task has waited once (it is listed from inside that first
@@ -75,7 +75,7 @@ impl fmt::Display for TaskState {
 /// let t = loop {
 ///     let dump = rt.handle().dump_tasks();
 ///     match dump.sites.first().map(|s| s.tasks[0].clone()) {
-///         Some(t) if t.state == goro_executor::TaskState::Waiting => break t,
+///         Some(t) if t.state == goro::TaskState::Waiting => break t,
 ///         _ => std::thread::yield_now(),
 ///     }
 /// };
@@ -96,6 +96,12 @@ pub struct TaskInfo {
     pub age: Duration,
     /// How many polls of it have started (stops counting near 2^30).
     pub polls: u32,
+    /// For a waiting task, what it waits on, as the future it last
+    /// returned `Pending` from noted it (goro's channels, timers, I/O,
+    /// locks, join handles, `WaitGroup`, ...; see
+    /// [`note_wait`](crate::note_wait)). `None` for a future that noted
+    /// nothing, and for tasks that are not waiting.
+    pub wait: Option<crate::WaitReason>,
 }
 
 /// The tasks spawned at one location, oldest first.
@@ -114,12 +120,34 @@ impl SpawnSite {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
+    /// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
     /// let dump = rt.handle().dump_tasks();
-    /// assert!(dump.sites.iter().all(|s| s.count(goro_executor::TaskState::Running) == 0));
+    /// assert!(dump.sites.iter().all(|s| s.count(goro::TaskState::Running) == 0));
     /// ```
     pub fn count(&self, state: TaskState) -> usize {
         self.tasks.iter().filter(|t| t.state == state).count()
+    }
+
+    /// The waiting tasks by wait reason (`None`: a future that noted no
+    /// reason), in the order of [`WaitReason`](crate::WaitReason).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
+    /// let (tx, rx) = goro::chan::bounded::<()>(1);
+    /// let _waiter = rt.spawn(async move { rx.recv().await.ok() });
+    /// rt.block_on(goro::time::sleep(std::time::Duration::from_millis(20)));
+    /// let dump = rt.handle().dump_tasks();
+    /// assert_eq!(dump.sites[0].wait_counts(), [(Some(goro::WaitReason::ChanReceive), 1)]);
+    /// # drop(tx);
+    /// ```
+    pub fn wait_counts(&self) -> Vec<(Option<crate::WaitReason>, usize)> {
+        let mut counts: BTreeMap<Option<crate::WaitReason>, usize> = BTreeMap::new();
+        for t in self.tasks.iter().filter(|t| t.state == TaskState::Waiting) {
+            *counts.entry(t.wait).or_default() += 1;
+        }
+        counts.into_iter().collect()
     }
 }
 
@@ -150,7 +178,7 @@ impl TaskDump {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
+    /// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
     /// assert_eq!(rt.handle().dump_tasks().tasks().count(), 0);
     /// ```
     pub fn tasks(&self) -> impl Iterator<Item = &TaskInfo> {
@@ -181,13 +209,31 @@ impl fmt::Display for TaskDump {
                     sep = ", ";
                 }
             }
+            let reasons = site.wait_counts();
+            if !reasons.is_empty() {
+                let parts: Vec<String> = reasons
+                    .iter()
+                    .map(|(r, n)| match r {
+                        Some(r) => format!("{n} {r}"),
+                        None => format!("{n} unknown"),
+                    })
+                    .collect();
+                write!(f, " ({})", parts.join(", "))?;
+            }
             writeln!(f)?;
             for t in site.tasks.iter().take(Self::SHOWN_PER_SITE) {
+                let state = match t.wait {
+                    Some(r) => r.as_str(),
+                    None => match t.state {
+                        TaskState::Running => "running",
+                        TaskState::Queued => "queued",
+                        TaskState::Waiting => "waiting",
+                    },
+                };
                 writeln!(
                     f,
-                    "    task {} [{}, age {}, polls {}]",
+                    "    task {} [{state}, age {}, polls {}]",
                     t.id,
-                    t.state,
                     Age(t.age),
                     t.polls
                 )?;
@@ -284,7 +330,7 @@ impl Handle {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::builder().maxprocs(2).build().unwrap();
+    /// let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
     /// let (tx, rx) = async_channel::bounded::<()>(1);
     /// for _ in 0..3 {
     ///     let rx = rx.clone();
@@ -328,6 +374,7 @@ impl Handle {
                 return;
             }
             let (queued, polls, born) = meta.dump_state();
+            let wait = meta.wait_reason();
             let state = if queued {
                 TaskState::Queued
             } else if running.contains(&meta.id().as_u64()) {
@@ -349,12 +396,23 @@ impl Handle {
                     state,
                     age: clock::age(now, born),
                     polls,
+                    wait: if state == TaskState::Waiting {
+                        wait
+                    } else {
+                        None
+                    },
                 });
         });
         let mut sites: Vec<SpawnSite> = by_site.into_values().collect();
         for site in &mut sites {
-            site.tasks
-                .sort_by(|a, b| b.age.cmp(&a.age).then(a.id.cmp(&b.id)));
+            // Like Go's dump: the same state and wait reason together,
+            // oldest first within each.
+            site.tasks.sort_by(|a, b| {
+                (a.state, a.wait)
+                    .cmp(&(b.state, b.wait))
+                    .then(b.age.cmp(&a.age))
+                    .then(a.id.cmp(&b.id))
+            });
         }
         // Stable: equal groups stay in location order.
         sites.sort_by_key(|s| std::cmp::Reverse(s.tasks.len()));
@@ -386,8 +444,8 @@ impl Handle {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
-    /// assert!(goro_executor::Handle::all().iter().any(|h| h.maxprocs() == 1));
+    /// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
+    /// assert!(goro::Handle::all().iter().any(|h| h.maxprocs() == 1));
     /// ```
     pub fn all() -> Vec<Handle> {
         let all = RUNTIMES.lock().unwrap_or_else(|e| e.into_inner());

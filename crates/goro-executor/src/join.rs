@@ -24,9 +24,9 @@ use crate::task::{TaskId, TaskMeta};
 /// # Examples
 ///
 /// ```
-/// let rt = goro_executor::Runtime::new().unwrap();
+/// let rt = goro::Runtime::new().unwrap();
 /// let answer = rt.block_on(async {
-///     let handle = goro_executor::spawn(async { 6 * 7 });
+///     let handle = goro::spawn(async { 6 * 7 });
 ///     handle.await
 /// });
 /// assert_eq!(answer.unwrap(), 42);
@@ -70,7 +70,7 @@ impl<T> JoinHandle<T> {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::new().unwrap();
+    /// let rt = goro::Runtime::new().unwrap();
     /// let h = rt.spawn(async {});
     /// println!("spawned task {}", h.id());
     /// ```
@@ -83,7 +83,7 @@ impl<T> JoinHandle<T> {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::new().unwrap();
+    /// let rt = goro::Runtime::new().unwrap();
     /// let h = rt.spawn(async {});
     /// assert!(h.location().file().ends_with(".rs"));
     /// ```
@@ -96,7 +96,7 @@ impl<T> JoinHandle<T> {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::new().unwrap();
+    /// let rt = goro::Runtime::new().unwrap();
     /// let h = rt.spawn(std::future::pending::<()>());
     /// assert!(!h.is_finished());
     /// ```
@@ -112,7 +112,7 @@ impl<T> JoinHandle<T> {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::new().unwrap();
+    /// let rt = goro::Runtime::new().unwrap();
     /// let h = rt.spawn(std::future::pending::<()>());
     /// h.abort();
     /// let err = rt.block_on(h).unwrap_err();
@@ -136,7 +136,10 @@ impl<T> Future for JoinHandle<T> {
         let polled = catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *self.task).poll(cx)));
         let (id, location) = (self.id(), self.location());
         let result = match polled {
-            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Pending) => {
+                crate::note_wait(crate::WaitReason::Join);
+                return Poll::Pending;
+            }
             Ok(Poll::Ready(Some(Some(v)))) => Ok(v),
             // `Some(None)`: aborted; `None`: its runtime dropped it.
             Ok(Poll::Ready(Some(None) | None)) => Err(JoinError::cancelled(id, location)),
@@ -175,7 +178,7 @@ impl<T> fmt::Debug for JoinHandle<T> {
 /// # Examples
 ///
 /// ```
-/// let rt = goro_executor::Runtime::new().unwrap();
+/// let rt = goro::Runtime::new().unwrap();
 /// let err = rt.block_on(rt.spawn(async { panic!("boom") })).unwrap_err();
 /// assert!(err.is_panic());
 /// assert_eq!(err.panic_message(), Some("boom"));

@@ -77,7 +77,7 @@ fn bucket_high(i: usize) -> u64 {
 /// # Examples
 ///
 /// ```
-/// let rt = goro_executor::Runtime::builder().maxprocs(2).build().unwrap();
+/// let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
 /// // Spawn until a wake has been timed (the monitor arms one per tick).
 /// while rt.handle().stats().sched_latency.count() == 0 {
 ///     rt.block_on(rt.spawn(async {})).unwrap();

@@ -68,6 +68,7 @@ mod stats;
 mod sync;
 mod task;
 mod thread_state;
+mod wait;
 mod worker;
 mod yield_now;
 
@@ -83,5 +84,6 @@ pub use machine::blocking;
 pub use runtime::{BuildError, Builder, Handle, MAX_PROCS, Runtime, spawn, spawn_unscheduled};
 pub use stats::Stats;
 pub use task::{TaskId, TaskMeta};
+pub use wait::{WaitReason, note_wait};
 pub use worker::{current_proc, should_yield};
 pub use yield_now::{YieldNow, yield_now};

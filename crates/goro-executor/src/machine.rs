@@ -132,9 +132,9 @@ fn run_machine(shared: &Arc<Shared>, core: Box<Core>) {
 /// # Examples
 ///
 /// ```
-/// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
+/// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
 /// let len = rt.block_on(rt.spawn(async {
-///     goro_executor::blocking(|| std::fs::read("Cargo.toml").map(|b| b.len()))
+///     goro::blocking(|| std::fs::read("Cargo.toml").map(|b| b.len()))
 /// }));
 /// assert!(len.unwrap().unwrap() > 0);
 /// ```

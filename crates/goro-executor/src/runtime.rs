@@ -392,9 +392,9 @@ impl std::error::Error for BuildError {
 /// # Examples
 ///
 /// ```
-/// let rt = goro_executor::Runtime::new().unwrap();
+/// let rt = goro::Runtime::new().unwrap();
 /// let sum = rt.block_on(async {
-///     let handles: Vec<_> = (0..10u64).map(|i| goro_executor::spawn(async move { i * i })).collect();
+///     let handles: Vec<_> = (0..10u64).map(|i| goro::spawn(async move { i * i })).collect();
 ///     let mut sum = 0;
 ///     for h in handles {
 ///         sum += h.await.unwrap();
@@ -499,7 +499,7 @@ impl fmt::Debug for Runtime {
 /// # Examples
 ///
 /// ```
-/// let rt = goro_executor::Runtime::new().unwrap();
+/// let rt = goro::Runtime::new().unwrap();
 /// let handle = rt.handle().clone();
 /// let out = std::thread::spawn(move || handle.block_on(handle.spawn(async { 1 + 1 })))
 ///     .join()
@@ -526,9 +526,9 @@ impl Handle {
     /// # Examples
     ///
     /// ```
-    /// assert!(goro_executor::Handle::try_current().is_none());
-    /// let rt = goro_executor::Runtime::new().unwrap();
-    /// rt.block_on(async { assert!(goro_executor::Handle::try_current().is_some()) });
+    /// assert!(goro::Handle::try_current().is_none());
+    /// let rt = goro::Runtime::new().unwrap();
+    /// rt.block_on(async { assert!(goro::Handle::try_current().is_some()) });
     /// ```
     pub fn try_current() -> Option<Handle> {
         context::with_handle(|h| h.cloned())
@@ -564,7 +564,7 @@ impl Handle {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::builder().maxprocs(2).build().unwrap();
+    /// let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
     /// assert_eq!(rt.handle().set_maxprocs(4), 2);
     /// assert_eq!(rt.maxprocs(), 4);
     /// assert_eq!(rt.handle().set_maxprocs(0), 4, "0 only asks");
@@ -589,7 +589,7 @@ impl Handle {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
+    /// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
     /// assert!(!rt.handle().maxprocs_is_automatic());
     /// let n = rt.handle().set_default_maxprocs();
     /// assert_eq!(n, goro_procs::detect_with(std::path::Path::new("/"), None).unwrap().n);
@@ -612,7 +612,7 @@ impl Handle {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::new().unwrap();
+    /// let rt = goro::Runtime::new().unwrap();
     /// let (tx, rx) = std::sync::mpsc::channel::<()>();
     /// let h = rt.spawn(async move { rx.recv().unwrap() });
     /// assert_eq!(rt.handle().num_tasks(), 1);
@@ -722,8 +722,8 @@ impl fmt::Debug for Handle {
 /// # Examples
 ///
 /// ```
-/// let rt = goro_executor::Runtime::new().unwrap();
-/// let v = rt.block_on(async { goro_executor::spawn(async { "hi" }).await.unwrap() });
+/// let rt = goro::Runtime::new().unwrap();
+/// let v = rt.block_on(async { goro::spawn(async { "hi" }).await.unwrap() });
 /// assert_eq!(v, "hi");
 /// ```
 #[track_caller]

@@ -33,10 +33,10 @@ use crate::task::TaskMeta;
 /// # Examples
 ///
 /// ```
-/// let rt = goro_executor::Runtime::builder().maxprocs(2).build().unwrap();
+/// let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
 /// rt.block_on(async {
 ///     for _ in 0..100 {
-///         goro_executor::spawn(async {}).await.unwrap();
+///         goro::spawn(async {}).await.unwrap();
 ///     }
 /// });
 /// let s = rt.handle().stats();
@@ -67,6 +67,14 @@ pub struct Stats {
     /// Threads of the blocking pool (zero without a stats hook).
     pub blocking_threads: usize,
     /// Live tasks: spawned and not finished (Go's `NumGoroutine`).
+    ///
+    /// A task counts as live until its future has been dropped, after its
+    /// last poll. What the task does in that poll (a `WaitGroup::done`, a
+    /// channel send) can wake a waiter that reads the stats before the
+    /// count drops: right after `WaitGroup::wait`, `tasks` may still count
+    /// tasks that are about to end, as Go's `NumGoroutine` after
+    /// `wg.Wait()` may. Awaiting a task's `JoinHandle` is exact: the count
+    /// has dropped before the handle resolves.
     pub tasks: usize,
     /// Tasks spawned since the runtime started.
     pub tasks_spawned: u64,
@@ -112,7 +120,7 @@ impl Stats {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::builder().maxprocs(2).build().unwrap();
+    /// let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
     /// let line = rt.handle().stats().schedtrace();
     /// assert!(line.starts_with("SCHED "));
     /// assert!(line.contains(" maxprocs=2 "));
@@ -256,7 +264,7 @@ impl Handle {
     /// # Examples
     ///
     /// ```
-    /// let rt = goro_executor::Runtime::builder().maxprocs(2).build().unwrap();
+    /// let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
     /// let s = rt.handle().stats();
     /// assert_eq!(s.maxprocs, 2);
     /// assert_eq!(s.retakes, 0);

@@ -22,7 +22,7 @@ pub(crate) type Runnable = async_task::Runnable<TaskMeta>;
 /// # Examples
 ///
 /// ```
-/// let rt = goro_executor::Runtime::new().unwrap();
+/// let rt = goro::Runtime::new().unwrap();
 /// let a = rt.spawn(async {});
 /// let b = rt.spawn(async {});
 /// assert_ne!(a.id(), b.id());
@@ -96,6 +96,9 @@ pub struct TaskMeta {
     /// When the task was spawned, on the coarse clock (`clock`).
     born: u32,
     flags: AtomicU8,
+    /// Why the task waits (`wait::WaitReason` as a byte, 0 for unknown):
+    /// stored when a poll returns `Pending`, by the polling thread only.
+    wait: AtomicU8,
 }
 
 const UNREGISTERED: u32 = u32::MAX;
@@ -133,6 +136,7 @@ impl TaskMeta {
             sched: AtomicU32::new(0),
             born,
             flags: AtomicU8::new(flags),
+            wait: AtomicU8::new(0),
         }
     }
 
@@ -167,6 +171,23 @@ impl TaskMeta {
         if w & SCHED_SAMPLED != 0 {
             crate::stats::record_wake_latency(self);
         }
+    }
+
+    /// A poll returned `Pending`: records why the task waits (a plain
+    /// store: only the polling thread writes it), and registers the task
+    /// the first time. Out of line, so that the poll of the user's future,
+    /// generic and hot, stays as small as it was.
+    #[inline(never)]
+    fn after_pending(&self, waker: &Waker) {
+        self.wait.store(crate::wait::noted(), Relaxed);
+        if self.key.load(Relaxed) == UNREGISTERED {
+            self.register(waker);
+        }
+    }
+
+    /// Why the task waits, as its last `Pending` poll noted (racy).
+    pub(crate) fn wait_reason(&self) -> Option<crate::WaitReason> {
+        crate::WaitReason::from_code(self.wait.load(Relaxed))
     }
 
     /// Whether the task is queued, how many of its polls have started, and
@@ -361,11 +382,12 @@ impl<F: Future> Future for Tracked<'_, F> {
             return Poll::Ready(None);
         }
         meta.begin_poll();
+        crate::wait::clear();
         let guard = PanicGuard(meta);
         let out = this.future.poll(cx);
         std::mem::forget(guard);
-        if out.is_pending() && meta.key.load(Relaxed) == UNREGISTERED {
-            meta.register(cx.waker());
+        if out.is_pending() {
+            meta.after_pending(cx.waker());
         }
         out.map(Some)
     }

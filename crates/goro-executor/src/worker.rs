@@ -301,7 +301,7 @@ pub fn current_proc() -> Option<usize> {
 /// # Examples
 ///
 /// ```
-/// assert!(!goro_executor::should_yield());
+/// assert!(!goro::should_yield());
 /// ```
 pub fn should_yield() -> bool {
     context::with_worker(|w| w.is_some_and(WorkerContext::preempt_requested))

@@ -13,10 +13,10 @@ use std::task::{Context, Poll};
 /// # Examples
 ///
 /// ```
-/// let rt = goro_executor::Runtime::new().unwrap();
+/// let rt = goro::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     for _ in 0..3 {
-///         goro_executor::yield_now().await;
+///         goro::yield_now().await;
 ///     }
 /// });
 /// ```

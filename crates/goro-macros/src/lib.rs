@@ -22,6 +22,24 @@ use syn::{Expr, ItemFn, Lit, Meta, Token};
 /// ```
 ///
 /// With `maxprocs = N`, `main` runs on a runtime of its own with `N` workers.
+///
+/// `main` may return what a plain `main` may, such as `io::Result<()>`,
+/// and then `?` works in it; an `Err` is printed and the exit status is 1,
+/// as for any Rust `main`:
+///
+/// ```no_run
+/// use goro::io::AsyncWriteExt;
+///
+/// #[goro::main]
+/// async fn main() -> goro::io::Result<()> {
+///     let mut conn = goro::net::TcpStream::connect("127.0.0.1:7").await?;
+///     conn.write_all(b"hello").await?;
+///     Ok(())
+/// }
+/// ```
+///
+/// If the runtime cannot start (a bad `GORO_MAXPROCS`, say), the program
+/// prints why on stderr and exits with status 1, without a panic.
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args.into(), item.into(), Kind::Main)
@@ -73,17 +91,25 @@ fn expand(args: TokenStream2, item: TokenStream2, kind: Kind) -> syn::Result<Tok
     }
     let body = &func.block;
     let span = body.span();
-    let runtime = match (&kind, maxprocs) {
-        (Kind::Main, None) => None,
-        (_, Some(n)) => Some(quote! { ::goro::Runtime::builder().maxprocs(#n).build() }),
-        (Kind::Test, None) => Some(quote! { ::goro::Runtime::builder().build() }),
-    };
-    let new_body = match runtime {
-        None => quote_spanned! {span=> { ::goro::block_on(async move #body) } },
-        Some(rt) => quote_spanned! {span=> {
-            let rt = #rt.unwrap_or_else(|e| panic!("goro: cannot start the runtime: {e}"));
-            rt.block_on(async move #body)
+    let new_body = match (&kind, maxprocs) {
+        // A runtime that cannot start (a bad GORO_MAXPROCS) is reported on
+        // stderr with exit status 1, not as a panic.
+        (Kind::Main, None) => quote_spanned! {span=> {
+            ::goro::__private::main_global().block_on(async move #body)
         }},
+        (Kind::Main, Some(n)) => quote_spanned! {span=> {
+            ::goro::__private::main_runtime(#n).block_on(async move #body)
+        }},
+        (Kind::Test, n) => {
+            let rt = match n {
+                Some(n) => quote! { ::goro::Runtime::builder().maxprocs(#n).build() },
+                None => quote! { ::goro::Runtime::builder().build() },
+            };
+            quote_spanned! {span=> {
+                let rt = #rt.unwrap_or_else(|e| panic!("goro: cannot start the runtime: {e}"));
+                rt.block_on(async move #body)
+            }}
+        }
     };
     func.block = syn::parse2(new_body)?;
     let test_attr = if kind == Kind::Test {

@@ -21,7 +21,7 @@ use std::io;
 /// # Examples
 ///
 /// ```
-/// let cpus = goro_procs::available_cpus().unwrap();
+/// let cpus = goro::procs::available_cpus().unwrap();
 /// assert!(cpus >= 1);
 /// ```
 pub fn available_cpus() -> io::Result<usize> {

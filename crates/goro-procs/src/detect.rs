@@ -21,7 +21,7 @@ use crate::watch::{Cpus, MaxProcsWatcher};
 /// # Examples
 ///
 /// ```
-/// match goro_procs::detect() {
+/// match goro::procs::detect() {
 ///     Ok(procs) => println!("{procs}"), // e.g. "maxprocs=2 (affinity: 2 CPUs, no cgroup CPU limit)"
 ///     Err(e) => eprintln!("{e}"),
 /// }
@@ -45,10 +45,10 @@ pub fn detect() -> Result<MaxProcs, MaxProcsError> {
 /// ```
 /// use std::path::Path;
 ///
-/// let procs = goro_procs::detect_with(Path::new("/"), Some("12")).unwrap();
+/// let procs = goro::procs::detect_with(Path::new("/"), Some("12")).unwrap();
 /// assert_eq!(procs.n, 12);
 ///
-/// let err = goro_procs::detect_with(Path::new("/"), Some("0")).unwrap_err();
+/// let err = goro::procs::detect_with(Path::new("/"), Some("0")).unwrap_err();
 /// assert_eq!(err.value(), "0");
 /// ```
 pub fn detect_with(root: &Path, env_value: Option<&str>) -> Result<MaxProcs, MaxProcsError> {
@@ -79,9 +79,9 @@ pub fn detect_with(root: &Path, env_value: Option<&str>) -> Result<MaxProcs, Max
 /// )?;
 /// fs::write(root.join("sys/fs/cgroup/app/cpu.max"), "150000 100000\n")?;
 ///
-/// let procs = goro_procs::detect_with_cpus(&root, None, 8)?;
+/// let procs = goro::procs::detect_with_cpus(&root, None, 8)?;
 /// assert_eq!(procs.n, 2); // 1.5 rounded up
-/// assert_eq!(goro_procs::detect_with_cpus(&root, None, 1)?.n, 1); // capped by the CPUs
+/// assert_eq!(goro::procs::detect_with_cpus(&root, None, 1)?.n, 1); // capped by the CPUs
 /// # fs::remove_dir_all(&root)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

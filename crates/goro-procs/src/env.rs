@@ -9,7 +9,7 @@ use crate::error::{InvalidValue, MaxProcsError};
 /// # Examples
 ///
 /// ```
-/// assert_eq!(goro_procs::ENV_VAR, "GORO_MAXPROCS");
+/// assert_eq!(goro::procs::ENV_VAR, "GORO_MAXPROCS");
 /// ```
 pub const ENV_VAR: &str = "GORO_MAXPROCS";
 
@@ -21,7 +21,7 @@ pub const ENV_VAR: &str = "GORO_MAXPROCS";
 /// # Examples
 ///
 /// ```
-/// use goro_procs::{parse_env_value, MAX_PROCS};
+/// use goro::procs::{parse_env_value, MAX_PROCS};
 ///
 /// assert_eq!(parse_env_value("65536").unwrap(), MAX_PROCS);
 /// assert!(parse_env_value("65537").is_err());
@@ -41,7 +41,7 @@ pub const MAX_PROCS: usize = 64 * 1024;
 /// # Examples
 ///
 /// ```
-/// use goro_procs::parse_env_value;
+/// use goro::procs::parse_env_value;
 ///
 /// assert_eq!(parse_env_value("4").unwrap(), 4);
 /// assert!(parse_env_value("0").is_err());

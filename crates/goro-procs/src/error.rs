@@ -10,7 +10,7 @@ use crate::env::{ENV_VAR, MAX_PROCS};
 /// # Examples
 ///
 /// ```
-/// use goro_procs::{parse_env_value, InvalidValue};
+/// use goro::procs::{parse_env_value, InvalidValue};
 ///
 /// let err = parse_env_value("0").unwrap_err();
 /// assert_eq!(err.kind(), InvalidValue::Zero);
@@ -40,7 +40,7 @@ pub enum InvalidValue {
 /// # Examples
 ///
 /// ```
-/// use goro_procs::parse_env_value;
+/// use goro::procs::parse_env_value;
 ///
 /// let err = parse_env_value("abc").unwrap_err();
 /// assert_eq!(err.variable(), "GORO_MAXPROCS");
@@ -69,8 +69,8 @@ impl MaxProcsError {
     /// # Examples
     ///
     /// ```
-    /// let err = goro_procs::parse_env_value("").unwrap_err();
-    /// assert_eq!(err.variable(), goro_procs::ENV_VAR);
+    /// let err = goro::procs::parse_env_value("").unwrap_err();
+    /// assert_eq!(err.variable(), goro::procs::ENV_VAR);
     /// ```
     pub fn variable(&self) -> &'static str {
         ENV_VAR
@@ -81,7 +81,7 @@ impl MaxProcsError {
     /// # Examples
     ///
     /// ```
-    /// let err = goro_procs::parse_env_value(" 4").unwrap_err();
+    /// let err = goro::procs::parse_env_value(" 4").unwrap_err();
     /// assert_eq!(err.value(), " 4");
     /// ```
     pub fn value(&self) -> &str {
@@ -93,7 +93,7 @@ impl MaxProcsError {
     /// # Examples
     ///
     /// ```
-    /// use goro_procs::{parse_env_value, InvalidValue};
+    /// use goro::procs::{parse_env_value, InvalidValue};
     ///
     /// assert_eq!(parse_env_value("100000").unwrap_err().kind(), InvalidValue::TooLarge);
     /// ```

@@ -80,10 +80,10 @@
 //! # Examples
 //!
 //! ```
-//! let procs = goro_procs::detect()?;
+//! let procs = goro::procs::detect()?;
 //! assert!(procs.n >= 1);
 //! println!("{procs}");
-//! # Ok::<(), goro_procs::MaxProcsError>(())
+//! # Ok::<(), goro::procs::MaxProcsError>(())
 //! ```
 
 mod affinity;

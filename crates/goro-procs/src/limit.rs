@@ -10,7 +10,7 @@ use std::path::PathBuf;
 /// # Examples
 ///
 /// ```
-/// use goro_procs::CpuQuota;
+/// use goro::procs::CpuQuota;
 ///
 /// let q = CpuQuota::new(150_000, 100_000).unwrap();
 /// assert_eq!(q.cpus(), 1.5);
@@ -29,7 +29,7 @@ impl CpuQuota {
     /// # Examples
     ///
     /// ```
-    /// # use goro_procs::CpuQuota;
+    /// # use goro::procs::CpuQuota;
     /// assert_eq!(CpuQuota::new(50_000, 100_000).unwrap().cpus(), 0.5);
     /// assert!(CpuQuota::new(50_000, 0).is_none());
     /// ```
@@ -45,7 +45,7 @@ impl CpuQuota {
     /// # Examples
     ///
     /// ```
-    /// # use goro_procs::CpuQuota;
+    /// # use goro::procs::CpuQuota;
     /// assert_eq!(CpuQuota::new(50_000, 100_000).unwrap().quota_us(), 50_000);
     /// ```
     pub fn quota_us(&self) -> u64 {
@@ -57,7 +57,7 @@ impl CpuQuota {
     /// # Examples
     ///
     /// ```
-    /// # use goro_procs::CpuQuota;
+    /// # use goro::procs::CpuQuota;
     /// assert_eq!(CpuQuota::new(50_000, 100_000).unwrap().period_us(), 100_000);
     /// ```
     pub fn period_us(&self) -> u64 {
@@ -69,7 +69,7 @@ impl CpuQuota {
     /// # Examples
     ///
     /// ```
-    /// # use goro_procs::CpuQuota;
+    /// # use goro::procs::CpuQuota;
     /// assert_eq!(CpuQuota::new(250_000, 100_000).unwrap().cpus(), 2.5);
     /// ```
     pub fn cpus(&self) -> f64 {
@@ -81,7 +81,7 @@ impl CpuQuota {
     /// # Examples
     ///
     /// ```
-    /// # use goro_procs::CpuQuota;
+    /// # use goro::procs::CpuQuota;
     /// assert_eq!(CpuQuota::new(1_000, 100_000).unwrap().ceil_cpus(), 1);
     /// assert_eq!(CpuQuota::new(200_000, 100_000).unwrap().ceil_cpus(), 2);
     /// assert_eq!(CpuQuota::new(200_001, 100_000).unwrap().ceil_cpus(), 3);
@@ -101,7 +101,7 @@ impl CpuQuota {
     /// # Examples
     ///
     /// ```
-    /// use goro_procs::CpuQuota;
+    /// use goro::procs::CpuQuota;
     ///
     /// let half = CpuQuota::new(50_000, 100_000).unwrap();
     /// let one_and_a_half = CpuQuota::new(150_000, 100_000).unwrap();
@@ -133,7 +133,7 @@ impl CpuQuota {
 /// # Examples
 ///
 /// ```
-/// use goro_procs::CgroupVersion;
+/// use goro::procs::CgroupVersion;
 ///
 /// assert_eq!(CgroupVersion::V2.to_string(), "v2");
 /// ```
@@ -160,7 +160,7 @@ impl fmt::Display for CgroupVersion {
 /// # Examples
 ///
 /// ```
-/// use goro_procs::{CgroupVersion, CpuLimit, CpuQuota};
+/// use goro::procs::{CgroupVersion, CpuLimit, CpuQuota};
 ///
 /// let limit = CpuLimit {
 ///     version: CgroupVersion::V1,

@@ -16,7 +16,7 @@ use crate::limit::CpuLimit;
 /// ```
 /// use std::path::Path;
 ///
-/// let procs = goro_procs::detect_with(Path::new("/"), Some("4")).unwrap();
+/// let procs = goro::procs::detect_with(Path::new("/"), Some("4")).unwrap();
 /// assert_eq!(procs.n, 4);
 /// assert_eq!(procs.to_string(), "maxprocs=4 (GORO_MAXPROCS=4)");
 /// ```
@@ -34,9 +34,9 @@ pub struct MaxProcs {
 ///
 /// ```
 /// use std::path::Path;
-/// use goro_procs::Source;
+/// use goro::procs::Source;
 ///
-/// let procs = goro_procs::detect_with(Path::new("/"), Some("3")).unwrap();
+/// let procs = goro::procs::detect_with(Path::new("/"), Some("3")).unwrap();
 /// assert!(matches!(procs.source, Source::Env { value: 3, .. }));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +122,7 @@ impl fmt::Display for MaxProcs {
 ///
 /// ```
 /// # use std::path::Path;
-/// let procs = goro_procs::detect_with(Path::new("/"), Some("8")).unwrap();
+/// let procs = goro::procs::detect_with(Path::new("/"), Some("8")).unwrap();
 /// assert_eq!(procs.source.to_string(), "GORO_MAXPROCS=8");
 /// ```
 impl fmt::Display for Source {

@@ -31,7 +31,7 @@ use crate::maxprocs::MaxProcs;
 /// # Examples
 ///
 /// ```
-/// use goro_procs::MaxProcsWatcher;
+/// use goro::procs::MaxProcsWatcher;
 ///
 /// let mut watcher = MaxProcsWatcher::new()?;
 /// let first = watcher.current().n;
@@ -41,7 +41,7 @@ use crate::maxprocs::MaxProcs;
 ///     println!("resize the worker pool from {first}: {}", update.maxprocs);
 /// }
 /// assert_eq!(&update.maxprocs, watcher.current());
-/// # Ok::<(), goro_procs::MaxProcsError>(())
+/// # Ok::<(), goro::procs::MaxProcsError>(())
 /// ```
 #[derive(Debug)]
 pub struct MaxProcsWatcher {
@@ -80,11 +80,11 @@ pub(crate) enum Cpus {
 ///
 /// ```
 /// # use std::path::Path;
-/// let mut watcher = goro_procs::MaxProcsWatcher::with_root(Path::new("/"), Some("2"))?;
+/// let mut watcher = goro::procs::MaxProcsWatcher::with_root(Path::new("/"), Some("2"))?;
 /// let update = watcher.refresh();
 /// assert_eq!(update.maxprocs.n, 2);
 /// assert!(!update.changed);
-/// # Ok::<(), goro_procs::MaxProcsError>(())
+/// # Ok::<(), goro::procs::MaxProcsError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -109,9 +109,9 @@ impl MaxProcsWatcher {
     /// # Examples
     ///
     /// ```
-    /// let watcher = goro_procs::MaxProcsWatcher::new()?;
+    /// let watcher = goro::procs::MaxProcsWatcher::new()?;
     /// assert!(watcher.current().n >= 1);
-    /// # Ok::<(), goro_procs::MaxProcsError>(())
+    /// # Ok::<(), goro::procs::MaxProcsError>(())
     /// ```
     pub fn new() -> Result<Self, MaxProcsError> {
         let env = read_process_env()?;
@@ -130,12 +130,12 @@ impl MaxProcsWatcher {
     ///
     /// ```
     /// # use std::path::Path;
-    /// use goro_procs::MaxProcsWatcher;
+    /// use goro::procs::MaxProcsWatcher;
     ///
     /// let explicit = MaxProcsWatcher::with_root(Path::new("/"), Some("5"))?;
     /// assert!(!explicit.is_automatic());
     /// assert!(MaxProcsWatcher::with_root(Path::new("/"), Some("five")).is_err());
-    /// # Ok::<(), goro_procs::MaxProcsError>(())
+    /// # Ok::<(), goro::procs::MaxProcsError>(())
     /// ```
     pub fn with_root(root: &Path, env_value: Option<&str>) -> Result<Self, MaxProcsError> {
         Self::open(root, env_value, Cpus::Affinity)
@@ -164,7 +164,7 @@ impl MaxProcsWatcher {
     /// )?;
     /// fs::write(root.join("cgroup2/app/cpu.max"), "300000 100000\n")?;
     ///
-    /// let mut watcher = goro_procs::MaxProcsWatcher::with_root_and_cpus(&root, None, 8)?;
+    /// let mut watcher = goro::procs::MaxProcsWatcher::with_root_and_cpus(&root, None, 8)?;
     /// assert_eq!(watcher.current().n, 3);
     /// fs::write(root.join("cgroup2/app/cpu.max"), "max 100000\n")?;
     /// let update = watcher.refresh();
@@ -219,11 +219,11 @@ impl MaxProcsWatcher {
     ///
     /// ```
     /// # use std::path::Path;
-    /// let explicit = goro_procs::MaxProcsWatcher::with_root(Path::new("/"), Some("7"))?;
+    /// let explicit = goro::procs::MaxProcsWatcher::with_root(Path::new("/"), Some("7"))?;
     /// let automatic = explicit.to_automatic();
     /// assert!(automatic.is_automatic());
-    /// assert_eq!(automatic.current(), &goro_procs::detect_with(Path::new("/"), None)?);
-    /// # Ok::<(), goro_procs::MaxProcsError>(())
+    /// assert_eq!(automatic.current(), &goro::procs::detect_with(Path::new("/"), None)?);
+    /// # Ok::<(), goro::procs::MaxProcsError>(())
     /// ```
     pub fn to_automatic(&self) -> MaxProcsWatcher {
         Self::open_automatic(&self.root, self.cpus)
@@ -235,9 +235,9 @@ impl MaxProcsWatcher {
     ///
     /// ```
     /// # use std::path::Path;
-    /// let watcher = goro_procs::MaxProcsWatcher::with_root(Path::new("/"), Some("7"))?;
+    /// let watcher = goro::procs::MaxProcsWatcher::with_root(Path::new("/"), Some("7"))?;
     /// assert_eq!(watcher.current().to_string(), "maxprocs=7 (GORO_MAXPROCS=7)");
-    /// # Ok::<(), goro_procs::MaxProcsError>(())
+    /// # Ok::<(), goro::procs::MaxProcsError>(())
     /// ```
     pub fn current(&self) -> &MaxProcs {
         &self.current
@@ -249,9 +249,9 @@ impl MaxProcsWatcher {
     ///
     /// ```
     /// # use std::path::Path;
-    /// let watcher = goro_procs::MaxProcsWatcher::with_root(Path::new("/"), Some("7"))?;
+    /// let watcher = goro::procs::MaxProcsWatcher::with_root(Path::new("/"), Some("7"))?;
     /// assert_eq!(watcher.into_current().n, 7);
-    /// # Ok::<(), goro_procs::MaxProcsError>(())
+    /// # Ok::<(), goro::procs::MaxProcsError>(())
     /// ```
     pub fn into_current(self) -> MaxProcs {
         self.current
@@ -264,9 +264,9 @@ impl MaxProcsWatcher {
     ///
     /// ```
     /// # use std::path::Path;
-    /// # use goro_procs::MaxProcsWatcher;
+    /// # use goro::procs::MaxProcsWatcher;
     /// assert!(!MaxProcsWatcher::with_root(Path::new("/"), Some("1"))?.is_automatic());
-    /// # Ok::<(), goro_procs::MaxProcsError>(())
+    /// # Ok::<(), goro::procs::MaxProcsError>(())
     /// ```
     pub fn is_automatic(&self) -> bool {
         matches!(self.mode, Mode::Automatic(_))
@@ -280,11 +280,11 @@ impl MaxProcsWatcher {
     /// # Examples
     ///
     /// ```
-    /// let mut watcher = goro_procs::MaxProcsWatcher::new()?;
+    /// let mut watcher = goro::procs::MaxProcsWatcher::new()?;
     /// let before = watcher.current().clone();
     /// let update = watcher.refresh();
     /// assert_eq!(update.changed, update.maxprocs.n != before.n);
-    /// # Ok::<(), goro_procs::MaxProcsError>(())
+    /// # Ok::<(), goro::procs::MaxProcsError>(())
     /// ```
     pub fn refresh(&mut self) -> Refresh {
         let previous = self.current.n;

@@ -31,10 +31,10 @@ use crate::sys::{self, AsSource};
 ///
 /// ```
 /// use std::os::unix::net::UnixStream;
-/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
-/// use goro_reactor::Async;
+/// use goro::io::{AsyncReadExt, AsyncWriteExt};
+/// use goro::Async;
 ///
-/// # goro_reactor::__block_on_for_docs(async {
+/// # goro::block_on(async {
 /// let (a, b) = UnixStream::pair()?;
 /// let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
 /// a.write_all(b"ping").await?;
@@ -115,9 +115,9 @@ impl<T: AsSource> Async<T> {
     ///
     /// ```
     /// use std::net::UdpSocket;
-    /// use goro_reactor::Async;
+    /// use goro::Async;
     ///
-    /// # goro_reactor::__block_on_for_docs(async {
+    /// # goro::block_on(async {
     /// let a = Async::new(UdpSocket::bind("127.0.0.1:0")?)?;
     /// let b = UdpSocket::bind("127.0.0.1:0")?;
     /// b.send_to(b"hi", a.get_ref().local_addr()?)?;

@@ -23,6 +23,7 @@ mod reactor;
 mod source;
 mod sys;
 pub mod time;
+pub mod wait;
 
 pub use async_io::Async;
 pub use block_on::{__block_on_for_docs, block_on};

@@ -157,6 +157,7 @@ impl Source {
         if !w.wakers.iter().any(|k| k.will_wake(cx.waker())) {
             w.wakers.push(cx.waker().clone());
         }
+        crate::wait::note(crate::wait::Wait::Io);
         #[cfg(windows)]
         {
             drop(w);

@@ -28,8 +28,8 @@ use crate::unblock::Unblock;
 /// # Examples
 ///
 /// ```
-/// use futures_lite::{future::block_on, AsyncReadExt, AsyncWriteExt};
-/// use goro_blocking::fs::File;
+/// use goro::{block_on, io::{AsyncReadExt, AsyncWriteExt}};
+/// use goro::fs::File;
 ///
 /// let p = std::env::temp_dir().join(format!("goro-file-doc-{}", std::process::id()));
 /// block_on(async {
@@ -60,9 +60,9 @@ impl File {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::future::block_on;
+    /// use goro::block_on;
     ///
-    /// let err = block_on(goro_blocking::fs::File::open("/tmp/x/missing.txt")).unwrap_err();
+    /// let err = block_on(goro::fs::File::open("/tmp/x/missing.txt")).unwrap_err();
     /// assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     /// assert_eq!(
     ///     err.to_string(),
@@ -83,11 +83,11 @@ impl File {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::future::block_on;
+    /// use goro::block_on;
     ///
     /// let dir = std::env::temp_dir();
     /// // A directory cannot be opened for writing, not even by root.
-    /// let err = block_on(goro_blocking::fs::File::create(&dir)).unwrap_err();
+    /// let err = block_on(goro::fs::File::create(&dir)).unwrap_err();
     /// assert!(err.to_string().starts_with(&format!("create {}: ", dir.display())));
     /// ```
     pub async fn create(path: impl AsRef<Path>) -> io::Result<File> {
@@ -105,13 +105,13 @@ impl File {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::future::block_on;
+    /// use goro::block_on;
     /// use std::fs::OpenOptions;
     ///
     /// let p = std::env::temp_dir().join(format!("goro-options-doc-{}", std::process::id()));
     /// let mut o = OpenOptions::new();
     /// o.read(true).write(true).create(true);
-    /// let f = block_on(goro_blocking::fs::File::with_options(&p, o)).unwrap();
+    /// let f = block_on(goro::fs::File::with_options(&p, o)).unwrap();
     /// assert_eq!(f.path(), p);
     /// # std::fs::remove_file(&p).unwrap();
     /// ```
@@ -138,7 +138,7 @@ impl File {
     /// # Examples
     ///
     /// ```
-    /// let f = futures_lite::future::block_on(goro_blocking::fs::File::open("Cargo.toml")).unwrap();
+    /// let f = goro::block_on(goro::fs::File::open("Cargo.toml")).unwrap();
     /// assert_eq!(f.path(), std::path::Path::new("Cargo.toml"));
     /// ```
     pub fn path(&self) -> &Path {
@@ -155,11 +155,11 @@ impl File {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::{future::block_on, AsyncWriteExt};
+    /// use goro::{block_on, io::AsyncWriteExt};
     ///
     /// let p = std::env::temp_dir().join(format!("goro-sync-doc-{}", std::process::id()));
     /// block_on(async {
-    ///     let mut f = goro_blocking::fs::File::create(&p).await?;
+    ///     let mut f = goro::fs::File::create(&p).await?;
     ///     f.write_all(b"durable").await?;
     ///     f.sync_all().await
     /// })
@@ -184,8 +184,8 @@ impl File {
     ///
     /// ```
     /// let p = std::env::temp_dir().join(format!("goro-syncdata-doc-{}", std::process::id()));
-    /// futures_lite::future::block_on(async {
-    ///     goro_blocking::fs::File::create(&p).await?.sync_data().await
+    /// goro::block_on(async {
+    ///     goro::fs::File::create(&p).await?.sync_data().await
     /// })
     /// .unwrap();
     /// # std::fs::remove_file(&p).unwrap();
@@ -206,9 +206,9 @@ impl File {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::future::block_on;
+    /// use goro::block_on;
     ///
-    /// let mut f = block_on(goro_blocking::fs::File::open("Cargo.toml")).unwrap();
+    /// let mut f = block_on(goro::fs::File::open("Cargo.toml")).unwrap();
     /// let m = block_on(f.metadata()).unwrap();
     /// assert_eq!(m.len(), std::fs::metadata("Cargo.toml").unwrap().len());
     /// ```
@@ -229,11 +229,11 @@ impl File {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::{future::block_on, AsyncWriteExt};
+    /// use goro::{block_on, io::AsyncWriteExt};
     ///
     /// let p = std::env::temp_dir().join(format!("goro-setlen-doc-{}", std::process::id()));
     /// block_on(async {
-    ///     let mut f = goro_blocking::fs::File::create(&p).await?;
+    ///     let mut f = goro::fs::File::create(&p).await?;
     ///     f.write_all(b"0123456789").await?;
     ///     f.set_len(4).await
     /// })
@@ -249,15 +249,53 @@ impl File {
         r.map_err(|e| with_path("set_len", &self.path, e))
     }
 
+    /// Changes the file's permissions, after pending writes, like
+    /// [`std::fs::File::set_permissions`].
+    ///
+    /// # Errors
+    ///
+    /// A pending write failed or the permissions cannot be changed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::fs::PermissionsExt;
+    /// use goro::block_on;
+    ///
+    /// let p = std::env::temp_dir().join(format!("goro-fchmod-doc-{}", std::process::id()));
+    /// let mut f = block_on(goro::fs::File::create(&p)).unwrap();
+    /// block_on(f.set_permissions(goro::fs::Permissions::from_mode(0o640))).unwrap();
+    /// assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o640);
+    /// # std::fs::remove_file(&p).unwrap();
+    /// ```
+    pub async fn set_permissions(&mut self, perm: fs::Permissions) -> io::Result<()> {
+        self.flush().await?;
+        let r = self.inner.with_mut(move |f| f.set_permissions(perm)).await;
+        r.map_err(|e| with_path("set_permissions", &self.path, e))
+    }
+
+    /// Options to open a file with: the same as
+    /// [`OpenOptions::new`](super::OpenOptions::new).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let f = goro::block_on(goro::fs::File::options().read(true).open("Cargo.toml"));
+    /// assert!(f.is_ok());
+    /// ```
+    pub fn options() -> super::OpenOptions {
+        super::OpenOptions::new()
+    }
+
     /// Waits for pending operations and returns the standard file. Pending
     /// write errors are lost: flush first to see them.
     ///
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::future::block_on;
+    /// use goro::block_on;
     ///
-    /// let f = block_on(goro_blocking::fs::File::open("Cargo.toml")).unwrap();
+    /// let f = block_on(goro::fs::File::open("Cargo.toml")).unwrap();
     /// let std_file: std::fs::File = block_on(f.into_std());
     /// assert!(std_file.metadata().unwrap().is_file());
     /// ```

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 /// # Examples
 ///
 /// ```
-/// use futures_lite::future::block_on;
-/// use goro_blocking::fs::{self, PathError};
+/// use goro::block_on;
+/// use goro::fs::{self, PathError};
 ///
 /// let err = block_on(fs::File::open("/no/such/file")).unwrap_err();
 /// assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
@@ -42,8 +42,8 @@ impl PathError {
     /// # Examples
     ///
     /// ```
-    /// # use futures_lite::future::block_on;
-    /// # use goro_blocking::fs::{self, PathError};
+    /// # use goro::block_on;
+    /// # use goro::fs::{self, PathError};
     /// let err = block_on(fs::remove_file("/no/such/file")).unwrap_err();
     /// let detail = err.get_ref().unwrap().downcast_ref::<PathError>().unwrap();
     /// assert_eq!(detail.operation(), "remove_file");
@@ -57,8 +57,8 @@ impl PathError {
     /// # Examples
     ///
     /// ```
-    /// # use futures_lite::future::block_on;
-    /// # use goro_blocking::fs::{self, PathError};
+    /// # use goro::block_on;
+    /// # use goro::fs::{self, PathError};
     /// let err = block_on(fs::metadata("/no/such/file")).unwrap_err();
     /// let detail = err.get_ref().unwrap().downcast_ref::<PathError>().unwrap();
     /// assert_eq!(detail.path(), std::path::Path::new("/no/such/file"));
@@ -72,8 +72,8 @@ impl PathError {
     /// # Examples
     ///
     /// ```
-    /// # use futures_lite::future::block_on;
-    /// # use goro_blocking::fs::{self, PathError};
+    /// # use goro::block_on;
+    /// # use goro::fs::{self, PathError};
     /// let err = block_on(fs::read("/no/such/file")).unwrap_err();
     /// let detail = err.get_ref().unwrap().downcast_ref::<PathError>().unwrap();
     /// assert_eq!(detail.io_error().kind(), std::io::ErrorKind::NotFound);

@@ -27,10 +27,10 @@ use crate::unblock::Unblock;
 /// # Examples
 ///
 /// ```
-/// use futures_lite::{future::block_on, StreamExt};
+/// use goro::{block_on, stream::StreamExt};
 ///
 /// let names: Vec<_> = block_on(async {
-///     let entries = goro_blocking::fs::read_dir("src").await?;
+///     let entries = goro::fs::read_dir("src").await?;
 ///     entries.map(|e| e.map(|e| e.file_name())).try_collect::<_, _, Vec<_>>().await
 /// })
 /// .unwrap();
@@ -51,10 +51,10 @@ pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
 /// # Examples
 ///
 /// ```
-/// use futures_lite::{future::block_on, StreamExt};
+/// use goro::{block_on, stream::StreamExt};
 ///
 /// let n = block_on(async {
-///     goro_blocking::fs::read_dir("src").await.unwrap().count().await
+///     goro::fs::read_dir("src").await.unwrap().count().await
 /// });
 /// assert!(n > 1);
 /// ```

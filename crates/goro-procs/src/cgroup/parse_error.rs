@@ -12,7 +12,7 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use goro_procs::parse_cpu_max;
+/// use goro::procs::parse_cpu_max;
 ///
 /// let err = parse_cpu_max("1.5 100000\n").unwrap_err();
 /// assert_eq!(err.file(), "cpu.max");
@@ -43,7 +43,7 @@ impl ParseLimitError {
     /// # Examples
     ///
     /// ```
-    /// let err = goro_procs::parse_cfs_period_us("").unwrap_err();
+    /// let err = goro::procs::parse_cfs_period_us("").unwrap_err();
     /// assert_eq!(err.file(), "cpu.cfs_period_us");
     /// ```
     pub fn file(&self) -> &'static str {
@@ -55,7 +55,7 @@ impl ParseLimitError {
     /// # Examples
     ///
     /// ```
-    /// let err = goro_procs::parse_cfs_quota_us("lots").unwrap_err();
+    /// let err = goro::procs::parse_cfs_quota_us("lots").unwrap_err();
     /// assert_eq!(err.contents(), "lots");
     /// ```
     pub fn contents(&self) -> &str {

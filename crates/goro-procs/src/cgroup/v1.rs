@@ -18,7 +18,7 @@ pub(crate) const CFS_PERIOD_US: &str = "cpu.cfs_period_us";
 /// # Examples
 ///
 /// ```
-/// use goro_procs::parse_cfs_quota_us;
+/// use goro::procs::parse_cfs_quota_us;
 ///
 /// assert_eq!(parse_cfs_quota_us("-1\n").unwrap(), None);
 /// assert_eq!(parse_cfs_quota_us("150000\n").unwrap(), Some(150_000));
@@ -47,7 +47,7 @@ pub fn parse_cfs_quota_us(contents: &str) -> Result<Option<u64>, ParseLimitError
 /// # Examples
 ///
 /// ```
-/// use goro_procs::parse_cfs_period_us;
+/// use goro::procs::parse_cfs_period_us;
 ///
 /// assert_eq!(parse_cfs_period_us("100000\n").unwrap(), 100_000);
 /// assert!(parse_cfs_period_us("0").is_err());

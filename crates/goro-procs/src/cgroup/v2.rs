@@ -22,7 +22,7 @@ const EXPECTED: &str = r#""max <period>" or "<quota> <period>", in positive whol
 /// # Examples
 ///
 /// ```
-/// use goro_procs::parse_cpu_max;
+/// use goro::procs::parse_cpu_max;
 ///
 /// assert_eq!(parse_cpu_max("max 100000\n").unwrap(), None);
 /// let q = parse_cpu_max("150000 100000\n").unwrap().unwrap();

@@ -18,10 +18,10 @@ use super::{TcpStream, UnixStream};
 ///
 /// ```
 /// use std::mem::MaybeUninit;
-/// use futures_lite::AsyncWriteExt;
-/// use goro_reactor::net::{ReadUninit, TcpListener, TcpStream};
+/// use goro::io::AsyncWriteExt;
+/// use goro::net::{ReadUninit, TcpListener, TcpStream};
 ///
-/// # goro_reactor::__block_on_for_docs(async {
+/// # goro::block_on(async {
 /// let listener = TcpListener::bind("127.0.0.1:0").await?;
 /// let mut client = TcpStream::connect(listener.local_addr()?).await?;
 /// let (mut server, _) = listener.accept().await?;

@@ -19,10 +19,10 @@ use crate::Async;
 /// # Examples
 ///
 /// ```
-/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
-/// use goro_reactor::net::{TcpListener, TcpStream};
+/// use goro::io::{AsyncReadExt, AsyncWriteExt};
+/// use goro::net::{TcpListener, TcpStream};
 ///
-/// # goro_reactor::__block_on_for_docs(async {
+/// # goro::block_on(async {
 /// let listener = TcpListener::bind("127.0.0.1:0").await?;
 /// let addr = listener.local_addr()?;
 /// let mut client = TcpStream::connect(addr).await?;
@@ -159,10 +159,10 @@ impl Stream for Incoming<'_> {
 /// # Examples
 ///
 /// ```
-/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
-/// use goro_reactor::net::{TcpListener, TcpStream};
+/// use goro::io::{AsyncReadExt, AsyncWriteExt};
+/// use goro::net::{TcpListener, TcpStream};
 ///
-/// # goro_reactor::__block_on_for_docs(async {
+/// # goro::block_on(async {
 /// let listener = TcpListener::bind("127.0.0.1:0").await?;
 /// let client = TcpStream::connect(listener.local_addr()?).await?;
 /// client.set_nodelay(true)?;
@@ -235,10 +235,10 @@ impl TcpStream {
     ///
     /// ```
     /// use std::mem::MaybeUninit;
-    /// use futures_lite::AsyncWriteExt;
-    /// use goro_reactor::net::{TcpListener, TcpStream};
+    /// use goro::io::AsyncWriteExt;
+    /// use goro::net::{TcpListener, TcpStream};
     ///
-    /// # goro_reactor::__block_on_for_docs(async {
+    /// # goro::block_on(async {
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let mut client = TcpStream::connect(listener.local_addr()?).await?;
     /// let (server, _) = listener.accept().await?;

@@ -12,9 +12,9 @@ use crate::Async;
 /// # Examples
 ///
 /// ```
-/// use goro_reactor::net::UdpSocket;
+/// use goro::net::UdpSocket;
 ///
-/// # goro_reactor::__block_on_for_docs(async {
+/// # goro::block_on(async {
 /// let a = UdpSocket::bind("127.0.0.1:0").await?;
 /// let b = UdpSocket::bind("127.0.0.1:0").await?;
 /// a.send_to(b"ping", b.local_addr()?).await?;

@@ -15,10 +15,10 @@ use crate::Async;
 /// # Examples
 ///
 /// ```
-/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
-/// use goro_reactor::net::{UnixListener, UnixStream};
+/// use goro::io::{AsyncReadExt, AsyncWriteExt};
+/// use goro::net::{UnixListener, UnixStream};
 ///
-/// # goro_reactor::__block_on_for_docs(async {
+/// # goro::block_on(async {
 /// let path = std::env::temp_dir().join(format!("goro-doc-{}.sock", std::process::id()));
 /// let _ = std::fs::remove_file(&path);
 /// let listener = UnixListener::bind(&path)?;

@@ -33,9 +33,9 @@ pub enum MissedTickBehavior {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// # goro_reactor::__block_on_for_docs(async {
+/// # goro::block_on(async {
 /// let start = Instant::now();
-/// let mut every = goro_reactor::time::interval(Duration::from_millis(10));
+/// let mut every = goro::time::interval(Duration::from_millis(10));
 /// for _ in 0..3 {
 ///     every.tick().await;
 /// }

@@ -12,9 +12,9 @@ use crate::time::shards::TimerRef;
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// # goro_reactor::__block_on_for_docs(async {
+/// # goro::block_on(async {
 /// let start = Instant::now();
-/// goro_reactor::time::sleep(Duration::from_millis(20)).await;
+/// goro::time::sleep(Duration::from_millis(20)).await;
 /// assert!(start.elapsed() >= Duration::from_millis(20));
 /// # });
 /// ```
@@ -32,9 +32,9 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// # goro_reactor::__block_on_for_docs(async {
+/// # goro::block_on(async {
 /// let at = Instant::now() + Duration::from_millis(5);
-/// goro_reactor::time::sleep_until(at).await;
+/// goro::time::sleep_until(at).await;
 /// assert!(Instant::now() >= at);
 /// # });
 /// ```
@@ -86,6 +86,15 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.poll_sleep(cx, true)
+    }
+}
+
+impl Sleep {
+    /// The poll of the future; `note` says whether a wait records itself
+    /// as a timer wait (not under a `timeout`, whose future's reason is
+    /// the one to show).
+    pub(crate) fn poll_sleep(&mut self, cx: &mut Context<'_>, note: bool) -> Poll<()> {
         if Instant::now() >= self.deadline {
             self.cancel();
             // A task that ran long yields once here, even with the timer due.
@@ -98,6 +107,9 @@ impl Future for Sleep {
         let reactor = Reactor::get();
         if let Some(t) = self.timer {
             if reactor.timers.update(t, cx.waker()) {
+                if note {
+                    crate::wait::note(crate::wait::Wait::Timer);
+                }
                 return Poll::Pending;
             }
             // Fired a hair before our clock read said it was due; retry.
@@ -105,6 +117,9 @@ impl Future for Sleep {
         self.timer = reactor.insert_timer(self.deadline, cx.waker());
         if self.timer.is_none() {
             return Poll::Ready(());
+        }
+        if note {
+            crate::wait::note(crate::wait::Wait::Timer);
         }
         Poll::Pending
     }

@@ -12,8 +12,8 @@ use super::sleep::{Sleep, sleep, sleep_until};
 ///
 /// ```
 /// use std::time::Duration;
-/// use goro_reactor::time::{sleep, timeout};
-/// # goro_reactor::__block_on_for_docs(async {
+/// use goro::time::{sleep, timeout};
+/// # goro::block_on(async {
 /// assert_eq!(timeout(Duration::from_secs(5), async { 7 }).await, Ok(7));
 /// assert!(timeout(Duration::from_millis(10), sleep(Duration::from_secs(60))).await.is_err());
 /// # });
@@ -71,7 +71,8 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(out) = this.future.poll(cx) {
             return Poll::Ready(Ok(out));
         }
-        match Pin::new(this.sleep).poll(cx) {
+        // Quietly: the task waits for the future, which noted why.
+        match this.sleep.poll_sleep(cx, false) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
             Poll::Pending => Poll::Pending,
         }

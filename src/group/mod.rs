@@ -7,9 +7,10 @@ use std::panic::resume_unwind;
 use std::pin::pin;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use async_lock::Semaphore;
+mod admission;
 
 use crate::{CancelToken, JoinHandle};
+use admission::Admission;
 
 /// A group of tasks that succeed or fail together, as Go's
 /// `errgroup.WithContext`.
@@ -26,11 +27,16 @@ use crate::{CancelToken, JoinHandle};
 ///   rest), and `wait` resumes the panic on its caller once every task has
 ///   ended, as Go's errgroup re-panics in `Wait`. A panic outranks an error.
 /// - **Limit:** [`with_limit(n)`](TaskGroup::with_limit) (errgroup's
-///   `SetLimit`) lets at most `n` tasks run their futures at once. Unlike
-///   Go's `g.Go`, [`spawn`](TaskGroup::spawn) never blocks: tasks over the
-///   limit are created and wait for a slot, at the cost of one small task
-///   each. To bound how many exist, wait on a
+///   `SetLimit`) lets at most `n` tasks run their futures at once, and
+///   starts them in spawn order, as errgroup does. Unlike Go's `g.Go`,
+///   [`spawn`](TaskGroup::spawn) never blocks: tasks over the limit are
+///   created and wait for their turn, at the cost of one small task each.
+///   To bound how many exist, wait on a
 ///   [`Semaphore`](crate::sync::Semaphore) before spawning.
+/// - **Values:** tasks return `Result<(), E>`. To collect values, use a
+///   [`JoinSet`](crate::JoinSet) (its docs show the first error cancelling
+///   the rest), or send them on a [`chan`](crate::chan) from the group's
+///   tasks.
 /// - **Drop:** dropping a group without waiting cancels its tasks (Go has no
 ///   such thing; Rust has no `defer g.Wait()`).
 /// - Cancellation is cooperative: a task that never reaches an `.await`
@@ -75,7 +81,7 @@ use crate::{CancelToken, JoinHandle};
 /// ```
 pub struct TaskGroup<E> {
     token: CancelToken,
-    limit: Option<Arc<Semaphore>>,
+    limit: Option<Arc<Admission>>,
     first_error: Arc<Mutex<Option<E>>>,
     handles: Vec<JoinHandle<()>>,
 }
@@ -117,7 +123,8 @@ impl<E: Send + 'static> TaskGroup<E> {
     }
 
     /// Lets at most `n` of the group's tasks run their futures at once
-    /// (errgroup's `SetLimit(n)`). Applies to tasks spawned after this call.
+    /// (errgroup's `SetLimit(n)`), started in the order they were spawned.
+    /// Applies to tasks spawned after this call.
     ///
     /// # Panics
     /// When `n` is 0: no task could ever run.
@@ -131,7 +138,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     #[track_caller]
     pub fn with_limit(mut self, n: usize) -> TaskGroup<E> {
         assert!(n > 0, "goro: TaskGroup limit must be at least 1");
-        self.limit = Some(Arc::new(Semaphore::new(n)));
+        self.limit = Some(Arc::new(Admission::new(n)));
         self
     }
 
@@ -195,12 +202,14 @@ impl<E: Send + 'static> TaskGroup<E> {
         F: Future<Output = Result<(), E>> + Send + 'static,
     {
         let token = self.token.clone();
-        let limit = self.limit.clone();
+        // The place in line is taken here, in spawn order, not when the
+        // task first runs.
+        let ticket = self.limit.as_ref().map(|a| a.ticket());
         let first_error = self.first_error.clone();
         self.handles.push(crate::go(async move {
-            let _permit = match limit {
-                Some(s) => match token.run_until_cancelled(s.acquire_arc()).await {
-                    Some(permit) => Some(permit),
+            let _slot = match ticket {
+                Some(t) => match token.run_until_cancelled(t.admit()).await {
+                    Some(slot) => Some(slot),
                     None => return,
                 },
                 None => None,
