@@ -142,7 +142,6 @@ fn dump_shows_three_waiting_tasks_at_their_spawn_locations() {
     let dump = h.dump_tasks();
     assert_eq!(dump.live, 3);
     assert_eq!(dump.unlisted, 0);
-    assert_eq!(dump.unavailable, None);
     assert_eq!(dump.sites.len(), 2, "{dump}");
     // The larger group first.
     let (site_a, site_b) = (&dump.sites[0], &dump.sites[1]);
