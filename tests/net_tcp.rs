@@ -446,8 +446,14 @@ fn block_on_drives_io_while_every_worker_is_busy() {
     let busy = Arc::new(AtomicBool::new(true));
     let b = busy.clone();
     // Occupy the only worker without any await point.
+    // Until the test is done (or a minute has passed): no wall-clock bound.
+    let done = Arc::new(AtomicBool::new(false));
+    let d = done.clone();
     let blocker = rt.spawn(async move {
-        std::thread::sleep(Duration::from_millis(600));
+        let t = Instant::now();
+        while !d.load(Ordering::SeqCst) && t.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         b.store(false, Ordering::SeqCst);
     });
     std::thread::sleep(Duration::from_millis(50));
@@ -468,8 +474,10 @@ fn block_on_drives_io_while_every_worker_is_busy() {
         s.write_all(&buf).await.unwrap();
         peer.join().unwrap();
     });
+    let still_busy = busy.load(Ordering::SeqCst);
+    done.store(true, Ordering::SeqCst);
     assert!(
-        busy.load(Ordering::SeqCst),
+        still_busy,
         "block_on finished only after the worker was free ({:?})",
         start.elapsed()
     );

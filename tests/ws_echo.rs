@@ -361,7 +361,7 @@ async fn handshake_that_never_finishes(addr: SocketAddr, handshake_timeout: Dura
         "half a handshake dropped after {took:?}, before the timeout of {handshake_timeout:?}"
     );
     assert!(
-        took < handshake_timeout + Duration::from_secs(3),
+        took < handshake_timeout + STEP,
         "half a handshake dropped only after {took:?} (timeout {handshake_timeout:?})"
     );
     assert!(
@@ -648,7 +648,9 @@ async fn shutdown_closes_connections_with_1001_and_drops_those_that_never_answer
     );
     assert_eq!(report.stats.closed_shutdown, 2, "{report:?}");
     assert_eq!(report.stats.forced, 1, "{report:?}");
-    assert!(report.took < Duration::from_secs(3), "{report:?}");
+    // The grace period is 500 ms; only a shutdown that waits for the deaf
+    // client forever comes near STEP.
+    assert!(report.took < STEP, "{report:?}");
     assert_eq!(polite.await.unwrap(), Some(CloseCode::Away));
     let (_, opcode, payload) = timeout(STEP, read_frame(&mut deaf)).await.unwrap().unwrap();
     assert_eq!(opcode, OP_CLOSE);

@@ -13,7 +13,7 @@ use goro_executor::{Runtime, current_proc};
 
 /// Waits until `cond` holds, failing with `what` after 10 s.
 fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while !cond() {
         assert!(Instant::now() < deadline, "timed out waiting until {what}");
         std::thread::sleep(Duration::from_millis(1));
@@ -29,7 +29,7 @@ fn run_in_parallel(rt: &Runtime, n: usize) -> HashSet<usize> {
             let arrived = arrived.clone();
             rt.spawn(async move {
                 arrived.fetch_add(1, SeqCst);
-                let deadline = Instant::now() + Duration::from_secs(10);
+                let deadline = Instant::now() + Duration::from_secs(60);
                 while arrived.load(SeqCst) < n {
                     assert!(Instant::now() < deadline, "fewer than {n} workers run");
                     std::hint::spin_loop();
@@ -122,7 +122,7 @@ fn tasks_queued_on_a_retired_worker_move_to_the_global_queue() {
             );
             let handle = rt.handle().clone();
             rt.spawn(async move {
-                let deadline = Instant::now() + Duration::from_secs(10);
+                let deadline = Instant::now() + Duration::from_secs(60);
                 if current_proc() == Some(1) {
                     // Only once P 0 is held: an idle P 0 would steal.
                     while !held.load(SeqCst) {
