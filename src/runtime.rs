@@ -217,8 +217,11 @@ impl Builder {
 /// Worker threads running tasks M:N, with I/O and timers: the scheduler of
 /// `goro-executor` driving the reactor of `goro-reactor`.
 ///
-/// Dropping it stops the workers and drops every task; see
-/// [`goro_executor::Runtime`].
+/// Dropping it stops the workers, drops every task and waits for every
+/// poll in progress to return, however long that takes (a task stuck in a
+/// blocking call makes it wait as long); [`Runtime::shutdown_timeout`] and
+/// [`Runtime::shutdown_background`] bound that wait. See
+/// [`goro_executor::Runtime`]'s Shutdown section.
 ///
 /// # Examples
 ///
@@ -306,5 +309,34 @@ impl Runtime {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.inner.block_on(future)
+    }
+
+    /// Shuts down like a drop, but waits at most `limit` for the runtime's
+    /// threads, leaving a thread stuck in a poll running, detached; returns
+    /// whether every thread stopped. See
+    /// [`goro_executor::Runtime::shutdown_timeout`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
+    /// rt.spawn(goro::time::sleep(std::time::Duration::from_secs(3600)));
+    /// assert!(rt.shutdown_timeout(std::time::Duration::from_secs(10)));
+    /// ```
+    pub fn shutdown_timeout(self, limit: Duration) -> bool {
+        self.inner.shutdown_timeout(limit)
+    }
+
+    /// Shuts down without waiting for the runtime's threads; see
+    /// [`goro_executor::Runtime::shutdown_background`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
+    /// rt.shutdown_background();
+    /// ```
+    pub fn shutdown_background(self) {
+        self.inner.shutdown_background();
     }
 }
