@@ -51,10 +51,11 @@ impl Driver for ReactorDriver {
 
 /// The driver every goro runtime of this process shares: there is one
 /// reactor, like Go's one netpoller.
-pub(crate) fn driver() -> Arc<dyn Driver> {
+pub(crate) fn driver() -> Result<Arc<dyn Driver>, BuildError> {
     goro_reactor::time::set_proc_hint(goro_executor::current_proc);
     goro_reactor::coop::set_yield_hook(goro_executor::should_yield);
-    Arc::new(ReactorDriver(Reactor::get()))
+    let reactor = Reactor::try_get().map_err(BuildError::Driver)?;
+    Ok(Arc::new(ReactorDriver(reactor)))
 }
 
 /// Adds what the scheduler does not know to its stats: the reactor's timers
@@ -209,7 +210,11 @@ impl Builder {
     /// See [`goro_executor::Builder::build`].
     pub fn build(self) -> Result<Runtime, BuildError> {
         Ok(Runtime {
-            inner: self.inner.driver(driver()).stats_hook(fill_stats).build()?,
+            inner: self
+                .inner
+                .driver(driver()?)
+                .stats_hook(fill_stats)
+                .build()?,
         })
     }
 }

@@ -343,6 +343,10 @@ pub enum BuildError {
     InvalidMaxProcs(usize),
     /// The OS refused to start a worker thread.
     SpawnThread(io::Error),
+    /// The I/O driver could not start (for goro's reactor: the OS refused
+    /// to create its poller, typically for lack of file descriptors). Made
+    /// by the code that creates the driver, such as `goro`'s `Builder`.
+    Driver(io::Error),
     /// `GORO_MAXPROCS` holds a value that is not a worker count.
     MaxProcs(goro_procs::MaxProcsError),
     /// Another `GORO_*` environment variable holds a bad value.
@@ -363,6 +367,7 @@ impl fmt::Display for BuildError {
                 write!(f, "maxprocs must be from 1 to {MAX_PROCS}, got {n}")
             }
             BuildError::SpawnThread(e) => write!(f, "could not start a worker thread: {e}"),
+            BuildError::Driver(e) => write!(f, "could not start the I/O driver: {e}"),
             BuildError::MaxProcs(e) => e.fmt(f),
             BuildError::InvalidEnv {
                 var,
@@ -376,7 +381,7 @@ impl fmt::Display for BuildError {
 impl std::error::Error for BuildError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            BuildError::SpawnThread(e) => Some(e),
+            BuildError::SpawnThread(e) | BuildError::Driver(e) => Some(e),
             BuildError::MaxProcs(e) => Some(e),
             BuildError::InvalidMaxProcs(_) | BuildError::InvalidEnv { .. } => None,
         }
