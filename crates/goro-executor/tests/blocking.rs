@@ -163,3 +163,54 @@ fn threads_left_without_a_p_are_reused_as_spares() {
         started.load(SeqCst)
     );
 }
+
+fn process_threads() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("Threads:")).unwrap();
+    line["Threads:".len()..].trim().parse().unwrap()
+}
+
+/// Threads left without a P exit after their 10 s keep-alive and are joined
+/// while the runtime lives (an exited thread keeps its stack until joined):
+/// after hand-offs spread over time, the runtime's thread handles and the
+/// process's threads return to where they were.
+#[test]
+fn exited_spare_threads_are_joined_while_the_runtime_runs() {
+    let rt = Runtime::builder().maxprocs(1).build().unwrap();
+    // Let the worker and the monitor start.
+    rt.block_on(rt.spawn(async {})).unwrap();
+    let handles_before = rt.handle().stats().runtime_threads;
+    let threads_before = process_threads();
+    for round in 0..5 {
+        // Several at once, so that several threads are started.
+        let hs: Vec<_> = (0..4)
+            .map(|_| rt.spawn(async { blocking(|| std::thread::sleep(Duration::from_millis(5))) }))
+            .collect();
+        for h in hs {
+            rt.block_on(h).unwrap();
+        }
+        println!("round {round}: {:?}", rt.handle().stats().runtime_threads);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let grown = rt.handle().stats().runtime_threads;
+    assert!(grown > handles_before, "no hand-off started a thread");
+    // 10 s keep-alive, then up to a second until the monitor reaps.
+    let start = std::time::Instant::now();
+    let settled = |rt: &Runtime| {
+        rt.handle().stats().runtime_threads == handles_before && process_threads() <= threads_before
+    };
+    while !settled(&rt) && start.elapsed() < GIVE_UP {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    println!(
+        "{grown} thread handles back to {} after {:?}",
+        rt.handle().stats().runtime_threads,
+        start.elapsed()
+    );
+    assert_eq!(
+        rt.handle().stats().runtime_threads,
+        handles_before,
+        "exited spare threads are still waiting to be joined"
+    );
+    assert!(process_threads() <= threads_before);
+}
