@@ -4,6 +4,9 @@
 //! echoing, the connection limit, idle and handshake timeouts, a graceful
 //! shutdown, and 10,000 concurrent connections.
 
+#[path = "common/strict.rs"]
+mod strict;
+
 #[allow(dead_code, reason = "the tests use only part of the example's server")]
 #[path = "../examples/ws_echo/server.rs"]
 mod server;
@@ -697,13 +700,10 @@ async fn python_websockets_client_gets_every_echo_and_the_right_close_codes() {
     let (python, version) = match python_with_websockets() {
         Ok(p) => p,
         Err(why) => {
-            // CI sets GORO_WS_PYTHON_REQUIRED so that a broken venv fails
-            // instead of skipping.
-            assert!(
-                std::env::var_os("GORO_WS_PYTHON_REQUIRED").is_none(),
-                "the Python client test is required here, but: {why}"
+            strict::skip(
+                "python_websockets_client_gets_every_echo_and_the_right_close_codes",
+                &why,
             );
-            println!("SKIPPED: python client test: {why}");
             return;
         }
     };
@@ -764,9 +764,12 @@ async fn ten_thousand_concurrent_connections_all_echo() {
     let n = match usize::try_from(limit.saturating_sub(SPARE_FDS)) {
         Ok(fit) if fit >= SCALE => SCALE,
         Ok(fit) => {
-            println!(
-                "scaled down: the open-file hard limit is {limit}, room for {fit} connections, \
-                 not {SCALE}"
+            strict::skip(
+                "ten_thousand_concurrent_connections_all_echo",
+                &format!(
+                    "scaled down: the open-file hard limit is {limit}, room for {fit} \
+                     connections, not {SCALE}"
+                ),
             );
             fit
         }
@@ -929,4 +932,44 @@ async fn scale_clients(url: String, n: usize) {
         &failures[..failures.len().min(10)]
     );
     assert_eq!(echoed, 2 * n as u64);
+}
+
+/// Runs the Python client test in a child process (this binary) with no
+/// Python, strict or not.
+fn python_test_without_python(strict: &str) -> std::process::Output {
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "python_websockets_client_gets_every_echo_and_the_right_close_codes",
+        ])
+        .env("GORO_PYTHON", "/nonexistent/python")
+        .env(strict::STRICT_VAR, strict)
+        .output()
+        .unwrap()
+}
+
+/// A missing environment skips loudly (on stderr, past the harness's
+/// capture), and fails with `GORO_TEST_STRICT=1`, naming what was missing.
+#[test]
+fn a_skip_is_loud_and_strict_mode_fails_it() {
+    let lax = python_test_without_python("0");
+    let stderr = String::from_utf8_lossy(&lax.stderr);
+    assert!(lax.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("SKIPPED python_websockets_client")
+            && stderr.contains("/nonexistent/python does not exist"),
+        "{stderr}"
+    );
+    let strict = python_test_without_python("1");
+    let out = String::from_utf8_lossy(&strict.stdout);
+    assert!(!strict.status.success(), "{out}");
+    assert!(
+        out.contains("/nonexistent/python does not exist")
+            && out.contains("GORO_TEST_STRICT=1 makes this a failure"),
+        "{out}"
+    );
+    let bad = python_test_without_python("yes");
+    let out = String::from_utf8_lossy(&bad.stdout);
+    assert!(!bad.status.success(), "{out}");
+    assert!(out.contains("GORO_TEST_STRICT=\"yes\" is invalid"), "{out}");
 }

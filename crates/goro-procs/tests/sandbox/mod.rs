@@ -11,6 +11,12 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+/// Skips that say so, and fail under `GORO_TEST_STRICT=1`: the facade's
+/// helper, shared by path like this file.
+#[path = "../../../../tests/common/strict.rs"]
+mod strict;
+pub use strict::skip;
+
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
