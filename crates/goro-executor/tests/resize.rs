@@ -265,19 +265,55 @@ fn set_default_maxprocs_turns_automatic_updates_on() {
     );
 }
 
+/// After shrinking and growing, the task running across the resizes
+/// completes, the runtime has the last count of workers, and dropping it
+/// stops every thread it started (workers retired and added alike) and
+/// drops every task, including one parked forever.
 #[test]
 fn a_runtime_shrunk_and_grown_again_shuts_down_cleanly() {
+    struct Dropped(Arc<AtomicUsize>);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
     for _ in 0..20 {
-        let rt = runtime(3);
+        let alive = Arc::new(AtomicUsize::new(0));
+        let (up, down) = (alive.clone(), alive.clone());
+        let rt = Runtime::builder()
+            .maxprocs(3)
+            .retake_after(Duration::ZERO)
+            .on_thread_start(move || {
+                up.fetch_add(1, SeqCst);
+            })
+            .on_thread_stop(move || {
+                down.fetch_sub(1, SeqCst);
+            })
+            .build()
+            .unwrap();
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let parked = Dropped(dropped.clone());
+        let _parked = rt.spawn(async move {
+            let _parked = parked;
+            std::future::pending::<()>().await
+        });
         let h = rt.spawn(async {
+            let mut yields = 0;
             for _ in 0..100 {
                 goro_executor::yield_now().await;
+                yields += 1;
             }
+            yields
         });
         rt.handle().set_maxprocs(1);
         rt.handle().set_maxprocs(5);
         rt.handle().set_maxprocs(2);
-        rt.block_on(h).unwrap();
+        assert_eq!(rt.block_on(h).unwrap(), 100);
+        assert_eq!(rt.maxprocs(), 2);
+        assert_eq!(rt.handle().stats().local_queues.len(), 2);
+        assert!(alive.load(SeqCst) >= 2, "fewer threads than workers");
         drop(rt);
+        assert_eq!(alive.load(SeqCst), 0, "a thread outlived the runtime");
+        assert_eq!(dropped.load(SeqCst), 1, "the parked task was not dropped");
     }
 }

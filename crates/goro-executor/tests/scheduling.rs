@@ -54,39 +54,54 @@ fn yield_goes_behind_queued_tasks() {
 
 #[test]
 fn ping_pong_pair_cannot_starve_a_queued_task() {
-    // Two tasks waking each other would keep refilling runnext forever; the
-    // chain cap must let the third task (in the ring) run.
+    // Two tasks waking each other keep refilling runnext; the chain cap must
+    // let a task waiting in the ring run. Without the cap the pair would
+    // only stop at its own limit of CAP rounds.
+    const CAP: u32 = 100_000;
     let rt = Runtime::builder().maxprocs(1).build().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
-    let done = rt.block_on({
-        let stop = stop.clone();
-        rt.spawn(async move {
-            let (a_tx, a_rx) = async_channel::bounded::<()>(1);
-            let (b_tx, b_rx) = async_channel::bounded::<()>(1);
-            let s1 = stop.clone();
-            let a = spawn(async move {
-                while !s1.load(SeqCst) {
-                    a_tx.send(()).await.unwrap();
-                    b_rx.recv().await.unwrap();
-                }
-                drop(a_tx);
-            });
-            let b = spawn(async move {
-                while let Ok(()) = a_rx.recv().await {
-                    if b_tx.send(()).await.is_err() {
-                        break;
+    let (rounds, stopped_by_flag) = rt
+        .block_on(rt.spawn({
+            let stop = stop.clone();
+            async move {
+                let (a_tx, a_rx) = async_channel::bounded::<()>(1);
+                let (b_tx, b_rx) = async_channel::bounded::<()>(1);
+                let s1 = stop.clone();
+                let a = spawn(async move {
+                    let mut rounds = 0;
+                    while !s1.load(SeqCst) && rounds < CAP {
+                        rounds += 1;
+                        a_tx.send(()).await.unwrap();
+                        b_rx.recv().await.unwrap();
                     }
-                }
-            });
-            let s2 = stop.clone();
-            let flag = spawn(async move { s2.store(true, SeqCst) });
-            flag.await.unwrap();
-            a.await.unwrap();
-            b.await.unwrap();
-            true
-        })
-    });
-    assert!(done.unwrap());
+                    (rounds, s1.load(SeqCst))
+                });
+                let b = spawn(async move {
+                    while let Ok(()) = a_rx.recv().await {
+                        if b_tx.send(()).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                // Spawn order leaves the ring as [a, b, flag] and this
+                // no-op in runnext, so the pair starts before the flag.
+                let s2 = stop.clone();
+                let flag = spawn(async move { s2.store(true, SeqCst) });
+                let noop = spawn(async {});
+                noop.await.unwrap();
+                flag.await.unwrap();
+                let out = a.await.unwrap();
+                b.await.unwrap();
+                out
+            }
+        }))
+        .unwrap();
+    println!("the queued task ran after {rounds} ping-pong rounds");
+    assert!(
+        stopped_by_flag && rounds < CAP,
+        "the queued task waited for all {rounds} rounds of the pair"
+    );
+    assert!(rounds >= 1, "the pair never ran before the queued task");
 }
 
 #[test]
