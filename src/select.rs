@@ -121,7 +121,7 @@ where
 /// are dropped, and its body runs. Patterns must be irrefutable (`v`, `_`,
 /// `(a, b)`): match on the value in the body instead. The bodies run in the
 /// enclosing function, so `return`, `break`, `continue` and `?` work as in
-/// a Go `select`. See the [module docs](crate::select) for timeouts and
+/// a Go `select`. See the [module docs](mod@crate::select) for timeouts and
 /// fairness.
 ///
 /// # Examples
