@@ -973,3 +973,61 @@ fn a_skip_is_loud_and_strict_mode_fails_it() {
     assert!(!bad.status.success(), "{out}");
     assert!(out.contains("GORO_TEST_STRICT=\"yes\" is invalid"), "{out}");
 }
+
+/// The descriptor of this process's listening socket on `addr`'s port.
+fn listening_fd(addr: SocketAddr) -> i32 {
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap() {
+        let Ok(fd) = entry.unwrap().file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        // SAFETY: getsockname/getsockopt on a descriptor number write only
+        // into the buffers given, whose sizes are passed; a descriptor that
+        // is not a socket (or closed meanwhile) just fails.
+        let (port, listening) = unsafe {
+            let mut sa: libc::sockaddr_in = std::mem::zeroed();
+            let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            if libc::getsockname(fd, (&raw mut sa).cast(), &mut len) != 0
+                || i32::from(sa.sin_family) != libc::AF_INET
+            {
+                continue;
+            }
+            let mut on: libc::c_int = 0;
+            let mut olen = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_ACCEPTCONN,
+                (&raw mut on).cast(),
+                &mut olen,
+            );
+            (u16::from_be(sa.sin_port), on == 1)
+        };
+        if listening && port == addr.port() {
+            return fd;
+        }
+    }
+    panic!("no listening socket on {addr}");
+}
+
+/// An accept error that persists (here `EINVAL`: the listening socket was
+/// shut down under the server) is retried with a growing pause, not in a
+/// hot loop: in half a second, a handful of failed accepts, not thousands.
+#[goro::test]
+async fn a_persistent_accept_error_is_retried_with_a_backoff() {
+    let mut server = start(config()).await;
+    let fd = listening_fd(server.local_addr());
+    // SAFETY: shuts down (does not close) the server's listening socket;
+    // accept then fails with EINVAL every time.
+    assert_eq!(unsafe { libc::shutdown(fd, libc::SHUT_RDWR) }, 0);
+    goro::time::sleep(Duration::from_millis(500)).await;
+    let errors = server.stats().accept_errors;
+    println!("{errors} failed accepts in 500 ms");
+    assert!(errors >= 1, "the shut-down listener never failed an accept");
+    // Pauses of 5, 10, 20 ... ms: at most 7 in 500 ms, whatever the load.
+    assert!(
+        errors <= 10,
+        "{errors} failed accepts in 500 ms: retried without a pause"
+    );
+    let report = server.shutdown().await;
+    assert!(report.graceful, "{report:?}");
+}

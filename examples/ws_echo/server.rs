@@ -465,23 +465,37 @@ where
     .await
 }
 
+/// The first pause after a failed accept; it doubles with each failure in
+/// a row up to [`MAX_ACCEPT_BACKOFF`] (Go's `net/http` server: 5 ms to 1 s).
+const FIRST_ACCEPT_BACKOFF: Duration = Duration::from_millis(5);
+const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
+
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     let mut stop = pin!(shared.stop.cancelled());
     let mut never = pin!(pending::<()>());
+    let mut backoff = Duration::ZERO;
     loop {
         match wait(listener.accept(), stop.as_mut(), never.as_mut()).await {
             Wake::Stop | Wake::Timer => break,
-            Wake::Done(Ok((stream, _peer))) => admit(stream, &shared),
-            Wake::Done(Err(e)) => {
+            Wake::Done(Ok((stream, _peer))) => {
+                backoff = Duration::ZERO;
+                admit(stream, &shared);
+            }
+            Wake::Done(Err(_)) => {
                 bump(&shared.stats.accept_errors);
-                // Out of descriptors or memory, accept fails again at once
-                // (the connection stays in the backlog): back off instead
-                // of spinning until a connection closes.
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-                ) {
-                    goro::time::sleep(Duration::from_millis(50)).await;
+                // Whatever the error, back off before the next accept: out
+                // of descriptors or memory, or with a listener that broke,
+                // accept fails again at once (the connection stays in the
+                // backlog), and retrying at once would spin. A one-off
+                // error (a client that reset before we accepted) costs 5 ms.
+                backoff = if backoff.is_zero() {
+                    FIRST_ACCEPT_BACKOFF
+                } else {
+                    (backoff * 2).min(MAX_ACCEPT_BACKOFF)
+                };
+                let mut pause = pin!(goro::time::sleep(backoff));
+                if let Wake::Stop = wait(pause.as_mut(), stop.as_mut(), never.as_mut()).await {
+                    break;
                 }
             }
         }
