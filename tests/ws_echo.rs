@@ -7,9 +7,13 @@
 #[path = "common/strict.rs"]
 mod strict;
 
+#[path = "../examples/ws_echo/args.rs"]
+mod args;
 #[allow(dead_code, reason = "the tests use only part of the example's server")]
 #[path = "../examples/ws_echo/server.rs"]
 mod server;
+#[path = "../examples/common/units.rs"]
+mod units;
 
 use std::io;
 use std::net::SocketAddr;
@@ -1030,4 +1034,70 @@ async fn a_persistent_accept_error_is_retried_with_a_backoff() {
     );
     let report = server.shutdown().await;
     assert!(report.graceful, "{report:?}");
+}
+
+/// The error `ws_echo` would start with for these arguments.
+fn args_error(args: &[&str]) -> String {
+    match args::parse_args(args.iter().map(|a| a.to_string())) {
+        Ok(_) => panic!("{args:?} accepted"),
+        Err(e) => e,
+    }
+}
+
+/// Every duration and size flag is checked at start-up, and a bad value is
+/// an error naming the flag: before, a huge idle timeout made every
+/// connection's task panic on `Instant` overflow.
+#[test]
+fn bad_flag_values_are_rejected_at_start_up_naming_the_flag() {
+    for flag in ["--idle-timeout", "--handshake-timeout", "--grace"] {
+        for bad in [
+            "9999999999999999999s",
+            "8761h",
+            "5d",
+            "-1s",
+            "ten",
+            "1e300s",
+        ] {
+            let e = args_error(&[flag, bad]);
+            assert!(e.starts_with(&format!("{flag}: ")), "{flag} {bad}: {e}");
+        }
+        let e = args_error(&[&format!("{flag}=9999999999h")]);
+        assert!(e.contains("out of range"), "{e}");
+    }
+    for flag in ["--idle-timeout", "--handshake-timeout"] {
+        assert_eq!(
+            args_error(&[flag, "0s"]),
+            format!("{flag}: must be more than 0, got \"0s\"")
+        );
+    }
+    for bad in ["0", "2GiB", "99999999999999999999", "16XB", "-5"] {
+        let e = args_error(&["--max-message", bad]);
+        assert!(e.starts_with("--max-message: "), "{bad}: {e}");
+    }
+    for bad in ["0", "-1", "many"] {
+        let e = args_error(&["--max-connections", bad]);
+        assert!(e.starts_with("--max-connections: "), "{bad}: {e}");
+    }
+    // The largest values accepted still work with `Instant`.
+    let opts = args::parse_args(
+        [
+            "--idle-timeout",
+            "8760h",
+            "--max-message",
+            "1GiB",
+            "--grace",
+            "0s",
+        ]
+        .iter()
+        .map(|a| a.to_string()),
+    );
+    let Ok(Some(opts)) = opts else {
+        panic!("the largest values were refused");
+    };
+    assert!(
+        Instant::now()
+            .checked_add(opts.config.idle_timeout)
+            .is_some()
+    );
+    assert_eq!(opts.config.max_message_size, 1 << 30);
 }
