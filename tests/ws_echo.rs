@@ -1101,3 +1101,67 @@ fn bad_flag_values_are_rejected_at_start_up_naming_the_flag() {
     );
     assert_eq!(opts.config.max_message_size, 1 << 30);
 }
+
+/// The code of the server's answer to a client's close with `code`, sent
+/// on a raw connection (its frame split into single bytes when `dribble`,
+/// so the code's two bytes arrive in separate reads).
+async fn close_answer(addr: SocketAddr, code: u16, dribble: bool) -> u16 {
+    let mut s = raw_websocket(addr).await;
+    let mut payload = code.to_be_bytes().to_vec();
+    payload.extend_from_slice(b"bye");
+    let bytes = frame(true, OP_CLOSE, &payload, true);
+    if dribble {
+        for b in bytes {
+            s.write_all(&[b]).await.unwrap();
+            s.flush().await.unwrap();
+            goro::time::sleep(Duration::from_millis(2)).await;
+        }
+    } else {
+        s.write_all(&bytes).await.unwrap();
+    }
+    let (fin, opcode, payload) = timeout(STEP, read_frame(&mut s))
+        .await
+        .unwrap_or_else(|_| panic!("close {code}: no answer within 10 s"))
+        .unwrap_or_else(|e| panic!("close {code}: no close frame: {e}"));
+    assert!(
+        fin && opcode == OP_CLOSE,
+        "close {code}: opcode {opcode:#x}"
+    );
+    u16::from_be_bytes([payload[0], payload[1]])
+}
+
+/// A client's close is answered with its own code for every code IANA
+/// registers for use in a close frame (1000-1003, 1007-1014, including 1012
+/// service restart, 1013 try again later and 1014 bad gateway) and the
+/// registered and private ranges, and with 1002 for the codes that must
+/// never be sent (1004, 1005, 1006, 1015) and the unassigned ones.
+#[goro::test]
+async fn close_codes_are_answered_as_rfc_6455_and_iana_say() {
+    let mut server = start(config()).await;
+    let addr = server.local_addr();
+    let allowed = [
+        1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000,
+        4999,
+    ];
+    let refused = [
+        0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
+    ];
+    for code in allowed {
+        assert_eq!(close_answer(addr, code, false).await, code, "close {code}");
+    }
+    for code in refused {
+        assert_eq!(close_answer(addr, code, false).await, 1002, "close {code}");
+    }
+    // 1014 once more, a byte at a time.
+    assert_eq!(
+        close_answer(addr, 1014, true).await,
+        1014,
+        "close 1014, dribbled"
+    );
+    assert_eq!(
+        close_answer(addr, 1005, true).await,
+        1002,
+        "close 1005, dribbled"
+    );
+    server.shutdown().await;
+}
