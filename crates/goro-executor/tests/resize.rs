@@ -311,7 +311,6 @@ fn a_runtime_shrunk_and_grown_again_shuts_down_cleanly() {
         assert_eq!(rt.block_on(h).unwrap(), 100);
         assert_eq!(rt.maxprocs(), 2);
         assert_eq!(rt.handle().stats().local_queues.len(), 2);
-        assert!(alive.load(SeqCst) >= 2, "fewer threads than workers");
         drop(rt);
         assert_eq!(alive.load(SeqCst), 0, "a thread outlived the runtime");
         assert_eq!(dropped.load(SeqCst), 1, "the parked task was not dropped");
