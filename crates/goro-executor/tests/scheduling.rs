@@ -163,9 +163,9 @@ fn runnext_is_stolen_from_a_worker_stuck_in_a_long_poll() {
 
 #[test]
 fn all_workers_take_part() {
-    // Rounds of 100 tasks of 1 ms until both workers have run some: on a
-    // loaded machine the second worker may not get the CPU during one
-    // round; one that never takes part never does.
+    // Rounds of 100 tasks of 1 ms until both workers (Ps, by index) have
+    // run some: on a loaded machine the second may not get the CPU during
+    // one round; one that never takes part never does.
     let rt = Runtime::builder().maxprocs(2).build().unwrap();
     let start = Instant::now();
     let mut ids = std::collections::HashSet::new();
@@ -175,7 +175,7 @@ fn all_workers_take_part() {
                 .map(|_| {
                     spawn(async {
                         std::thread::sleep(Duration::from_millis(1));
-                        std::thread::current().id()
+                        goro_executor::current_proc().expect("on a worker")
                     })
                 })
                 .collect();
@@ -186,7 +186,7 @@ fn all_workers_take_part() {
             ids
         }));
     }
-    assert_eq!(ids.len(), 2, "threads that ran the tasks: {ids:?}");
+    assert_eq!(ids.len(), 2, "Ps that ran the tasks: {ids:?}");
 }
 
 #[test]
