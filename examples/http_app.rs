@@ -60,9 +60,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>,
     };
     while let Some(arg) = args.next() {
         let mut value = |flag: &str| args.next().ok_or(format!("{flag} needs a value"));
-        let duration = |flag: &str, v: String| {
-            units::parse_duration(&v).map_err(|e| format!("{flag} {v:?}: {e}"))
-        };
+        let duration = |flag: &str, v: String| units::flag_duration(flag, &v);
         match arg.as_str() {
             "--addr" => o.addr = value("--addr")?,
             "--request-timeout" => {

@@ -35,7 +35,7 @@ use goro::net::TcpStream;
 use goro::sync::Semaphore;
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use units::parse_duration;
+use units::flag_duration;
 
 const USAGE: &str = "\
 usage: ws_load [OPTIONS]
@@ -100,7 +100,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
             "--url" => o.url = value("--url")?,
             "--connections" => o.connections = count("--connections", value("--connections")?)?,
             "--size" => o.size = count("--size", value("--size")?)?,
-            "--duration" => o.duration = parse_duration(&value("--duration")?)?,
+            "--duration" => o.duration = flag_duration("--duration", &value("--duration")?)?,
             "--connect-rate" => {
                 o.connect_rate = count("--connect-rate", value("--connect-rate")?)?;
             }
@@ -108,7 +108,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
                 o.connect_concurrency =
                     count("--connect-concurrency", value("--connect-concurrency")?)?;
             }
-            "--timeout" => o.timeout = parse_duration(&value("--timeout")?)?,
+            "--timeout" => o.timeout = flag_duration("--timeout", &value("--timeout")?)?,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }

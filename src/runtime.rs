@@ -51,11 +51,12 @@ impl Driver for ReactorDriver {
 
 /// The driver every goro runtime of this process shares: there is one
 /// reactor, like Go's one netpoller.
-pub(crate) fn driver() -> Arc<dyn Driver> {
+pub(crate) fn driver() -> Result<Arc<dyn Driver>, BuildError> {
     goro_reactor::time::set_proc_hint(goro_executor::current_proc);
     goro_reactor::coop::set_yield_hook(goro_executor::should_yield);
     goro_reactor::wait::set_wait_hook(note_reactor_wait);
-    Arc::new(ReactorDriver(Reactor::get()))
+    let reactor = Reactor::try_get().map_err(BuildError::Driver)?;
+    Ok(Arc::new(ReactorDriver(reactor)))
 }
 
 /// A reactor wait, as the task dump's wait reason.
@@ -238,7 +239,11 @@ impl Builder {
     /// See [`goro_executor::Builder::build`].
     pub fn build(self) -> Result<Runtime, BuildError> {
         Ok(Runtime {
-            inner: self.inner.driver(driver()).stats_hook(fill_stats).build()?,
+            inner: self
+                .inner
+                .driver(driver()?)
+                .stats_hook(fill_stats)
+                .build()?,
         })
     }
 }
@@ -246,8 +251,11 @@ impl Builder {
 /// Worker threads running tasks M:N, with I/O and timers: the scheduler of
 /// `goro-executor` driving the reactor of `goro-reactor`.
 ///
-/// Dropping it stops the workers and drops every task; see
-/// [`goro_executor::Runtime`].
+/// Dropping it stops the workers, drops every task and waits for every
+/// poll in progress to return, however long that takes (a task stuck in a
+/// blocking call makes it wait as long); [`Runtime::shutdown_timeout`] and
+/// [`Runtime::shutdown_background`] bound that wait. See
+/// [`goro_executor::Runtime`]'s Shutdown section.
 ///
 /// # Examples
 ///
@@ -335,5 +343,34 @@ impl Runtime {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.inner.block_on(future)
+    }
+
+    /// Shuts down like a drop, but waits at most `limit` for the runtime's
+    /// threads, leaving a thread stuck in a poll running, detached; returns
+    /// whether every thread stopped. See
+    /// [`goro_executor::Runtime::shutdown_timeout`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
+    /// rt.spawn(goro::time::sleep(std::time::Duration::from_secs(3600)));
+    /// assert!(rt.shutdown_timeout(std::time::Duration::from_secs(10)));
+    /// ```
+    pub fn shutdown_timeout(self, limit: Duration) -> bool {
+        self.inner.shutdown_timeout(limit)
+    }
+
+    /// Shuts down without waiting for the runtime's threads; see
+    /// [`goro_executor::Runtime::shutdown_background`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
+    /// rt.shutdown_background();
+    /// ```
+    pub fn shutdown_background(self) {
+        self.inner.shutdown_background();
     }
 }

@@ -72,3 +72,49 @@ async fn test_macro_default_runtime() {
     goro::yield_now().await;
     assert!(goro::Handle::try_current().is_some());
 }
+
+const NO_FDS_CHILD: &str = "GORO_FACADE_NO_FDS_CHILD";
+
+/// Run in a child process by `build_without_descriptors_is_an_error`: uses
+/// up every file descriptor the process may open, then builds a runtime.
+#[test]
+#[ignore = "helper: run in a child process by `build_without_descriptors_is_an_error`"]
+fn no_fds_child() {
+    if std::env::var_os(NO_FDS_CHILD).is_none() {
+        return;
+    }
+    let limit = libc::rlimit {
+        rlim_cur: 64,
+        rlim_max: 64,
+    };
+    // SAFETY: plain system calls on this (child) process.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+    let mut held = Vec::new();
+    while let Ok(f) = std::fs::File::open("/dev/null") {
+        held.push(f);
+    }
+    match goro::Runtime::builder().maxprocs(1).build() {
+        Ok(_) => println!("\nRESULT OK"),
+        Err(e) => println!("\nRESULT ERR {e}"),
+    }
+}
+
+/// Creating the reactor's poller fails without descriptors: `build` says so
+/// (after retrying for about half a second) instead of panicking.
+#[test]
+fn build_without_descriptors_is_an_error() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "no_fds_child", "--ignored", "--nocapture"])
+        .env(NO_FDS_CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the child failed: {stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "RESULT ERR could not start the I/O driver: goro: cannot create the I/O poller"
+        ) && stdout.contains("ulimit -n"),
+        "{stdout}"
+    );
+}

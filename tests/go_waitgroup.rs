@@ -88,21 +88,42 @@ fn wait_blocking_from_a_plain_thread() {
     assert_eq!(n.load(SeqCst), 20);
 }
 
+/// Every waiter waits until `done`, and every one is released by it.
 #[goro::test]
 async fn many_waiters_all_released() {
+    use std::sync::atomic::AtomicBool;
     let wg = WaitGroup::new();
     wg.add(1);
+    let done_called = Arc::new(AtomicBool::new(false));
+    let (waiting_tx, waiting_rx) = goro::chan::unbounded::<()>();
     let waiters: Vec<_> = (0..8)
         .map(|_| {
             let wg = wg.clone();
-            goro::go(async move { wg.wait().await })
+            let done_called = done_called.clone();
+            let waiting_tx = waiting_tx.clone();
+            goro::go(async move {
+                waiting_tx.send(()).await.unwrap();
+                wg.wait().await;
+                done_called.load(SeqCst)
+            })
         })
         .collect();
-    goro::yield_now().await;
-    wg.done();
-    for w in waiters {
-        w.await.unwrap();
+    for _ in 0..8 {
+        waiting_rx.recv().await.unwrap();
     }
+    goro::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert!(
+        waiters.iter().all(|w| !w.is_finished()),
+        "a waiter returned before done"
+    );
+    done_called.store(true, SeqCst);
+    wg.done();
+    let mut released = 0;
+    for w in waiters {
+        assert!(w.await.unwrap(), "a waiter returned before done");
+        released += 1;
+    }
+    assert_eq!(released, 8);
 }
 
 #[test]

@@ -9,11 +9,14 @@ difference.
 usage: http_ws_client.py URL
 """
 
+import os
 import sys
 
-from websockets.sync.client import connect
-
-TIMEOUT = 20
+# The connection helper of tests/ws_client.py: websockets' sync client, or
+# its asyncio client behind the same interface on websockets 10 (Debian's,
+# which .ci/venv-ws falls back to without PyPI).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ws_client import TIMEOUT, open_connection  # noqa: E402
 
 
 def fail(what):
@@ -23,7 +26,7 @@ def fail(what):
 
 def main():
     url = sys.argv[1]
-    with connect(url, open_timeout=TIMEOUT, close_timeout=TIMEOUT, max_size=None) as ws:
+    with open_connection(url) as ws:
         messages = ["hello, goro", "", "ünïcødé ✓", b"\x00\x01\x02binary", b"x" * (1 << 20)]
         for m in messages:
             ws.send(m)

@@ -88,7 +88,7 @@ fn the_runtime_follows_real_cgroup_limits() {
     let cgroup = match TestCgroup::create() {
         Ok(cgroup) => cgroup,
         Err(reason) => {
-            println!("skipped: {reason}");
+            sandbox::skip("the_runtime_follows_real_cgroup_limits", &reason);
             return;
         }
     };
@@ -143,7 +143,10 @@ fn the_runtime_follows_real_cgroup_limits() {
         });
         println!("unpinned: {}", report.line);
     } else {
-        println!("affinity steps skipped: only 1 CPU");
+        sandbox::skip(
+            "the_runtime_follows_real_cgroup_limits (affinity steps)",
+            "only 1 CPU",
+        );
     }
     drop(child);
 

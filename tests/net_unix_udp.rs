@@ -123,3 +123,86 @@ fn async_wraps_any_descriptor() {
         assert!(std_a.peer_addr().is_ok());
     });
 }
+
+/// Fills the backlog of the listening socket at `path` with connections
+/// that nobody accepts, until the kernel refuses one with `EAGAIN`.
+fn fill_backlog(path: &std::path::Path) -> Vec<std::os::unix::net::UnixStream> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let mut held = Vec::new();
+    loop {
+        // SAFETY: plain system calls on a socket this function owns.
+        let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0) };
+        assert!(fd >= 0);
+        // SAFETY: `fd` was just created and is owned here.
+        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: all zeroes is a valid `sockaddr_un` (plain integers).
+        let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        let bytes = path.as_os_str().as_encoded_bytes();
+        for (d, s) in addr.sun_path.iter_mut().zip(bytes) {
+            *d = *s as libc::c_char;
+        }
+        // SAFETY: `addr` is a valid sockaddr_un of the given size.
+        let rc = unsafe {
+            libc::connect(
+                fd,
+                (&raw const addr).cast(),
+                std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            let e = std::io::Error::last_os_error();
+            assert_eq!(e.raw_os_error(), Some(libc::EAGAIN), "{e}");
+            return held;
+        }
+        held.push(owned.into());
+        assert!(held.len() < 100_000, "the backlog never filled");
+    }
+}
+
+/// With the listener's backlog full, `UnixStream::connect` waits without
+/// blocking its worker: on a runtime with one worker and no retake, another
+/// task runs meanwhile, and the connect completes once the server accepts.
+#[test]
+fn connect_to_a_full_backlog_does_not_block_the_worker() {
+    let path = socket_path("backlog");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let held = fill_backlog(&path);
+    let rt = goro::Runtime::builder()
+        .maxprocs(1)
+        .retake_after(Duration::ZERO)
+        .build()
+        .unwrap();
+    let p = path.clone();
+    let connecting = rt.spawn(async move { UnixStream::connect(&p).await });
+    let (ran_tx, ran_rx) = std::sync::mpsc::channel();
+    let other = rt.spawn(async move {
+        goro::time::sleep(Duration::from_millis(20)).await;
+        ran_tx.send(()).unwrap();
+    });
+    // A minute: only a connect that blocks the only worker takes that long.
+    let ran_while_connecting = ran_rx.recv_timeout(Duration::from_secs(60)).is_ok();
+    assert!(!connecting.is_finished(), "connected to a full backlog");
+    // Make room: accept every pending connection.
+    listener.set_nonblocking(true).unwrap();
+    let mut accepted = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !connecting.is_finished() && std::time::Instant::now() < deadline {
+        match listener.accept() {
+            Ok((s, _)) => accepted.push(s),
+            Err(_) => std::thread::sleep(Duration::from_millis(1)),
+        }
+    }
+    let stream = rt
+        .block_on(connecting)
+        .unwrap()
+        .expect("connects once there is room");
+    assert!(stream.peer_addr().is_ok());
+    rt.block_on(other).unwrap();
+    assert!(
+        ran_while_connecting,
+        "the other task waited behind a connect to a full backlog"
+    );
+    drop((held, accepted));
+    let _ = std::fs::remove_file(&path);
+}

@@ -33,6 +33,14 @@ fn setup() -> std::sync::MutexGuard<'static, ()> {
     guard
 }
 
+/// How long each blocking call in these tests lasts. A worker whose P is
+/// not rescued stalls the ticker for a whole block; a rescued one (retake
+/// after 10 ms) for about 10 to 20 ms. The lateness bound, half a block,
+/// separates the two by a wide margin on a loaded 2-core machine.
+const BLOCK: Duration = Duration::from_millis(200);
+const ROUNDS: u32 = 5;
+const LATE: Duration = Duration::from_millis(100);
+
 /// A task that wakes every millisecond for `total` and returns the worst
 /// lateness it saw.
 async fn ticker(total: Duration) -> Duration {
@@ -68,8 +76,8 @@ fn block_for(how: Block, d: Duration) {
 
 /// Runs a lateness scenario up to three times, until its worst lateness is
 /// under `bound`, and returns the best run's. These tests share 2 cores with
-/// whatever else the machine runs; a real stall (no rescue: 100 ms per
-/// block) fails every run, while one descheduling by the OS fails one.
+/// whatever else the machine runs; a real stall (no rescue: a whole
+/// `BLOCK`) fails every run, while one descheduling by the OS fails one.
 fn up_to_three_runs(bound: Duration, mut run: impl FnMut() -> Duration) -> Duration {
     let mut best = Duration::MAX;
     for attempt in 1..=3 {
@@ -83,15 +91,15 @@ fn up_to_three_runs(bound: Duration, mut run: impl FnMut() -> Duration) -> Durat
     best
 }
 
-/// One task blocks its worker ten times for 100 ms while small tasks keep
-/// being spawned: all of them complete and the ticker stays on time.
+/// One task blocks its worker `ROUNDS` times for `BLOCK` while small tasks
+/// keep being spawned: all of them complete and the ticker stays on time.
 fn one_worker_blocked(how: Block) -> Duration {
     let rt = goro::Runtime::builder().maxprocs(2).build().unwrap();
     rt.block_on(async move {
         let ticker = goro::go(ticker(Duration::from_millis(1100)));
         let blocker = goro::go(async move {
-            for _ in 0..10 {
-                block_for(how, Duration::from_millis(100));
+            for _ in 0..ROUNDS {
+                block_for(how, BLOCK);
                 goro::yield_now().await;
             }
         });
@@ -119,27 +127,17 @@ fn one_worker_blocked(how: Block) -> Duration {
 #[test]
 fn one_worker_blocked_in_a_syscall_stalls_nothing() {
     let _g = setup();
-    let worst = up_to_three_runs(Duration::from_millis(10), || {
-        one_worker_blocked(Block::Sleep)
-    });
+    let worst = up_to_three_runs(LATE, || one_worker_blocked(Block::Sleep));
     println!("one worker blocked (sleep): worst lateness {worst:?}");
-    assert!(
-        worst < Duration::from_millis(10),
-        "ticker was {worst:?} late"
-    );
+    assert!(worst < LATE, "ticker was {worst:?} late");
 }
 
 #[test]
 fn one_worker_in_a_long_loop_stalls_nothing() {
     let _g = setup();
-    let worst = up_to_three_runs(Duration::from_millis(10), || {
-        one_worker_blocked(Block::Spin)
-    });
+    let worst = up_to_three_runs(LATE, || one_worker_blocked(Block::Spin));
     println!("one worker blocked (spin): worst lateness {worst:?}");
-    assert!(
-        worst < Duration::from_millis(10),
-        "ticker was {worst:?} late"
-    );
+    assert!(worst < LATE, "ticker was {worst:?} late");
 }
 
 /// Spawns `f` and returns its handle and the line it was spawned from (the
@@ -153,7 +151,7 @@ where
     (goro::go(f), std::panic::Location::caller().line())
 }
 
-/// Every worker blocks at the same moment, ten times: the monitor retakes
+/// Every worker blocks at the same moment, `ROUNDS` times: the monitor retakes
 /// the Ps so the ticker keeps running, and each blocking task is reported
 /// once with its spawn location.
 fn all_workers_blocked(how: Block) -> (Duration, u32, goro::Stats) {
@@ -161,14 +159,14 @@ fn all_workers_blocked(how: Block) -> (Duration, u32, goro::Stats) {
     let (worst, line) = rt.block_on(async move {
         let ticker = goro::go(ticker(Duration::from_millis(1200)));
         let mut line = 0;
-        for _ in 0..10 {
+        for _ in 0..ROUNDS {
             let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
             let mut blockers = Vec::new();
             for _ in 0..2 {
                 let b = barrier.clone();
                 let (h, l) = spawn_here(async move {
                     b.wait();
-                    block_for(how, Duration::from_millis(100))
+                    block_for(how, BLOCK)
                 });
                 line = l;
                 blockers.push(h);
@@ -211,7 +209,7 @@ fn check_reports(line: u32, retakes: u64) {
 fn assert_all_workers_retaken(how: Block, what: &str) {
     let _g = setup();
     let mut stats = None;
-    let worst = up_to_three_runs(Duration::from_millis(30), || {
+    let worst = up_to_three_runs(LATE, || {
         REPORTS.lock().unwrap().clear();
         let (worst, line, s) = all_workers_blocked(how);
         stats = Some((line, s));
@@ -222,11 +220,12 @@ fn assert_all_workers_retaken(how: Block, what: &str) {
         "all workers blocked ({what}): worst {worst:?}, {} retakes",
         stats.retakes
     );
-    assert!(stats.retakes >= 10, "only {} retakes", stats.retakes);
     assert!(
-        worst < Duration::from_millis(30),
-        "ticker was {worst:?} late"
+        stats.retakes >= u64::from(ROUNDS),
+        "only {} retakes",
+        stats.retakes
     );
+    assert!(worst < LATE, "ticker was {worst:?} late");
     check_reports(line, stats.retakes);
 }
 
@@ -243,19 +242,22 @@ fn all_workers_in_long_loops_are_retaken() {
 #[test]
 fn a_long_task_with_await_points_yields_before_any_retake() {
     let _g = setup();
-    // Retake at 60 ms, so the request to yield comes at 30 ms.
+    // Retake at 400 ms, so the request to yield comes at 200 ms: the
+    // ticker is about 200 ms late when the task yields, a whole second
+    // when it does not (and a task that does not yield gets retaken,
+    // which the retake count catches).
     let rt = goro::Runtime::builder()
         .maxprocs(1)
-        .retake_after(Duration::from_millis(60))
+        .retake_after(Duration::from_millis(400))
         .build()
         .unwrap();
     let worst = rt.block_on(async {
-        let ticker = goro::go(ticker(Duration::from_millis(400)));
+        let ticker = goro::go(ticker(Duration::from_millis(1000)));
         goro::yield_now().await;
         let busy = goro::go(async {
-            // Always ready: without preemption this never yields for 400 ms.
+            // Always ready: without preemption this never yields for 1 s.
             let t = Instant::now();
-            while t.elapsed() < Duration::from_millis(400) {
+            while t.elapsed() < Duration::from_millis(1000) {
                 sleep(Duration::ZERO).await;
             }
         });
@@ -269,7 +271,7 @@ fn a_long_task_with_await_points_yields_before_any_retake() {
         "it yielded, so nothing was retaken"
     );
     assert!(
-        worst < Duration::from_millis(55),
+        worst < Duration::from_millis(600),
         "ticker was {worst:?} late"
     );
 }

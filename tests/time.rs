@@ -1,8 +1,8 @@
 //! Timers: never early, in order, `timeout` cancels, `interval` keeps its
 //! schedule, and timers fire while their worker is busy or asleep.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use goro::time::{MissedTickBehavior, interval, sleep, sleep_until, timeout};
@@ -43,10 +43,11 @@ fn timers_fire_in_order_and_never_early() {
     });
     assert!(start.elapsed() < Duration::from_secs(10));
     fired.sort();
-    // Deadlines 10 ms or more apart fire in deadline order.
+    // Deadlines 40 ms or more apart fire in deadline order (closer ones
+    // may swap when a loaded machine delays a woken task in its queue).
     for (i, a) in fired.iter().enumerate() {
         for b in &fired[i + 1..] {
-            if b.0 - a.0 >= Duration::from_millis(10) {
+            if b.0 - a.0 >= Duration::from_millis(40) {
                 assert!(a.1 < b.1, "a timer due {:?} later fired first", b.0 - a.0);
             }
         }
@@ -121,14 +122,14 @@ fn interval_skips_missed_ticks_by_default_and_bursts_on_request() {
         burst.set_missed_tick_behavior(MissedTickBehavior::Burst);
         let b0 = burst.tick().await;
         std::thread::sleep(Duration::from_millis(35));
-        let quick = Instant::now();
+        // Missed ticks come at once: each is ready on its first poll.
         for k in 1..=3 {
-            assert_eq!(burst.tick().await, b0 + period * k);
+            assert_eq!(
+                futures_lite::future::poll_once(burst.tick()).await,
+                Some(b0 + period * k),
+                "missed tick {k} was not ready at once"
+            );
         }
-        assert!(
-            quick.elapsed() < Duration::from_millis(10),
-            "missed ticks come at once"
-        );
     });
 }
 
@@ -136,24 +137,25 @@ fn interval_skips_missed_ticks_by_default_and_bursts_on_request() {
 fn timers_fire_while_their_worker_is_blocked() {
     // A timer set on a worker that then blocks its thread still fires: the
     // other worker, sleeping in the reactor, fires every shard's timers.
+    // The blocked thread waits for the timer's task to report, so the test
+    // has no wall-clock bound: the timer fires while the worker is blocked,
+    // or the worker gives up after a minute and the test fails.
     let rt = rt(2);
-    let late = Arc::new(Mutex::new(Duration::ZERO));
-    let l = late.clone();
+    let (fired_tx, fired_rx) = std::sync::mpsc::channel();
     let (tx, rx) = std::sync::mpsc::channel();
     rt.spawn(async move {
         let deadline = Instant::now() + Duration::from_millis(20);
         let sleeper = goro::go(async move {
             sleep_until(deadline).await;
-            *l.lock().unwrap() = Instant::now() - deadline;
+            let _ = fired_tx.send(());
         });
-        // Block this worker well past the deadline.
-        std::thread::sleep(Duration::from_millis(300));
-        tx.send(sleeper).unwrap();
+        // Block this worker until the timer has fired.
+        let fired = fired_rx.recv_timeout(Duration::from_secs(60)).is_ok();
+        tx.send((fired, sleeper)).unwrap();
     });
-    let sleeper = rx.recv().unwrap();
+    let (fired, sleeper) = rx.recv().unwrap();
     rt.block_on(sleeper).unwrap();
-    let late = *late.lock().unwrap();
-    assert!(late < Duration::from_millis(150), "fired {late:?} late");
+    assert!(fired, "the timer fired only after its worker was free");
 }
 
 #[test]

@@ -10,13 +10,74 @@ non-zero with a message on the first difference.
 usage: ws_client.py URL MAX_MESSAGE_BYTES
 """
 
+import asyncio
 import os
 import sys
 
 from websockets.exceptions import ConnectionClosedError
-from websockets.sync.client import connect
+
+try:
+    # websockets 11 and newer (the pinned version .ci/venv-ws installs).
+    from websockets.sync.client import connect
+except ImportError:
+    # Older releases, such as Debian 12's python3-websockets 10.4, which
+    # .ci/venv-ws falls back to without access to PyPI: the asyncio client
+    # behind the same small synchronous interface.
+    connect = None
 
 TIMEOUT = 20
+
+
+class _Pong:
+    """What `ping` returns: `wait(timeout)` says whether the pong came."""
+
+    def __init__(self, loop, waiter):
+        self.loop, self.waiter = loop, waiter
+
+    def wait(self, timeout):
+        try:
+            self.loop.run_until_complete(asyncio.wait_for(asyncio.shield(self.waiter), timeout))
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+
+class _AsyncioClient:
+    """The part of websockets.sync.client.ClientConnection this script uses,
+    over the asyncio client of websockets 10."""
+
+    def __init__(self, url, **options):
+        import websockets
+
+        options.pop("proxy", None)  # no proxy support before 15: nothing to turn off
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)  # websockets 10 looks it up
+        self.ws = self.loop.run_until_complete(websockets.connect(url, **options))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.loop.run_until_complete(self.ws.close())
+        finally:
+            self.loop.close()
+
+    def send(self, message):
+        self.loop.run_until_complete(self.ws.send(message))
+
+    def recv(self, timeout=None):
+        return self.loop.run_until_complete(asyncio.wait_for(self.ws.recv(), timeout))
+
+    def ping(self, payload):
+        return _Pong(self.loop, self.loop.run_until_complete(self.ws.ping(payload)))
+
+    def close(self, code=1000, reason=""):
+        self.loop.run_until_complete(self.ws.close(code, reason))
+
+    @property
+    def close_code(self):
+        return self.ws.close_code
 
 
 def fail(what):
@@ -33,7 +94,7 @@ def open_connection(url):
     # No compression offer (the server does not do permessage-deflate, so it
     # would be declined anyway) and no proxy from the environment: the
     # server is on loopback.
-    return connect(
+    return (connect or _AsyncioClient)(
         url,
         compression=None,
         proxy=None,

@@ -4,9 +4,16 @@
 //! echoing, the connection limit, idle and handshake timeouts, a graceful
 //! shutdown, and 10,000 concurrent connections.
 
+#[path = "common/strict.rs"]
+mod strict;
+
+#[path = "../examples/ws_echo/args.rs"]
+mod args;
 #[allow(dead_code, reason = "the tests use only part of the example's server")]
 #[path = "../examples/ws_echo/server.rs"]
 mod server;
+#[path = "../examples/common/units.rs"]
+mod units;
 
 use std::io;
 use std::net::SocketAddr;
@@ -361,7 +368,7 @@ async fn handshake_that_never_finishes(addr: SocketAddr, handshake_timeout: Dura
         "half a handshake dropped after {took:?}, before the timeout of {handshake_timeout:?}"
     );
     assert!(
-        took < handshake_timeout + Duration::from_secs(3),
+        took < handshake_timeout + STEP,
         "half a handshake dropped only after {took:?} (timeout {handshake_timeout:?})"
     );
     assert!(
@@ -648,7 +655,9 @@ async fn shutdown_closes_connections_with_1001_and_drops_those_that_never_answer
     );
     assert_eq!(report.stats.closed_shutdown, 2, "{report:?}");
     assert_eq!(report.stats.forced, 1, "{report:?}");
-    assert!(report.took < Duration::from_secs(3), "{report:?}");
+    // The grace period is 500 ms; only a shutdown that waits for the deaf
+    // client forever comes near STEP.
+    assert!(report.took < STEP, "{report:?}");
     assert_eq!(polite.await.unwrap(), Some(CloseCode::Away));
     let (_, opcode, payload) = timeout(STEP, read_frame(&mut deaf)).await.unwrap().unwrap();
     assert_eq!(opcode, OP_CLOSE);
@@ -695,13 +704,10 @@ async fn python_websockets_client_gets_every_echo_and_the_right_close_codes() {
     let (python, version) = match python_with_websockets() {
         Ok(p) => p,
         Err(why) => {
-            // CI sets GORO_WS_PYTHON_REQUIRED so that a broken venv fails
-            // instead of skipping.
-            assert!(
-                std::env::var_os("GORO_WS_PYTHON_REQUIRED").is_none(),
-                "the Python client test is required here, but: {why}"
+            strict::skip(
+                "python_websockets_client_gets_every_echo_and_the_right_close_codes",
+                &why,
             );
-            println!("SKIPPED: python client test: {why}");
             return;
         }
     };
@@ -762,9 +768,12 @@ async fn ten_thousand_concurrent_connections_all_echo() {
     let n = match usize::try_from(limit.saturating_sub(SPARE_FDS)) {
         Ok(fit) if fit >= SCALE => SCALE,
         Ok(fit) => {
-            println!(
-                "scaled down: the open-file hard limit is {limit}, room for {fit} connections, \
-                 not {SCALE}"
+            strict::skip(
+                "ten_thousand_concurrent_connections_all_echo",
+                &format!(
+                    "scaled down: the open-file hard limit is {limit}, room for {fit} \
+                     connections, not {SCALE}"
+                ),
             );
             fit
         }
@@ -927,4 +936,232 @@ async fn scale_clients(url: String, n: usize) {
         &failures[..failures.len().min(10)]
     );
     assert_eq!(echoed, 2 * n as u64);
+}
+
+/// Runs the Python client test in a child process (this binary) with no
+/// Python, strict or not.
+fn python_test_without_python(strict: &str) -> std::process::Output {
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "python_websockets_client_gets_every_echo_and_the_right_close_codes",
+        ])
+        .env("GORO_PYTHON", "/nonexistent/python")
+        .env(strict::STRICT_VAR, strict)
+        .output()
+        .unwrap()
+}
+
+/// A missing environment skips loudly (on stderr, past the harness's
+/// capture), and fails with `GORO_TEST_STRICT=1`, naming what was missing.
+#[test]
+fn a_skip_is_loud_and_strict_mode_fails_it() {
+    let lax = python_test_without_python("0");
+    let stderr = String::from_utf8_lossy(&lax.stderr);
+    assert!(lax.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("SKIPPED python_websockets_client")
+            && stderr.contains("/nonexistent/python does not exist"),
+        "{stderr}"
+    );
+    let strict = python_test_without_python("1");
+    let out = String::from_utf8_lossy(&strict.stdout);
+    assert!(!strict.status.success(), "{out}");
+    assert!(
+        out.contains("/nonexistent/python does not exist")
+            && out.contains("GORO_TEST_STRICT=1 makes this a failure"),
+        "{out}"
+    );
+    let bad = python_test_without_python("yes");
+    let out = String::from_utf8_lossy(&bad.stdout);
+    assert!(!bad.status.success(), "{out}");
+    assert!(out.contains("GORO_TEST_STRICT=\"yes\" is invalid"), "{out}");
+}
+
+/// The descriptor of this process's listening socket on `addr`'s port.
+fn listening_fd(addr: SocketAddr) -> i32 {
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap() {
+        let Ok(fd) = entry.unwrap().file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        // SAFETY: getsockname/getsockopt on a descriptor number write only
+        // into the buffers given, whose sizes are passed; a descriptor that
+        // is not a socket (or closed meanwhile) just fails.
+        let (port, listening) = unsafe {
+            let mut sa: libc::sockaddr_in = std::mem::zeroed();
+            let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            if libc::getsockname(fd, (&raw mut sa).cast(), &mut len) != 0
+                || i32::from(sa.sin_family) != libc::AF_INET
+            {
+                continue;
+            }
+            let mut on: libc::c_int = 0;
+            let mut olen = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_ACCEPTCONN,
+                (&raw mut on).cast(),
+                &mut olen,
+            );
+            (u16::from_be(sa.sin_port), on == 1)
+        };
+        if listening && port == addr.port() {
+            return fd;
+        }
+    }
+    panic!("no listening socket on {addr}");
+}
+
+/// An accept error that persists (here `EINVAL`: the listening socket was
+/// shut down under the server) is retried with a growing pause, not in a
+/// hot loop: in half a second, a handful of failed accepts, not thousands.
+#[goro::test]
+async fn a_persistent_accept_error_is_retried_with_a_backoff() {
+    let mut server = start(config()).await;
+    let fd = listening_fd(server.local_addr());
+    // SAFETY: shuts down (does not close) the server's listening socket;
+    // accept then fails with EINVAL every time.
+    assert_eq!(unsafe { libc::shutdown(fd, libc::SHUT_RDWR) }, 0);
+    goro::time::sleep(Duration::from_millis(500)).await;
+    let errors = server.stats().accept_errors;
+    println!("{errors} failed accepts in 500 ms");
+    assert!(errors >= 1, "the shut-down listener never failed an accept");
+    // Pauses of 5, 10, 20 ... ms: at most 7 in 500 ms, whatever the load.
+    assert!(
+        errors <= 10,
+        "{errors} failed accepts in 500 ms: retried without a pause"
+    );
+    let report = server.shutdown().await;
+    assert!(report.graceful, "{report:?}");
+}
+
+/// The error `ws_echo` would start with for these arguments.
+fn args_error(args: &[&str]) -> String {
+    match args::parse_args(args.iter().map(|a| a.to_string())) {
+        Ok(_) => panic!("{args:?} accepted"),
+        Err(e) => e,
+    }
+}
+
+/// Every duration and size flag is checked at start-up, and a bad value is
+/// an error naming the flag: before, a huge idle timeout made every
+/// connection's task panic on `Instant` overflow.
+#[test]
+fn bad_flag_values_are_rejected_at_start_up_naming_the_flag() {
+    for flag in ["--idle-timeout", "--handshake-timeout", "--grace"] {
+        for bad in [
+            "9999999999999999999s",
+            "8761h",
+            "5d",
+            "-1s",
+            "ten",
+            "1e300s",
+        ] {
+            let e = args_error(&[flag, bad]);
+            assert!(e.starts_with(&format!("{flag}: ")), "{flag} {bad}: {e}");
+        }
+        let e = args_error(&[&format!("{flag}=9999999999h")]);
+        assert!(e.contains("out of range"), "{e}");
+    }
+    for flag in ["--idle-timeout", "--handshake-timeout"] {
+        assert_eq!(
+            args_error(&[flag, "0s"]),
+            format!("{flag}: must be more than 0, got \"0s\"")
+        );
+    }
+    for bad in ["0", "2GiB", "99999999999999999999", "16XB", "-5"] {
+        let e = args_error(&["--max-message", bad]);
+        assert!(e.starts_with("--max-message: "), "{bad}: {e}");
+    }
+    for bad in ["0", "-1", "many"] {
+        let e = args_error(&["--max-connections", bad]);
+        assert!(e.starts_with("--max-connections: "), "{bad}: {e}");
+    }
+    // The largest values accepted still work with `Instant`.
+    let opts = args::parse_args(
+        [
+            "--idle-timeout",
+            "8760h",
+            "--max-message",
+            "1GiB",
+            "--grace",
+            "0s",
+        ]
+        .iter()
+        .map(|a| a.to_string()),
+    );
+    let Ok(Some(opts)) = opts else {
+        panic!("the largest values were refused");
+    };
+    assert!(
+        Instant::now()
+            .checked_add(opts.config.idle_timeout)
+            .is_some()
+    );
+    assert_eq!(opts.config.max_message_size, 1 << 30);
+}
+
+/// The code of the server's answer to a client's close with `code`, sent
+/// on a raw connection (its frame split into single bytes when `dribble`,
+/// so the code's two bytes arrive in separate reads).
+async fn close_answer(addr: SocketAddr, code: u16, dribble: bool) -> u16 {
+    let mut s = raw_websocket(addr).await;
+    let mut payload = code.to_be_bytes().to_vec();
+    payload.extend_from_slice(b"bye");
+    let bytes = frame(true, OP_CLOSE, &payload, true);
+    if dribble {
+        for b in bytes {
+            s.write_all(&[b]).await.unwrap();
+            s.flush().await.unwrap();
+            goro::time::sleep(Duration::from_millis(2)).await;
+        }
+    } else {
+        s.write_all(&bytes).await.unwrap();
+    }
+    let (fin, opcode, payload) = timeout(STEP, read_frame(&mut s))
+        .await
+        .unwrap_or_else(|_| panic!("close {code}: no answer within 10 s"))
+        .unwrap_or_else(|e| panic!("close {code}: no close frame: {e}"));
+    assert!(
+        fin && opcode == OP_CLOSE,
+        "close {code}: opcode {opcode:#x}"
+    );
+    u16::from_be_bytes([payload[0], payload[1]])
+}
+
+/// A client's close is answered with its own code for every code IANA
+/// registers for use in a close frame (1000-1003, 1007-1014, including 1012
+/// service restart, 1013 try again later and 1014 bad gateway) and the
+/// registered and private ranges, and with 1002 for the codes that must
+/// never be sent (1004, 1005, 1006, 1015) and the unassigned ones.
+#[goro::test]
+async fn close_codes_are_answered_as_rfc_6455_and_iana_say() {
+    let mut server = start(config()).await;
+    let addr = server.local_addr();
+    let allowed = [
+        1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000,
+        4999,
+    ];
+    let refused = [
+        0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
+    ];
+    for code in allowed {
+        assert_eq!(close_answer(addr, code, false).await, code, "close {code}");
+    }
+    for code in refused {
+        assert_eq!(close_answer(addr, code, false).await, 1002, "close {code}");
+    }
+    // 1014 once more, a byte at a time.
+    assert_eq!(
+        close_answer(addr, 1014, true).await,
+        1014,
+        "close 1014, dribbled"
+    );
+    assert_eq!(
+        close_answer(addr, 1005, true).await,
+        1002,
+        "close 1005, dribbled"
+    );
+    server.shutdown().await;
 }

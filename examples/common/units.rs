@@ -3,7 +3,12 @@
 
 use std::time::Duration;
 
-/// `10s`, `500ms`, `2m`, `1h`, `1.5s`, or plain seconds.
+/// The longest duration a flag takes: far beyond any sensible timeout, and
+/// far from where `Instant + duration` overflows (which panics).
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// `10s`, `500ms`, `2m`, `1h`, `1.5s`, or plain seconds; at most
+/// [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     let split = t
@@ -24,5 +29,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             ));
         }
     };
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("duration out of range: {s:?}"))
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| *d <= MAX_DURATION)
+        .ok_or_else(|| format!("duration out of range: {s:?} (at most 365 days)"))
+}
+
+/// [`parse_duration`] for the value of `flag`, whose name the error starts
+/// with.
+pub fn flag_duration(flag: &str, value: &str) -> Result<Duration, String> {
+    parse_duration(value).map_err(|e| format!("{flag}: {e}"))
 }

@@ -13,6 +13,7 @@
 //! them up to the grace period and prints a summary. A second signal exits
 //! at once. The server itself is in `server.rs`.
 
+mod args;
 mod server;
 #[path = "../common/units.rs"]
 mod units;
@@ -21,9 +22,9 @@ use std::net::ToSocketAddrs;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use args::{Options, parse_args};
 use goro::CancelToken;
-use server::{Config, Server, human_bytes, with_commas};
-use units::parse_duration;
+use server::{Server, human_bytes, with_commas};
 
 const USAGE: &str = "\
 usage: ws_echo [OPTIONS]
@@ -48,84 +49,6 @@ const STATUS_EVERY: Duration = Duration::from_secs(5);
 /// runtime's own, and connections being refused with 503.
 #[cfg(unix)]
 const RESERVED_FDS: u64 = 128;
-
-/// The command line, parsed.
-struct Options {
-    addr: String,
-    config: Config,
-    quiet: bool,
-}
-
-fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, String> {
-    let mut opts = Options {
-        addr: std::env::var("WS_ECHO_ADDR").unwrap_or_else(|_| "127.0.0.1:9001".to_owned()),
-        config: Config::default(),
-        quiet: false,
-    };
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        // Both `--flag value` and `--flag=value`.
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg, None),
-        };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--quiet" | "-q" => opts.quiet = true,
-            "--addr" => opts.addr = value("--addr")?,
-            "--max-message" => {
-                let size = parse_size(&value("--max-message")?)?;
-                opts.config.max_message_size = size;
-                opts.config.max_frame_size = size;
-            }
-            "--max-connections" => {
-                let v = value("--max-connections")?;
-                opts.config.max_connections = v
-                    .parse()
-                    .map_err(|_| format!("--max-connections: not a count: {v:?}"))?;
-            }
-            "--handshake-timeout" => {
-                opts.config.handshake_timeout = parse_duration(&value("--handshake-timeout")?)?;
-            }
-            "--idle-timeout" => {
-                opts.config.idle_timeout = parse_duration(&value("--idle-timeout")?)?;
-            }
-            "--grace" => opts.config.grace_period = parse_duration(&value("--grace")?)?,
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok(Some(opts))
-}
-
-/// `16MiB`, `64KiB`, `1M`, `4096` (bytes).
-fn parse_size(s: &str) -> Result<usize, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (digits, unit) = t.split_at(split);
-    let n: usize = digits
-        .parse()
-        .map_err(|_| format!("not a size: {s:?} (try 16MiB, 64KiB, 4096)"))?;
-    let shift = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        _ => {
-            return Err(format!(
-                "unknown size unit in {s:?} (try 16MiB, 64KiB, 4096)"
-            ));
-        }
-    };
-    n.checked_mul(1 << shift)
-        .filter(|&n| n > 0)
-        .ok_or_else(|| format!("size out of range: {s:?}"))
-}
 
 /// The number of OS threads in this process, from `/proc/self/status`.
 fn os_threads() -> Option<usize> {

@@ -19,7 +19,10 @@
 //!    stalls gets `408` and is dropped.
 //! 2. The echo loop: text and binary messages go back as they came, pings
 //!    are answered (by tungstenite, on the next read), and a client's close
-//!    is answered with the same code.
+//!    is answered with the same code: any code a client may send (1000 to
+//!    1003, 1007 to 1014, 3000 to 4999; 1014 with the help of
+//!    `close_codes.rs`), while the others (1004 to 1006, 1015, the
+//!    unassigned ones up to 2999) get 1002.
 //! 3. The end. A protocol violation is answered with a close frame carrying
 //!    the code RFC 6455 asks for (1002 protocol error, 1007 invalid UTF-8,
 //!    1009 too big) before the TCP close, instead of the silent drop of the
@@ -51,6 +54,14 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use goro::CancelToken;
 use goro::net::{TcpListener, TcpStream};
 use goro::sync::WaitGroup;
+
+#[path = "close_codes.rs"]
+mod close_codes;
+use close_codes::CloseCodes;
+
+/// The WebSocket of a connection: tungstenite over the borrowed socket,
+/// through the close code fix of [`close_codes`].
+type Ws<'a> = WebSocketStream<CloseCodes<&'a TcpStream>>;
 
 /// How long a connection we are closing gets to answer our close frame.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
@@ -467,23 +478,37 @@ where
     .await
 }
 
+/// The first pause after a failed accept; it doubles with each failure in
+/// a row up to [`MAX_ACCEPT_BACKOFF`] (Go's `net/http` server: 5 ms to 1 s).
+const FIRST_ACCEPT_BACKOFF: Duration = Duration::from_millis(5);
+const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
+
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     let mut stop = pin!(shared.stop.cancelled());
     let mut never = pin!(pending::<()>());
+    let mut backoff = Duration::ZERO;
     loop {
         match wait(listener.accept(), stop.as_mut(), never.as_mut()).await {
             Wake::Stop | Wake::Timer => break,
-            Wake::Done(Ok((stream, _peer))) => admit(stream, &shared),
-            Wake::Done(Err(e)) => {
+            Wake::Done(Ok((stream, _peer))) => {
+                backoff = Duration::ZERO;
+                admit(stream, &shared);
+            }
+            Wake::Done(Err(_)) => {
                 bump(&shared.stats.accept_errors);
-                // Out of descriptors or memory, accept fails again at once
-                // (the connection stays in the backlog): back off instead
-                // of spinning until a connection closes.
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-                ) {
-                    goro::time::sleep(Duration::from_millis(50)).await;
+                // Whatever the error, back off before the next accept: out
+                // of descriptors or memory, or with a listener that broke,
+                // accept fails again at once (the connection stays in the
+                // backlog), and retrying at once would spin. A one-off
+                // error (a client that reset before we accepted) costs 5 ms.
+                backoff = if backoff.is_zero() {
+                    FIRST_ACCEPT_BACKOFF
+                } else {
+                    (backoff * 2).min(MAX_ACCEPT_BACKOFF)
+                };
+                let mut pause = pin!(goro::time::sleep(backoff));
+                if let Wake::Stop = wait(pause.as_mut(), stop.as_mut(), never.as_mut()).await {
+                    break;
                 }
             }
         }
@@ -569,7 +594,7 @@ async fn serve(stream: TcpStream, refuse: bool, shared: &Shared) {
         // Scoped so that the handshake's timer goes away with it.
         let mut deadline = pin!(goro::time::sleep(shared.config.handshake_timeout));
         let handshake = async_tungstenite::accept_hdr_async_with_config(
-            &stream,
+            CloseCodes::new(&stream),
             callback,
             Some(shared.ws_config),
         );
@@ -719,7 +744,7 @@ async fn linger_close(stream: &TcpStream) {
 
 /// The echo loop of an upgraded connection, and its close.
 async fn echo<S: Future>(
-    mut ws: WebSocketStream<&TcpStream>,
+    mut ws: Ws<'_>,
     stream: &TcpStream,
     shared: &Shared,
     mut stop: Pin<&mut S>,
@@ -841,7 +866,7 @@ fn failure_close(error: &WsError, stats: &Stats) -> Option<CloseFrame> {
 
 /// Fails the WebSocket connection (RFC 6455 section 7.1.7): sends the close
 /// frame, then closes the TCP connection without waiting for an answer.
-async fn fail(mut ws: WebSocketStream<&TcpStream>, stream: &TcpStream, frame: CloseFrame) {
+async fn fail(mut ws: Ws<'_>, stream: &TcpStream, frame: CloseFrame) {
     // A read error leaves tungstenite's connection state "active" (only a
     // vanished peer ends it, and those get no frame), so it still sends a
     // close frame now, after the error; no need to write one by hand.

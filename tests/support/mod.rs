@@ -1,5 +1,5 @@
-//! What the HTTP tests share: loud skips that fail under
-//! `GORO_TEST_STRICT=1`, finding third-party tools, and the check that no
+//! What the HTTP and compat tests share: loud skips that fail under
+//! `GORO_TEST_STRICT=1` (`tests/common/strict.rs`), finding third-party tools, and the check that no
 //! tokio or async-compat runtime thread exists in the test process.
 //!
 //! Each test file includes it with `mod support;` and uses what it needs.
@@ -8,9 +8,13 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// Whether missing environment must fail the test (CI sets it).
+#[path = "../common/strict.rs"]
+mod strict_env;
+
+/// Whether missing environment must fail the test (`GORO_TEST_STRICT=1`,
+/// which CI sets).
 pub fn strict() -> bool {
-    std::env::var_os("GORO_TEST_STRICT").is_some_and(|v| v != "0")
+    strict_env::strict()
 }
 
 /// Says on stderr why a test cannot run here; under `GORO_TEST_STRICT=1`
@@ -18,10 +22,7 @@ pub fn strict() -> bool {
 #[track_caller]
 pub fn skip(reason: &str) {
     let at = std::panic::Location::caller();
-    if strict() {
-        panic!("GORO_TEST_STRICT=1 and this test cannot run ({at}): {reason}");
-    }
-    eprintln!("SKIPPED ({at}): {reason} (set GORO_TEST_STRICT=1 to make this a failure)");
+    strict_env::skip(&format!("{}:{}", at.file(), at.line()), reason);
 }
 
 /// The path of `tool` if it is on `PATH` and runs.

@@ -60,7 +60,11 @@ const SLACK: usize = 4;
 #[test]
 fn storm_with_a_cap_of_64() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pool = Pool::builder().max_threads(64).build();
+    let pool = Pool::builder()
+        .max_threads(64)
+        .thread_name("storm64")
+        .keep_alive(KEEP_ALIVE)
+        .build();
     let start = Instant::now();
     let (max_seen, baseline) = storm(&pool, 100_000);
     eprintln!(
@@ -76,27 +80,50 @@ fn storm_with_a_cap_of_64() {
     // Blocked jobs must make the pool grow to its cap, or the storm would
     // take 100 s on one thread.
     assert_eq!(pool.peak_threads(), 64);
-    drop_and_wait(pool, baseline);
+    drop_and_wait(pool, "storm64");
+}
+
+/// The storms' pools keep idle threads this long: far longer than the wait
+/// in [`drop_and_wait`], so only a drop that stops them passes it.
+const KEEP_ALIVE: Duration = Duration::from_secs(120);
+
+/// The threads of this process whose name starts with `prefix` (a pool's
+/// workers and its monitor, `<name>-monitor`).
+fn threads_named(prefix: &str) -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
+        .map(|n| n.trim().to_owned())
+        .filter(|n| n.starts_with(prefix))
+        .collect()
 }
 
 /// Dropping a pool lets its idle threads exit at once (not after the
-/// keep-alive), so the next storm starts from a clean baseline.
-fn drop_and_wait(pool: Pool, baseline: usize) {
+/// keep-alive), so the next storm starts from a clean baseline. Counts the
+/// pool's own threads by name: the test harness may start or end threads
+/// meanwhile. A minute is far more than 64 or 512 threads need to exit on
+/// a loaded machine, and far less than their keep-alive.
+fn drop_and_wait(pool: Pool, name: &str) {
     drop(pool);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while process_threads() > baseline && Instant::now() < deadline {
+    let start = Instant::now();
+    while !threads_named(name).is_empty() && start.elapsed() < Duration::from_secs(60) {
         thread::sleep(Duration::from_millis(10));
     }
+    let left = threads_named(name);
+    eprintln!("{name}: threads gone {:?} after the drop", start.elapsed());
     assert!(
-        process_threads() <= baseline,
-        "a dropped pool's threads did not exit"
+        left.is_empty(),
+        "a dropped pool's threads did not exit: {left:?}"
     );
 }
 
 #[test]
 fn storm_with_the_default_cap_of_512() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pool = Pool::new();
+    let pool = Pool::builder()
+        .thread_name("storm512")
+        .keep_alive(KEEP_ALIVE)
+        .build();
     assert_eq!(pool.max_threads(), 512);
     let start = Instant::now();
     let (max_seen, baseline) = storm(&pool, 100_000);
@@ -114,5 +141,5 @@ fn storm_with_the_default_cap_of_512() {
         pool.peak_threads() > 256,
         "the pool did not grow for blocked jobs"
     );
-    drop_and_wait(pool, baseline);
+    drop_and_wait(pool, "storm512");
 }

@@ -2,22 +2,24 @@
 //! can poll and interrupt. The `goro` facade plugs its reactor in here; the
 //! executor alone (and its loom models) runs without one.
 //!
-//! How workers use it, after Go's netpoller:
-//! - every scheduling tick, [`Driver::tick`] fires the P's own due timers;
-//! - a worker that runs out of local and global work polls without blocking
-//!   before it steals, and a busy worker polls every 61st tick;
-//! - a worker about to sleep tries to become *the* poller and blocks in
-//!   [`Driver::poll`] until I/O, its nearest timer, or [`Driver::notify`];
-//!   the driver lets only one thread hold that role at a time, the others
-//!   park on their own condition variables;
-//! - tasks a poll makes ready are queued on the polling worker's own P, and
-//!   idle workers are woken for the surplus;
-//! - the runtime's monitor thread polls when nobody has for 10 ms.
+//! How the workers use it is on [`Driver`].
 
 use std::time::Duration;
 
 /// An I/O and timer driver the workers poll. Implemented by the `goro`
-/// facade's reactor; see the [module docs](self) for when each method runs.
+/// facade's reactor.
+///
+/// How workers use it, after Go's netpoller:
+/// - every scheduling tick, [`Driver::tick`] fires the P's own due timers;
+/// - a worker that runs out of local and global work polls without blocking
+///   before it steals, and a busy worker polls every 61st tick;
+/// - a worker about to sleep tries to become *the* poller and blocks in
+///   [`Driver::poll`] until I/O, its nearest timer, or [`Driver::notify`];
+///   the driver lets only one thread hold that role at a time, the others
+///   park on their own condition variables;
+/// - tasks a poll makes ready are queued on the polling worker's own P, and
+///   idle workers are woken for the surplus;
+/// - the runtime's monitor thread polls when nobody has for 10 ms.
 ///
 /// Wakers woken inside [`Driver::poll`] and [`Driver::tick`] run on the
 /// calling thread; the scheduler queues the tasks they schedule locally.

@@ -9,27 +9,21 @@
 //! ([`TaskDump::unlisted`]) but not listed, since listing them would mean
 //! registering every task at spawn, a lock per spawn.
 //!
-//! From a registered waker to the task's [`TaskMeta`]: async-task makes a
-//! task's wakers from the pointer to its allocation, the same pointer as
-//! [`Runnable::into_raw`](async_task::Runnable::into_raw), and the metadata
-//! sits at a fixed offset from it. Neither is a documented promise, so
-//! [`meta_offset`] checks both on a probe task once per process; if the
-//! check fails (a future async-task changed), dumps list no tasks and say
-//! why instead of reading memory they cannot vouch for.
+//! The registry keeps each task's [`TaskMeta`] address next to its waker,
+//! as the task gave it when it registered; the waker keeps the task's
+//! allocation, and so the metadata, alive. Nothing here depends on how
+//! async-task lays out a task.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::future::poll_fn;
 use std::panic::Location;
-use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
-use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use crate::clock;
 use crate::lend::Slot;
 use crate::runtime::Handle;
-use crate::task::{Runnable, TaskId, TaskMeta, new_task};
+use crate::task::TaskId;
 use crate::worker::Core;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -165,8 +159,6 @@ pub struct TaskDump {
     /// Live tasks not listed: they had not waited yet, so they were queued
     /// or in their first poll.
     pub unlisted: usize,
-    /// Why no task could be listed, if so.
-    pub unavailable: Option<&'static str>,
 }
 
 impl TaskDump {
@@ -194,9 +186,6 @@ impl fmt::Display for TaskDump {
             "goro task dump: {} live tasks, {listed} listed by spawn location, {} queued or in their first poll",
             self.live, self.unlisted
         )?;
-        if let Some(why) = self.unavailable {
-            writeln!(f, "(tasks cannot be listed: {why})")?;
-        }
         for site in &self.sites {
             let n = site.tasks.len();
             let tasks = if n == 1 { "task" } else { "tasks" };
@@ -269,50 +258,6 @@ impl fmt::Display for Age {
     }
 }
 
-/// The offset of a task's [`TaskMeta`] from the data pointer of its
-/// wakers, if async-task builds wakers as this module expects (checked
-/// once per process on a probe task).
-fn meta_offset() -> Option<usize> {
-    static OFFSET: OnceLock<Option<usize>> = OnceLock::new();
-    *OFFSET.get_or_init(|| {
-        // Addresses, as numbers so the future is `Send`.
-        let seen = Arc::new(Mutex::new(Vec::<usize>::new()));
-        let seen2 = seen.clone();
-        let future = poll_fn(move |cx| {
-            // The waker the poll gets and a clone, as registered.
-            let mut seen = seen2.lock().unwrap_or_else(|e| e.into_inner());
-            seen.push(cx.waker().data() as usize);
-            seen.push(cx.waker().clone().data() as usize);
-            Poll::Ready(())
-        });
-        let meta = TaskMeta::new(Location::caller(), None, false, 0);
-        let (runnable, task) = new_task(future, meta, |_| {});
-        let meta_addr = std::ptr::from_ref(runnable.metadata()) as usize;
-        let raw = runnable.into_raw();
-        // SAFETY: `raw` comes from `into_raw` just above and is used once.
-        let runnable = unsafe { Runnable::from_raw(raw) };
-        runnable.run();
-        drop(task);
-        let seen = seen.lock().unwrap_or_else(|e| e.into_inner());
-        let ok = seen.len() == 2 && seen.iter().all(|&p| p == raw.as_ptr() as usize);
-        ok.then(|| meta_addr - raw.as_ptr() as usize)
-    })
-}
-
-/// The metadata of the task `waker` belongs to.
-///
-/// # Safety
-/// `waker` must be a waker async-task made for a goro task (one registered
-/// in a runtime's registry), `offset` the result of [`meta_offset`], and the
-/// waker must stay alive while the returned reference is used.
-unsafe fn meta_of(waker: &Waker, offset: usize) -> &TaskMeta {
-    // SAFETY: per `meta_offset`'s check, the waker's data pointer is the
-    // task's allocation and its `TaskMeta` lives `offset` bytes further; the
-    // waker holds a reference on the task, so the allocation is alive, and
-    // async-task only ever hands out shared references to the metadata.
-    unsafe { &*waker.data().byte_add(offset).cast::<TaskMeta>() }
-}
-
 impl Handle {
     /// Lists this runtime's tasks with their id, spawn location, state, age
     /// and poll count, grouped by spawn location (Go's `pprof goroutine`
@@ -349,14 +294,6 @@ impl Handle {
         let shared = &self.shared;
         let now = clock::refresh();
         let live = shared.registry.len();
-        let Some(offset) = meta_offset() else {
-            return TaskDump {
-                live,
-                sites: Vec::new(),
-                unlisted: live,
-                unavailable: Some("this async-task version builds wakers differently"),
-            };
-        };
         // A task is running if a P is lent to its poll (`lend`): the
         // worker notes the task in the P's watch before lending.
         let running: Vec<u64> = shared
@@ -366,10 +303,7 @@ impl Handle {
             .map(|(_, p)| p.remote.watch.task_id.load(Relaxed))
             .collect();
         let mut by_site: BTreeMap<(&'static str, u32, u32), SpawnSite> = BTreeMap::new();
-        shared.registry.for_each(|waker| {
-            // SAFETY: the registry holds only wakers of goro tasks, kept
-            // alive by its shard lock for the duration of this call.
-            let meta = unsafe { meta_of(waker, offset) };
+        shared.registry.for_each(|meta| {
             if meta.is_finished() {
                 return;
             }
@@ -421,7 +355,6 @@ impl Handle {
             live,
             unlisted: live.saturating_sub(listed),
             sites,
-            unavailable: None,
         }
     }
 }
@@ -461,9 +394,23 @@ impl Handle {
 mod tests {
     use super::*;
 
+    /// The dump reads each task's metadata from what the task registered,
+    /// never from its waker: here the waker is one whose data pointer has
+    /// nothing to do with any task (a stand-in for an async-task release
+    /// that lays tasks out differently), and the dump still lists the task.
     #[test]
-    fn the_probe_finds_the_metadata() {
-        assert!(meta_offset().is_some());
+    fn the_dump_does_not_derive_metadata_from_the_waker() {
+        let rt = crate::Runtime::builder().maxprocs(1).build().unwrap();
+        let shared = &rt.handle().shared;
+        let meta = crate::task::TaskMeta::new(Location::caller(), None, false, 0);
+        let key = shared
+            .registry
+            .insert(std::task::Waker::noop().clone(), &meta)
+            .unwrap();
+        let dump = rt.handle().dump_tasks();
+        let ids: Vec<TaskId> = dump.tasks().map(|t| t.id).collect();
+        shared.registry.remove(key);
+        assert_eq!(ids, [meta.id()]);
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! goro's scheduler: Go's M:N design for Rust futures.
 //!
 //! Tasks are [`async-task`](async_task) allocations. Each worker thread runs a
-//! *P* ([`worker`] module): a fixed ring of 256 tasks plus a `runnext` slot
-//! ([`ring`]). Tasks woken from outside the workers, and a full ring's
-//! overflow, go to a global queue ([`injector`]). Idle workers steal half of
-//! another worker's ring; at most half of the busy workers search at once,
-//! and sleeping workers are woken one at a time ([`idle`], [`park`]).
+//! *P* (the private `worker` module): a fixed ring of 256 tasks plus a
+//! `runnext` slot (`ring`). Tasks woken from outside the workers, and a full
+//! ring's overflow, go to a global queue (`injector`). Idle workers steal
+//! half of another worker's ring; at most half of the busy workers search at
+//! once, and sleeping workers are woken one at a time (`idle`, `park`).
 //!
 //! | concept | Go | here |
 //! |---|---|---|

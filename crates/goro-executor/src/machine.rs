@@ -74,12 +74,32 @@ fn spawn_thread(shared: &Arc<Shared>, core: Box<Core>) -> Result<(), (io::Error,
     });
     match spawned {
         Ok(t) => {
+            reap_threads(shared);
             lock(&shared.threads).push(t);
             // The receiver waits in the new thread: this cannot fail.
             let _ = tx.send(core);
             Ok(())
         }
         Err(e) => Err((e, core)),
+    }
+}
+
+/// Joins the runtime's threads that have exited (spares past their
+/// keep-alive): a joinable thread that has exited keeps its stack until it
+/// is joined. Called by the monitor about once a second and before a new
+/// thread is added.
+pub(crate) fn reap_threads(shared: &Shared) {
+    let exited: Vec<thread::JoinHandle<()>> = {
+        let mut threads = lock(&shared.threads);
+        let (exited, running) = std::mem::take(&mut *threads)
+            .into_iter()
+            .partition(|t| t.is_finished());
+        *threads = running;
+        exited
+    };
+    for t in exited {
+        // Finished: this does not wait. A panic there was reported already.
+        let _ = t.join();
     }
 }
 

@@ -120,6 +120,7 @@ impl Monitor {
                 if let Some(shared) = shared.self_arc() {
                     shared.refresh_maxprocs();
                 }
+                crate::machine::reap_threads(shared);
             }
             if let Some(driver) = shared.driver.as_deref() {
                 if driver.needs_poll(POLL_STALE) && driver.try_acquire() {

@@ -15,18 +15,23 @@
 //! on one lock (async-executor keeps one global `Mutex<Slab>`).
 //!
 //! The task dump (`dump`) lists the tasks registered here: every task that
-//! has waited at least once.
+//! has waited at least once. Each entry keeps the address of the task's
+//! `TaskMeta` next to its waker, given by the task itself when it registers,
+//! so the dump never derives one from the other (async-task's memory layout
+//! is not a promise).
 //!
 //! A task's key is 32 bits (shard in the low bits, slot above), which keeps
 //! `TaskMeta` at 40 bytes: with at most [`MAX_SHARDS`] shards a shard holds
 //! 16 million tasks, and a full shard spills into the next one.
 
+use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::task::Waker;
 
 use crate::shared::Padded;
 use crate::sync::{Mutex, lock};
+use crate::task::TaskMeta;
 
 /// Most shards: 8 bits of the 32-bit key.
 const MAX_SHARDS: usize = 256;
@@ -43,10 +48,22 @@ pub(crate) struct Registry {
 
 #[derive(Default)]
 struct Shard {
-    /// A waker of each parked task, so shutdown can schedule it one last time.
-    slots: Vec<Option<Waker>>,
+    /// Each parked task, so shutdown can schedule it one last time.
+    slots: Vec<Option<Entry>>,
     free: Vec<u32>,
 }
+
+/// A registered task: a waker of it and its metadata.
+struct Entry {
+    waker: Waker,
+    /// The task's `TaskMeta`, in the task's allocation, which `waker` keeps
+    /// alive (a waker holds a reference on its task).
+    meta: NonNull<TaskMeta>,
+}
+
+// SAFETY: `meta` is only read through a shared reference while `waker`
+// keeps the allocation alive, and `TaskMeta` is `Sync`; `Waker` is `Send`.
+unsafe impl Send for Entry {}
 
 /// Where a task sits in the registry: `slot << shard_bits | shard`. Never
 /// `u32::MAX` (`TaskMeta`'s "unregistered"): the last slot of a shard is
@@ -87,9 +104,16 @@ impl Registry {
         ((key.0 & mask) as usize, (key.0 >> self.shard_bits) as usize)
     }
 
-    /// Registers a task by one of its wakers. `None` once shut down: the
-    /// caller then drops the task.
-    pub(crate) fn insert(&self, waker: Waker) -> Option<Key> {
+    /// Registers a task by one of its wakers and its metadata. `None` once
+    /// shut down: the caller then drops the task.
+    ///
+    /// `meta` must stay valid while `waker` lives: the task's own metadata,
+    /// which lives in the allocation the waker keeps alive.
+    pub(crate) fn insert(&self, waker: Waker, meta: &TaskMeta) -> Option<Key> {
+        let entry = Entry {
+            waker,
+            meta: NonNull::from(meta),
+        };
         let n = self.shards.len();
         let first = shard_hint() & (n - 1);
         // The thread's own shard, or the next one with room.
@@ -100,11 +124,11 @@ impl Registry {
             }
             let slot = match shard.free.pop() {
                 Some(slot) => {
-                    shard.slots[slot as usize] = Some(waker);
+                    shard.slots[slot as usize] = Some(entry);
                     slot as usize
                 }
                 None if shard.slots.len() < self.shard_capacity() => {
-                    shard.slots.push(Some(waker));
+                    shard.slots.push(Some(entry));
                     shard.slots.len() - 1
                 }
                 None => continue,
@@ -120,11 +144,11 @@ impl Registry {
         let (shard_index, slot) = self.split(key);
         let waker = {
             let mut shard = lock(&self.shards[shard_index]);
-            let waker = shard.slots.get_mut(slot).and_then(Option::take);
-            if waker.is_some() {
+            let entry = shard.slots.get_mut(slot).and_then(Option::take);
+            if entry.is_some() {
                 shard.free.push(slot as u32);
             }
-            waker
+            entry
         };
         // Dropped outside the lock: dropping the last reference of a task
         // may run code that registers or removes tasks.
@@ -136,7 +160,11 @@ impl Registry {
         let (shard_index, slot) = self.split(key);
         let waker = {
             let shard = lock(&self.shards[shard_index]);
-            shard.slots.get(slot).and_then(Option::clone)
+            shard
+                .slots
+                .get(slot)
+                .and_then(Option::as_ref)
+                .map(|e| e.waker.clone())
         };
         if let Some(waker) = waker {
             waker.wake();
@@ -150,19 +178,24 @@ impl Registry {
         let mut all = Vec::new();
         for shard in self.shards.iter() {
             let mut shard = lock(shard);
-            all.extend(shard.slots.drain(..).flatten());
+            all.extend(shard.slots.drain(..).flatten().map(|e| e.waker));
             shard.free.clear();
         }
         all
     }
 
-    /// Calls `f` with the waker of every registered task, one shard at a
-    /// time under its lock (so each waker, and the task it keeps alive,
-    /// stays valid during the call). `f` must not touch the registry.
-    pub(crate) fn for_each(&self, mut f: impl FnMut(&Waker)) {
+    /// Calls `f` with the metadata of every registered task, one shard at a
+    /// time under its lock (so each entry's waker, and the task it keeps
+    /// alive, stays valid during the call). `f` must not touch the registry.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&TaskMeta)) {
         for shard in self.shards.iter() {
             let shard = lock(shard);
-            shard.slots.iter().flatten().for_each(&mut f);
+            for entry in shard.slots.iter().flatten() {
+                // SAFETY: `insert`'s contract: the metadata lives in the
+                // task's allocation, which the entry's waker keeps alive
+                // while the shard lock keeps the entry in place.
+                f(unsafe { entry.meta.as_ref() });
+            }
         }
     }
 
@@ -225,14 +258,15 @@ mod tests {
 
     #[test]
     fn insert_remove_reuses_slots_and_counts() {
+        let meta = TaskMeta::new(std::panic::Location::caller(), None, false, 0);
         let r = Registry::new(1);
-        let a = r.insert(Waker::noop().clone()).unwrap();
-        let b = r.insert(Waker::noop().clone()).unwrap();
+        let a = r.insert(Waker::noop().clone(), &meta).unwrap();
+        let b = r.insert(Waker::noop().clone(), &meta).unwrap();
         assert_eq!(r.registered(), 2);
         r.remove(a);
         r.remove(a); // twice is harmless
         assert_eq!(r.registered(), 1);
-        let c = r.insert(Waker::noop().clone()).unwrap();
+        let c = r.insert(Waker::noop().clone(), &meta).unwrap();
         assert_eq!(c, a, "freed slot reused");
         assert_eq!(Key::from_u32(b.to_u32()), b);
         let mut seen = 0;
@@ -240,12 +274,13 @@ mod tests {
         assert_eq!(seen, 2);
         assert_eq!(r.close().len(), 2);
         assert_eq!(r.registered(), 0);
-        assert!(r.insert(Waker::noop().clone()).is_none());
+        assert!(r.insert(Waker::noop().clone(), &meta).is_none());
         r.remove(b); // after close: nothing to do
     }
 
     #[test]
     fn keys_round_trip_and_a_full_shard_spills() {
+        let meta = TaskMeta::new(std::panic::Location::caller(), None, false, 0);
         let mut r = Registry::new(2); // 8 shards: 3 bits, 2^29 - 1 slots each
         assert_eq!(r.shard_bits, 3);
         assert_eq!(r.shard_capacity(), (1 << 29) - 1);
@@ -253,7 +288,7 @@ mod tests {
         // Pretend the capacity is 2 per shard by filling with bits to spare.
         r.shard_bits = 30;
         let keys: Vec<Key> = (0..5)
-            .map(|_| r.insert(Waker::noop().clone()).unwrap())
+            .map(|_| r.insert(Waker::noop().clone(), &meta).unwrap())
             .collect();
         for k in &keys {
             assert_ne!(k.to_u32(), u32::MAX);

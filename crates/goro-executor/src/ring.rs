@@ -245,10 +245,15 @@ impl<T: IntoRaw> Stealer<T> {
 
     /// Go's `runqsteal`: moves half of this ring (rounded up) into `dst`,
     /// which must be empty, and returns one of the stolen items to run now.
+    ///
+    /// # Panics
+    /// If `dst` is not empty or is this ring: the copy would overwrite
+    /// queued items. Checked in release builds too (two loads, next to a
+    /// compare-and-swap), since the cost of a miss is memory corruption.
     pub(crate) fn steal_into(&self, dst: &mut Local<T>) -> Option<T> {
-        debug_assert!(!self.is_ring_of(dst), "a worker cannot steal from itself");
+        assert!(!self.is_ring_of(dst), "a worker cannot steal from itself");
         let dst_tail = dst.ring.tail.load(Relaxed);
-        debug_assert_eq!(dst.len(), 0, "steal only into an empty ring");
+        assert_eq!(dst.len(), 0, "steal only into an empty ring");
         let n = loop {
             let head = self.ring.head.load(Acquire);
             let tail = self.ring.tail.load(Acquire);
@@ -351,6 +356,20 @@ mod tests {
             // SAFETY: `ptr` came from `Box::into_raw` in `into_raw`.
             unsafe { Box::from_raw(ptr.as_ptr().cast()) }
         }
+    }
+
+    /// Not a `debug_assert`: in a release build a steal into a non-empty
+    /// ring would overwrite its queued items (`cargo test --release`).
+    #[test]
+    #[should_panic(expected = "steal only into an empty ring")]
+    fn stealing_into_a_ring_that_is_not_empty_panics() {
+        let (mut victim, stealer) = new::<Box<u32>>();
+        let (mut thief, _) = new::<Box<u32>>();
+        for i in 0..4 {
+            victim.push_back(Box::new(i), |_| panic!("no overflow expected"));
+        }
+        thief.push_back(Box::new(99), |_| panic!("no overflow expected"));
+        let _ = stealer.steal_into(&mut thief);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::io;
 use std::panic::Location;
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_task::WithInfo;
 
@@ -289,6 +289,7 @@ impl Builder {
             handle: Handle {
                 shared: shared.clone(),
             },
+            shut_down: false,
         };
         for core in cores {
             machine::start(&shared, core).map_err(|(e, _)| BuildError::SpawnThread(e))?;
@@ -342,6 +343,10 @@ pub enum BuildError {
     InvalidMaxProcs(usize),
     /// The OS refused to start a worker thread.
     SpawnThread(io::Error),
+    /// The I/O driver could not start (for goro's reactor: the OS refused
+    /// to create its poller, typically for lack of file descriptors). Made
+    /// by the code that creates the driver, such as `goro`'s `Builder`.
+    Driver(io::Error),
     /// `GORO_MAXPROCS` holds a value that is not a worker count.
     MaxProcs(goro_procs::MaxProcsError),
     /// Another `GORO_*` environment variable holds a bad value.
@@ -362,6 +367,7 @@ impl fmt::Display for BuildError {
                 write!(f, "maxprocs must be from 1 to {MAX_PROCS}, got {n}")
             }
             BuildError::SpawnThread(e) => write!(f, "could not start a worker thread: {e}"),
+            BuildError::Driver(e) => write!(f, "could not start the I/O driver: {e}"),
             BuildError::MaxProcs(e) => e.fmt(f),
             BuildError::InvalidEnv {
                 var,
@@ -375,7 +381,7 @@ impl fmt::Display for BuildError {
 impl std::error::Error for BuildError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            BuildError::SpawnThread(e) => Some(e),
+            BuildError::SpawnThread(e) | BuildError::Driver(e) => Some(e),
             BuildError::MaxProcs(e) => Some(e),
             BuildError::InvalidMaxProcs(_) | BuildError::InvalidEnv { .. } => None,
         }
@@ -385,9 +391,19 @@ impl std::error::Error for BuildError {
 /// A set of worker threads running tasks M:N, with per-worker run queues
 /// and work stealing.
 ///
-/// Dropping a `Runtime` stops its workers, drops every task still queued,
-/// and joins the worker threads. A task that is parked (waiting on a waker
-/// held elsewhere) is dropped when that waker is woken or dropped.
+/// # Shutdown
+///
+/// Dropping a `Runtime` stops its workers, drops every task still queued
+/// and every parked task (waiting on a waker held elsewhere: the reactor, a
+/// channel), and joins every thread of the runtime: the workers, the threads
+/// a [`crate::blocking`] call handed a worker to, and the monitor. A worker
+/// stops between polls, so **the drop waits for every poll in progress to
+/// return**: a task stuck in a blocking call (`thread::sleep`, a blocking
+/// read, a `blocking(|| ...)` closure that never returns) makes the drop
+/// wait as long. [`Runtime::shutdown_timeout`] bounds that wait and
+/// [`Runtime::shutdown_background`] does not wait at all; both leave stuck
+/// threads running, detached. Go has no equivalent: a Go program ends with
+/// `main`, whatever its goroutines do.
 ///
 /// # Examples
 ///
@@ -405,6 +421,9 @@ impl std::error::Error for BuildError {
 /// ```
 pub struct Runtime {
     handle: Handle,
+    /// Set once shut down, so that `Drop` after `shutdown_timeout` does
+    /// nothing.
+    shut_down: bool,
 }
 
 impl Runtime {
@@ -461,28 +480,120 @@ impl Runtime {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.handle.block_on(future)
     }
-}
 
-impl Drop for Runtime {
-    fn drop(&mut self) {
+    /// Shuts the runtime down like dropping it does, but waits at most
+    /// `limit` for its threads: tokio's method of the same name.
+    ///
+    /// The workers stop at their next poll boundary; every task that is not
+    /// being polled is dropped (queued and parked tasks alike). A thread
+    /// still inside a poll when `limit` is up, such as a task stuck in
+    /// `thread::sleep` or in a [`crate::blocking`] closure that never
+    /// returns, is left running, detached: when its poll returns it drops
+    /// its own queue and exits. The task it was polling, and anything that
+    /// task wakes afterwards, is not dropped, and may be leaked. Returns
+    /// whether every thread had stopped by then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
+    /// let (started_tx, started_rx) = std::sync::mpsc::channel();
+    /// rt.spawn(async move {
+    ///     started_tx.send(()).unwrap();
+    ///     std::thread::sleep(Duration::from_secs(3600)); // stuck for an hour
+    /// });
+    /// started_rx.recv().unwrap();
+    /// let start = Instant::now();
+    /// let all_stopped = rt.shutdown_timeout(Duration::from_millis(100));
+    /// assert!(!all_stopped);
+    /// assert!(start.elapsed() < Duration::from_secs(60));
+    /// ```
+    pub fn shutdown_timeout(mut self, limit: Duration) -> bool {
+        self.shut_down_within(Some(limit))
+    }
+
+    /// Shuts the runtime down without waiting for its threads:
+    /// [`Runtime::shutdown_timeout`] with a zero limit (as in tokio). Useful
+    /// to drop a runtime from a context that must not block, such as inside
+    /// another runtime's task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = goro_executor::Runtime::builder().maxprocs(1).build().unwrap();
+    /// let h = rt.spawn(std::future::pending::<()>());
+    /// rt.shutdown_background();
+    /// assert!(futures_lite::future::block_on(h).unwrap_err().is_cancelled());
+    /// ```
+    pub fn shutdown_background(self) {
+        self.shutdown_timeout(Duration::ZERO);
+    }
+
+    /// Stops the workers, waits for the runtime's threads up to `limit`
+    /// (`None`: as long as they take), then drops the tasks left. Returns
+    /// whether every thread stopped in time.
+    fn shut_down_within(&mut self, limit: Option<Duration>) -> bool {
+        if std::mem::replace(&mut self.shut_down, true) {
+            return true;
+        }
         let shared = &self.handle.shared;
         shared.begin_shutdown();
-        // Join every worker thread, including threads that a hand-off
-        // starts while we join.
-        loop {
-            let threads = std::mem::take(&mut *lock(&shared.threads));
-            if threads.is_empty() {
-                break;
+        let all_stopped = join_threads(shared, limit.map(|d| Instant::now().checked_add(d)));
+        shared.finish_shutdown();
+        all_stopped
+    }
+}
+
+/// Joins every thread of `shared`, including threads that a hand-off starts
+/// meanwhile, until `deadline` if there is one (`Some(None)`: a limit too
+/// far away to represent, so none). Threads still running at the deadline
+/// are detached. Returns whether every thread was joined.
+fn join_threads(shared: &Shared, deadline: Option<Option<Instant>>) -> bool {
+    let me = thread::current().id();
+    let mut running: Vec<thread::JoinHandle<()>> = Vec::new();
+    let mut nap = Duration::from_micros(100);
+    loop {
+        running.extend(std::mem::take(&mut *lock(&shared.threads)));
+        // A worker cannot join itself (the runtime is dropped inside one of
+        // its tasks); it exits after this poll.
+        running.retain(|t| t.thread().id() != me);
+        let Some(Some(deadline)) = deadline else {
+            if running.is_empty() {
+                return true;
             }
-            for t in threads {
-                if t.thread().id() == thread::current().id() {
-                    continue; // a worker cannot join itself; it exits after this task
-                }
+            for t in running.drain(..) {
                 // A worker thread that panicked has nothing left to clean up.
                 let _ = t.join();
             }
+            continue;
+        };
+        let (done, still): (Vec<_>, Vec<_>) = running.drain(..).partition(|t| t.is_finished());
+        for t in done {
+            let _ = t.join();
         }
-        shared.finish_shutdown();
+        running = still;
+        if running.is_empty() && lock(&shared.threads).is_empty() {
+            return true;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            // Detached: dropping a `JoinHandle` lets the thread run on.
+            drop(running);
+            drop(std::mem::take(&mut *lock(&shared.threads)));
+            return false;
+        }
+        thread::sleep(nap.min(deadline - now));
+        nap = (nap * 2).min(Duration::from_millis(10));
+    }
+}
+
+impl Drop for Runtime {
+    /// Shuts down and waits for every thread, however long that takes; see
+    /// [Shutdown](Runtime#shutdown).
+    fn drop(&mut self) {
+        self.shut_down_within(None);
     }
 }
 

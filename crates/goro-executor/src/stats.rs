@@ -66,6 +66,11 @@ pub struct Stats {
     pub threads: usize,
     /// Threads of the blocking pool (zero without a stats hook).
     pub blocking_threads: usize,
+    /// Threads this runtime started and has not joined yet: its workers,
+    /// threads in a [`crate::blocking`] call or waiting as spares for a
+    /// worker to run, and the monitor. A spare that exits after its 10 s
+    /// keep-alive is joined within about a second.
+    pub runtime_threads: usize,
     /// Live tasks: spawned and not finished (Go's `NumGoroutine`).
     ///
     /// A task counts as live until its future has been dropped, after its
@@ -226,6 +231,7 @@ pub(crate) fn snapshot(shared: &Shared) -> Stats {
         spinning_workers,
         threads: process_threads().unwrap_or(0),
         blocking_threads: 0,
+        runtime_threads: crate::sync::lock(&s.threads).len(),
         tasks: s.registry.len(),
         tasks_spawned,
         tasks_finished,

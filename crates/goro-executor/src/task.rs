@@ -205,7 +205,9 @@ impl TaskMeta {
         };
         // SAFETY: see the `registry` field.
         let registry = unsafe { registry.as_ref() };
-        let Some(key) = registry.insert(waker.clone()) else {
+        // `self` is the metadata in the task's allocation, which the waker
+        // keeps alive: `insert`'s contract.
+        let Some(key) = registry.insert(waker.clone(), self) else {
             return;
         };
         self.key.store(key.to_u32(), SeqCst);

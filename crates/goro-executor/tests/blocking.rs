@@ -3,45 +3,85 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use goro_executor::{Runtime, blocking, spawn};
 
-const BLOCK: Duration = Duration::from_millis(400);
+/// How long a blocked task waits to be released before it gives up: only a
+/// broken hand-off (the queued tasks never run while it blocks) reaches it.
+const GIVE_UP: Duration = Duration::from_secs(60);
 
+/// A runtime whose monitor never retakes a P.
+fn no_retake(maxprocs: usize) -> Runtime {
+    Runtime::builder()
+        .maxprocs(maxprocs)
+        .retake_after(Duration::ZERO)
+        .build()
+        .unwrap()
+}
+
+/// No wall-clock bound: each blocking call lasts until the tasks queued
+/// behind it have run, and reports whether they did (a worker that kept its
+/// P while blocked would run them only after `GIVE_UP`). The monitor's
+/// retake is off, so only `blocking`'s own hand-off can rescue them.
 #[test]
 fn queued_tasks_run_while_the_only_worker_blocks() {
-    let rt = Runtime::builder().maxprocs(1).build().unwrap();
-    let start = Instant::now();
-    let waited = rt
+    let rt = no_retake(1);
+    let (ran_tx, ran_rx) = std::sync::mpsc::channel::<&str>();
+    let (ran_while_blocked, a, b) = rt
         .block_on(rt.spawn(async move {
-            // Queued behind us on the only worker.
-            let other = spawn(async move { start.elapsed() });
-            let other2 = spawn(async move { start.elapsed() });
-            blocking(|| std::thread::sleep(BLOCK));
-            (other.await.unwrap(), other2.await.unwrap())
+            // Queued behind us on the only worker: `a` in runnext, `b` in
+            // the ring.
+            let tx = ran_tx.clone();
+            let a = spawn(async move { tx.send("runnext task").ok() });
+            let b = spawn(async move { ran_tx.send("queued task").ok() });
+            let ran = blocking(move || {
+                let mut ran = Vec::new();
+                while ran.len() < 2 {
+                    match ran_rx.recv_timeout(GIVE_UP) {
+                        Ok(which) => ran.push(which),
+                        Err(_) => break,
+                    }
+                }
+                ran.sort_unstable();
+                ran
+            });
+            (ran, a.await, b.await)
         }))
         .unwrap();
-    assert!(waited.0 < BLOCK / 2, "runnext task waited {:?}", waited.0);
-    assert!(waited.1 < BLOCK / 2, "queued task waited {:?}", waited.1);
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(
+        ran_while_blocked,
+        ["queued task", "runnext task"],
+        "tasks that ran while the only worker blocked"
+    );
 }
 
 #[test]
 fn a_thousand_tasks_keep_running_while_every_worker_blocks() {
-    let rt = Runtime::builder().maxprocs(2).build().unwrap();
+    let rt = no_retake(2);
     let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let release = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
     let blockers: Vec<_> = (0..2)
         .map(|_| {
             let started_tx = started_tx.clone();
+            let release = release.clone();
             rt.spawn(async move {
                 started_tx.send(()).unwrap();
-                blocking(|| std::thread::sleep(BLOCK));
+                // Blocks until released: true if released before GIVE_UP.
+                blocking(move || {
+                    let (lock, cv) = &*release;
+                    let released = cv
+                        .wait_timeout_while(lock.lock().unwrap(), GIVE_UP, |r| !*r)
+                        .unwrap();
+                    *released.0
+                })
             })
         })
         .collect();
     started_rx.recv().unwrap();
     started_rx.recv().unwrap();
-    let start = Instant::now();
     let done = Arc::new(AtomicUsize::new(0));
     let hs: Vec<_> = (0..1_000)
         .map(|_| {
@@ -54,14 +94,16 @@ fn a_thousand_tasks_keep_running_while_every_worker_blocks() {
     for h in hs {
         rt.block_on(h).unwrap();
     }
-    let took = start.elapsed();
     assert_eq!(done.load(SeqCst), 1_000);
-    assert!(
-        took < BLOCK / 2,
-        "1,000 small tasks took {took:?} behind blocked workers"
-    );
+    // Only now are the blockers let go: the 1,000 tasks ran while both
+    // workers' threads were blocked, or the blockers gave up first.
+    *release.0.lock().unwrap() = true;
+    release.1.notify_all();
     for b in blockers {
-        rt.block_on(b).unwrap();
+        assert!(
+            rt.block_on(b).unwrap(),
+            "the 1,000 tasks finished only after the blocked workers gave up ({GIVE_UP:?})"
+        );
     }
 }
 
@@ -120,4 +162,55 @@ fn threads_left_without_a_p_are_reused_as_spares() {
         "{} threads started",
         started.load(SeqCst)
     );
+}
+
+fn process_threads() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("Threads:")).unwrap();
+    line["Threads:".len()..].trim().parse().unwrap()
+}
+
+/// Threads left without a P exit after their 10 s keep-alive and are joined
+/// while the runtime lives (an exited thread keeps its stack until joined):
+/// after hand-offs spread over time, the runtime's thread handles and the
+/// process's threads return to where they were.
+#[test]
+fn exited_spare_threads_are_joined_while_the_runtime_runs() {
+    let rt = Runtime::builder().maxprocs(1).build().unwrap();
+    // Let the worker and the monitor start.
+    rt.block_on(rt.spawn(async {})).unwrap();
+    let handles_before = rt.handle().stats().runtime_threads;
+    let threads_before = process_threads();
+    for round in 0..5 {
+        // Several at once, so that several threads are started.
+        let hs: Vec<_> = (0..4)
+            .map(|_| rt.spawn(async { blocking(|| std::thread::sleep(Duration::from_millis(5))) }))
+            .collect();
+        for h in hs {
+            rt.block_on(h).unwrap();
+        }
+        println!("round {round}: {:?}", rt.handle().stats().runtime_threads);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let grown = rt.handle().stats().runtime_threads;
+    assert!(grown > handles_before, "no hand-off started a thread");
+    // 10 s keep-alive, then up to a second until the monitor reaps.
+    let start = std::time::Instant::now();
+    let settled = |rt: &Runtime| {
+        rt.handle().stats().runtime_threads == handles_before && process_threads() <= threads_before
+    };
+    while !settled(&rt) && start.elapsed() < GIVE_UP {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    println!(
+        "{grown} thread handles back to {} after {:?}",
+        rt.handle().stats().runtime_threads,
+        start.elapsed()
+    );
+    assert_eq!(
+        rt.handle().stats().runtime_threads,
+        handles_before,
+        "exited spare threads are still waiting to be joined"
+    );
+    assert!(process_threads() <= threads_before);
 }

@@ -15,9 +15,12 @@ use goro_procs::MaxProcsWatcher;
 
 const CPU_MAX: &str = "sys/fs/cgroup/app/cpu.max";
 
-/// The bound: a new limit shows within 3 s (the monitor re-reads it
-/// once a second, and sleeps up to 1 s when every worker is idle).
-const FOLLOW: Duration = Duration::from_secs(3);
+/// How long a new limit may take to show before the test calls it missed.
+/// The monitor re-reads it once a second (and sleeps up to 1 s when every
+/// worker is idle), so 1 to 2 s is normal; the bound is far wider so that
+/// only a runtime that does not follow, not a loaded machine or valgrind,
+/// exceeds it. The time taken is printed.
+const FOLLOW: Duration = Duration::from_secs(30);
 
 /// Waits for maxprocs to become `n`, then checks that `n` workers take
 /// tasks: the count is not just a number.

@@ -13,7 +13,7 @@ use goro_executor::{Runtime, current_proc};
 
 /// Waits until `cond` holds, failing with `what` after 10 s.
 fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while !cond() {
         assert!(Instant::now() < deadline, "timed out waiting until {what}");
         std::thread::sleep(Duration::from_millis(1));
@@ -29,7 +29,7 @@ fn run_in_parallel(rt: &Runtime, n: usize) -> HashSet<usize> {
             let arrived = arrived.clone();
             rt.spawn(async move {
                 arrived.fetch_add(1, SeqCst);
-                let deadline = Instant::now() + Duration::from_secs(10);
+                let deadline = Instant::now() + Duration::from_secs(60);
                 while arrived.load(SeqCst) < n {
                     assert!(Instant::now() < deadline, "fewer than {n} workers run");
                     std::hint::spin_loop();
@@ -122,7 +122,7 @@ fn tasks_queued_on_a_retired_worker_move_to_the_global_queue() {
             );
             let handle = rt.handle().clone();
             rt.spawn(async move {
-                let deadline = Instant::now() + Duration::from_secs(10);
+                let deadline = Instant::now() + Duration::from_secs(60);
                 if current_proc() == Some(1) {
                     // Only once P 0 is held: an idle P 0 would steal.
                     while !held.load(SeqCst) {
@@ -265,19 +265,54 @@ fn set_default_maxprocs_turns_automatic_updates_on() {
     );
 }
 
+/// After shrinking and growing, the task running across the resizes
+/// completes, the runtime has the last count of workers, and dropping it
+/// stops every thread it started (workers retired and added alike) and
+/// drops every task, including one parked forever.
 #[test]
 fn a_runtime_shrunk_and_grown_again_shuts_down_cleanly() {
+    struct Dropped(Arc<AtomicUsize>);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
     for _ in 0..20 {
-        let rt = runtime(3);
+        let alive = Arc::new(AtomicUsize::new(0));
+        let (up, down) = (alive.clone(), alive.clone());
+        let rt = Runtime::builder()
+            .maxprocs(3)
+            .retake_after(Duration::ZERO)
+            .on_thread_start(move || {
+                up.fetch_add(1, SeqCst);
+            })
+            .on_thread_stop(move || {
+                down.fetch_sub(1, SeqCst);
+            })
+            .build()
+            .unwrap();
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let parked = Dropped(dropped.clone());
+        let _parked = rt.spawn(async move {
+            let _parked = parked;
+            std::future::pending::<()>().await
+        });
         let h = rt.spawn(async {
+            let mut yields = 0;
             for _ in 0..100 {
                 goro_executor::yield_now().await;
+                yields += 1;
             }
+            yields
         });
         rt.handle().set_maxprocs(1);
         rt.handle().set_maxprocs(5);
         rt.handle().set_maxprocs(2);
-        rt.block_on(h).unwrap();
+        assert_eq!(rt.block_on(h).unwrap(), 100);
+        assert_eq!(rt.maxprocs(), 2);
+        assert_eq!(rt.handle().stats().local_queues.len(), 2);
         drop(rt);
+        assert_eq!(alive.load(SeqCst), 0, "a thread outlived the runtime");
+        assert_eq!(dropped.load(SeqCst), 1, "the parked task was not dropped");
     }
 }

@@ -164,3 +164,117 @@ fn worker_threads_are_joined_on_drop() {
         "every worker ran its stop hook before drop returned"
     );
 }
+
+/// A task stuck in its poll for an hour: the drop would wait that long.
+const AN_HOUR: Duration = Duration::from_secs(3600);
+/// What a bounded shutdown may take: the limit plus scheduling noise. Only a
+/// shutdown that waits for the stuck task (an hour) comes near it.
+const PROMPT: Duration = Duration::from_secs(30);
+
+/// A runtime with a task stuck for an hour in a blocking call made by `block`
+/// (`thread::sleep`, or that inside `blocking`), plus a parked task and a
+/// queued one that count their drops into the returned counter.
+fn runtime_with_a_stuck_task(block: fn()) -> (Runtime, Arc<AtomicUsize>) {
+    let rt = Runtime::builder().maxprocs(1).build().unwrap();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (parked_tx, parked_rx) = std::sync::mpsc::channel();
+    let c = DropCounter(drops.clone());
+    drop(rt.spawn(async move {
+        let _c = c;
+        let mut first = true;
+        std::future::poll_fn(|_| {
+            if std::mem::take(&mut first) {
+                parked_tx.send(()).unwrap();
+            }
+            std::task::Poll::<()>::Pending
+        })
+        .await
+    }));
+    parked_rx.recv().unwrap();
+    let (stuck_tx, stuck_rx) = std::sync::mpsc::channel();
+    drop(rt.spawn(async move {
+        stuck_tx.send(()).unwrap();
+        block();
+    }));
+    stuck_rx.recv().unwrap();
+    let c = DropCounter(drops.clone());
+    drop(rt.spawn(async move {
+        let _c = c;
+        std::future::pending::<()>().await
+    }));
+    (rt, drops)
+}
+
+fn sleep_an_hour() {
+    std::thread::sleep(AN_HOUR);
+}
+
+fn blocking_sleep_an_hour() {
+    goro_executor::blocking(|| std::thread::sleep(AN_HOUR));
+}
+
+#[test]
+fn shutdown_timeout_leaves_a_task_stuck_in_a_syscall_behind() {
+    let (rt, drops) = runtime_with_a_stuck_task(sleep_an_hour);
+    let limit = Duration::from_millis(200);
+    let start = std::time::Instant::now();
+    let all_stopped = rt.shutdown_timeout(limit);
+    let took = start.elapsed();
+    println!("shutdown_timeout({limit:?}) with a stuck task: {took:?}");
+    assert!(!all_stopped, "the stuck thread cannot have stopped");
+    assert!(took >= limit, "gave up after {took:?}, before the limit");
+    assert!(took < PROMPT, "shutdown_timeout({limit:?}) took {took:?}");
+    assert_eq!(drops.load(SeqCst), 2, "the parked and the queued task");
+}
+
+#[test]
+fn shutdown_timeout_leaves_a_blocking_closure_that_never_returns_behind() {
+    let (rt, drops) = runtime_with_a_stuck_task(blocking_sleep_an_hour);
+    let limit = Duration::from_millis(200);
+    let start = std::time::Instant::now();
+    assert!(!rt.shutdown_timeout(limit));
+    let took = start.elapsed();
+    println!("shutdown_timeout({limit:?}) with a stuck blocking call: {took:?}");
+    assert!(took >= limit && took < PROMPT, "took {took:?}");
+    assert_eq!(drops.load(SeqCst), 2, "the parked and the queued task");
+}
+
+#[test]
+fn shutdown_background_does_not_wait() {
+    let (rt, drops) = runtime_with_a_stuck_task(sleep_an_hour);
+    let start = std::time::Instant::now();
+    rt.shutdown_background();
+    let took = start.elapsed();
+    assert!(took < PROMPT, "shutdown_background took {took:?}");
+    assert_eq!(drops.load(SeqCst), 2, "the parked and the queued task");
+}
+
+#[test]
+fn shutdown_timeout_of_a_runtime_that_stops_in_time_joins_every_thread() {
+    let alive = Arc::new(AtomicUsize::new(0));
+    let (a, b) = (alive.clone(), alive.clone());
+    let rt = Runtime::builder()
+        .maxprocs(2)
+        .on_thread_start(move || {
+            a.fetch_add(1, SeqCst);
+        })
+        .on_thread_stop(move || {
+            b.fetch_sub(1, SeqCst);
+        })
+        .build()
+        .unwrap();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let c = DropCounter(drops.clone());
+    let h = rt.spawn(async move {
+        let _c = c;
+        std::future::pending::<()>().await
+    });
+    assert!(rt.shutdown_timeout(PROMPT), "an idle runtime stops in time");
+    assert_eq!(alive.load(SeqCst), 0, "every worker stopped and was joined");
+    assert_eq!(drops.load(SeqCst), 1);
+    assert!(
+        futures_lite::future::block_on(h)
+            .unwrap_err()
+            .is_cancelled()
+    );
+}

@@ -3,8 +3,8 @@
 //!
 //! Needs root and a writable cgroup hierarchy with the `cpu` controller (v1
 //! `cpu`, or v2 where `+cpu` can be enabled for a new child cgroup). Where the
-//! machine does not allow that, the test prints `skipped: <reason>` and
-//! passes. Every cgroup it creates is removed on the way out, panics
+//! machine does not allow that, the test says `SKIPPED` and why on stderr
+//! and passes, or fails with `GORO_TEST_STRICT=1` (as in CI). Every cgroup it creates is removed on the way out, panics
 //! included, after killing the children placed in it.
 
 mod sandbox;
@@ -13,7 +13,7 @@ use std::thread;
 use std::time::Duration;
 
 use goro_procs::{MaxProcs, MaxProcsWatcher, Source, available_cpus};
-use sandbox::{FOLLOW, PERIOD, REPORT, Reporter, START, TestCgroup, pin_to_one_cpu};
+use sandbox::{FOLLOW, PERIOD, REPORT, Reporter, START, TestCgroup, pin_to_one_cpu, skip};
 
 // ---------------------------------------------------------------------------
 // The child.
@@ -57,7 +57,7 @@ fn follows_real_cgroup_limits() {
     let cgroup = match TestCgroup::create() {
         Ok(cgroup) => cgroup,
         Err(reason) => {
-            println!("skipped: {reason}");
+            skip("follows_real_cgroup_limits", &reason);
             return;
         }
     };
@@ -126,6 +126,6 @@ fn follows_real_cgroup_limits() {
         assert_eq!(report.kind, "cgroup", "{}", report.line);
         println!("pinned: {}", report.line);
     } else {
-        println!("affinity step skipped: only 1 CPU");
+        skip("follows_real_cgroup_limits (affinity step)", "only 1 CPU");
     }
 }

@@ -5,7 +5,7 @@
 use std::io;
 use std::num::NonZeroUsize;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -22,6 +22,14 @@ const EVENTS: usize = 1024;
 
 /// "No thread is blocked in the poller" in `Reactor::blocked_until`.
 const NOT_BLOCKED: u64 = 0;
+
+/// Attempts at creating the poller before [`Reactor::try_get`] gives up:
+/// running out of descriptors (`EMFILE`) may pass as other threads close
+/// theirs. About 0.6 s in all.
+const CREATE_ATTEMPTS: u32 = 6;
+/// The longest pause between two failed waits of the poller; see
+/// [`Reactor::poll`].
+const MAX_WAIT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// The process's I/O reactor and timers.
 ///
@@ -49,6 +57,8 @@ pub struct Reactor {
     blocked_until: AtomicU64,
     /// When the last poll finished, in ms since the timers' epoch.
     last_poll: AtomicU64,
+    /// Waits of the poller that failed in a row (not counting `EINTR`).
+    wait_errors: AtomicU32,
     pub(crate) timers: Timers,
 }
 
@@ -68,25 +78,71 @@ impl Reactor {
     /// The process's reactor, created on first use.
     ///
     /// # Panics
-    /// If the OS refuses to create the poller (`epoll_create1`/`eventfd`
-    /// failing, typically for lack of file descriptors at start-up).
+    /// If the OS refuses to create the poller; see [`Reactor::try_get`],
+    /// whose error this panics with. A goro runtime's `Builder::build`
+    /// creates the reactor, so a program that builds its runtime first
+    /// gets that error from `build` instead.
     pub fn get() -> &'static Reactor {
+        Reactor::try_get().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The process's reactor, created on first use, or why it cannot be.
+    ///
+    /// Creating the poller (`epoll_create1` and an `eventfd`) fails mostly
+    /// for lack of file descriptors, which may pass as other threads close
+    /// theirs, so it is tried a few times over about half a second.
+    ///
+    /// # Errors
+    /// The last error of the OS, with its kind kept and a message that
+    /// names the poller and, for `EMFILE`/`ENFILE`, the descriptor limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = goro_reactor::Reactor::try_get().unwrap();
+    /// assert!(std::ptr::eq(r, goro_reactor::Reactor::get()));
+    /// ```
+    pub fn try_get() -> io::Result<&'static Reactor> {
         static REACTOR: OnceLock<Reactor> = OnceLock::new();
-        REACTOR.get_or_init(|| {
-            let poller =
-                Poller::new().unwrap_or_else(|e| panic!("goro: cannot create the I/O poller: {e}"));
-            Reactor {
-                poller,
-                sources: Mutex::new(Slab::new()),
-                num_sources: AtomicUsize::new(0),
-                events: Mutex::new(Events::with_capacity(
-                    NonZeroUsize::new(EVENTS).expect("nonzero"),
-                )),
-                polling: AtomicBool::new(false),
-                blocked_until: AtomicU64::new(NOT_BLOCKED),
-                last_poll: AtomicU64::new(0),
-                timers: Timers::new(num_cpus::get().max(2)),
+        static CREATING: Mutex<()> = Mutex::new(());
+        if let Some(r) = REACTOR.get() {
+            return Ok(r);
+        }
+        let _one_at_a_time = lock(&CREATING);
+        if let Some(r) = REACTOR.get() {
+            return Ok(r);
+        }
+        let reactor = Reactor::new()?;
+        Ok(REACTOR.get_or_init(|| reactor))
+    }
+
+    /// A reactor of its own (the process normally has one: [`Reactor::get`]).
+    fn new() -> io::Result<Reactor> {
+        let mut pause = Duration::from_millis(10);
+        let mut attempt = 1;
+        let poller = loop {
+            match Poller::new() {
+                Ok(p) => break p,
+                Err(_) if attempt < CREATE_ATTEMPTS => {
+                    std::thread::sleep(pause);
+                    pause *= 2;
+                    attempt += 1;
+                }
+                Err(e) => return Err(poller_error(e, attempt)),
             }
+        };
+        Ok(Reactor {
+            poller,
+            sources: Mutex::new(Slab::new()),
+            num_sources: AtomicUsize::new(0),
+            events: Mutex::new(Events::with_capacity(
+                NonZeroUsize::new(EVENTS).expect("nonzero"),
+            )),
+            polling: AtomicBool::new(false),
+            blocked_until: AtomicU64::new(NOT_BLOCKED),
+            last_poll: AtomicU64::new(0),
+            wait_errors: AtomicU32::new(0),
+            timers: Timers::new(num_cpus::get().max(2)),
         })
     }
 
@@ -179,12 +235,11 @@ impl Reactor {
         if blocking {
             self.blocked_until.store(NOT_BLOCKED, SeqCst);
         }
-        if let Err(e) = res {
-            // EINTR and the like: the caller polls again soon.
-            debug_assert!(
-                e.kind() == io::ErrorKind::Interrupted,
-                "poller wait failed: {e}"
-            );
+        match res {
+            Ok(_) => self.wait_errors.store(0, Relaxed),
+            // A signal: the caller polls again soon.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => self.wait_failed(&e),
         }
         if !events.is_empty() {
             let sources = lock(&self.sources);
@@ -211,6 +266,30 @@ impl Reactor {
         for w in wake {
             w.wake();
         }
+    }
+
+    /// A wait of the poller failed with something else than `EINTR`: says
+    /// so on stderr (the first time, then at every power of two in a row),
+    /// and pauses before the caller polls again, 1 ms doubling up to
+    /// [`MAX_WAIT_BACKOFF`], so a persistent error does not spin a core.
+    /// Timers and I/O wait meanwhile; the next successful wait resets it.
+    #[cold]
+    fn wait_failed(&self, e: &io::Error) {
+        let n = self.wait_errors.fetch_add(1, Relaxed).saturating_add(1);
+        if n.is_power_of_two() {
+            eprintln!(
+                "goro: waiting for I/O events failed ({n} time(s) in a row): {e}; \
+                 retrying with a pause of up to {MAX_WAIT_BACKOFF:?}"
+            );
+        }
+        let pause = Duration::from_millis(1u64 << (n - 1).min(16)).min(MAX_WAIT_BACKOFF);
+        std::thread::sleep(pause);
+    }
+
+    /// Waits of the poller that failed in a row (0 when the last one
+    /// worked), not counting interruptions by a signal.
+    pub fn wait_errors(&self) -> u32 {
+        self.wait_errors.load(Relaxed)
     }
 
     /// Interrupts a blocked [`Reactor::poll`], or makes the next one return
@@ -274,5 +353,62 @@ impl Reactor {
             self.notify();
         }
         Some(t)
+    }
+}
+
+/// The error of a poller that could not be created, after `attempts` tries.
+fn poller_error(e: io::Error, attempts: u32) -> io::Error {
+    let hint = match e.raw_os_error() {
+        Some(libc::EMFILE) => " (the process is out of file descriptors: see `ulimit -n`)",
+        Some(libc::ENFILE) => " (the system is out of file descriptors)",
+        _ => "",
+    };
+    io::Error::new(
+        e.kind(),
+        format!(
+            "goro: cannot create the I/O poller (epoll and eventfd), {attempts} attempts: {e}{hint}"
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    /// A poller whose every wait fails (its epoll descriptor replaced by
+    /// one that is not an epoll instance: `EINVAL`) neither panics nor
+    /// spins: each failed wait pauses, longer each time.
+    #[test]
+    fn a_persistent_wait_error_backs_off_instead_of_spinning() {
+        let r = Reactor::new().unwrap();
+        let devnull = std::fs::File::open("/dev/null").unwrap();
+        // SAFETY: replaces the poller's own descriptor number with a copy
+        // of /dev/null; the reactor is private to this test and dropped at
+        // its end, closing that copy.
+        assert!(unsafe { libc::dup2(devnull.as_raw_fd(), r.poller.as_raw_fd()) } >= 0);
+        assert!(r.try_acquire());
+        let start = Instant::now();
+        for _ in 0..6 {
+            r.poll(Some(Duration::from_millis(1)));
+        }
+        let took = start.elapsed();
+        r.release();
+        // Pauses of 1 + 2 + 4 + 8 + 16 + 32 ms: a floor, whatever the load.
+        assert!(
+            took >= Duration::from_millis(63),
+            "6 failed waits in {took:?}"
+        );
+        assert_eq!(r.wait_errors(), 6);
+    }
+
+    #[test]
+    fn a_poller_error_names_the_poller_and_the_limit() {
+        let e = poller_error(io::Error::from_raw_os_error(libc::EMFILE), 6);
+        let msg = e.to_string();
+        assert!(msg.contains("cannot create the I/O poller"), "{msg}");
+        assert!(msg.contains("6 attempts"), "{msg}");
+        assert!(msg.contains("ulimit -n"), "{msg}");
+        assert_eq!(e.raw_os_error(), None);
     }
 }

@@ -5,6 +5,9 @@ use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
+
+use socket2::{Domain, SockAddr, Socket, Type};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
@@ -87,12 +90,42 @@ pub struct UnixStream {
 impl UnixStream {
     /// Connects to the socket file `path`.
     ///
+    /// The socket is non-blocking from the start, so the worker never
+    /// blocks in `connect(2)`. While the listener's backlog is full (the
+    /// server does not accept fast enough) Linux refuses with `EAGAIN`;
+    /// like a blocking `connect(2)`, this waits until there is room,
+    /// trying again after a pause that doubles from 1 ms to 50 ms. (Go
+    /// returns `EAGAIN` as an error instead; wrap the call in a timeout to
+    /// bound the wait.)
+    ///
     /// # Errors
     /// As `connect(2)`.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        // A Unix-domain connect completes at once or fails; it never waits
-        // for a handshake.
-        UnixStream::from_std(net::UnixStream::connect(path)?)
+        let addr = SockAddr::unix(path)?;
+        let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+        socket.set_nonblocking(true)?;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match socket.connect(&addr) {
+                Ok(()) => break,
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                    crate::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
+                    // Not what Linux does for Unix sockets, but POSIX
+                    // allows it: wait as for TCP.
+                    let stream = UnixStream::from_std(socket.into())?;
+                    stream.io.writable().await?;
+                    if let Some(e) = stream.io.get_ref().take_error()? {
+                        return Err(e);
+                    }
+                    return Ok(stream);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        UnixStream::from_std(socket.into())
     }
 
     /// A connected pair.

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Soak test (not CI): runs examples/ws_echo under examples/ws_load with
+# connection churn for 10 minutes, sampling the server every 10 s: its RSS,
+# its open descriptors and its live task count (the `tasks` of its status
+# line). After the load stops it keeps sampling, and checks that the
+# descriptors and tasks return to their baseline exactly. RSS does not:
+# glibc's malloc keeps freed memory for reuse rather than returning it, so
+# RSS stays near its peak; what would show a leak is RSS still growing
+# once the load is steady, so the check is that RSS grows by at most
+# SOAK_RSS_SLACK_KIB from the end of the first quarter of the load to its
+# end, and does not grow after it. Results: a CSV (SOAK_OUT) and a summary
+# on stdout; benches/README.md has the last run's numbers.
+#
+#   bash benches/soak.sh                   # 10 minutes
+#   SOAK_SECS=60 bash benches/soak.sh      # a quick look
+#
+# Churn: two staggered clients, each in a loop of ws_load runs of
+# SOAK_CONNS connections for SOAK_ROUND seconds, so every few seconds a
+# few hundred connections open and a few hundred close.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECS=${SOAK_SECS:-600}
+CONNS=${SOAK_CONNS:-300}
+ROUND=${SOAK_ROUND:-15}
+EVERY=${SOAK_EVERY:-10}
+SETTLE=${SOAK_SETTLE:-60}
+RSS_SLACK_KIB=${SOAK_RSS_SLACK_KIB:-8192}
+PORT=${SOAK_PORT:-19001}
+OUT=${SOAK_OUT:-target/soak.csv}
+URL="ws://127.0.0.1:$PORT"
+
+cargo build --release --example ws_echo --example ws_load >&2
+ECHO=target/release/examples/ws_echo
+LOAD=target/release/examples/ws_load
+
+log=$(mktemp)
+"$ECHO" --addr "127.0.0.1:$PORT" >"$log" 2>&1 &
+server=$!
+clients=()
+cleanup() {
+    for pid in "${clients[@]}"; do kill "$pid" 2>/dev/null || true; done
+    kill "$server" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -f "$log"
+}
+trap cleanup EXIT
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$server/status"; }
+fds() { ls "/proc/$server/fd" | wc -l; }
+# The task count of the last status line (printed every 5 s):
+# "ws_echo: N connections | M msg/s | T tasks | H threads".
+tasks() { grep -o '[0-9]* tasks' "$log" | tail -1 | cut -d' ' -f1; }
+sample() { # phase
+    printf '%s,%s,%s,%s,%s\n' "$(($(date +%s) - start))" "$1" "$(rss_kib)" "$(fds)" "$(tasks)" | tee -a "$OUT"
+}
+
+# Wait for the server, and its first status line.
+for _ in $(seq 100); do
+    grep -q ' tasks ' "$log" 2>/dev/null && break
+    sleep 0.1
+done
+sleep 6
+start=$(date +%s)
+echo "seconds,phase,rss_kib,fds,tasks" >"$OUT"
+read -r _ _ base_rss base_fds base_tasks < <(sample baseline | tr ',' ' ')
+
+client_loop() { # delay
+    sleep "$1"
+    while :; do
+        "$LOAD" --url "$URL" --connections "$CONNS" --duration "${ROUND}s" >/dev/null 2>&1 || true
+    done
+}
+client_loop 0 &
+clients+=($!)
+client_loop $((ROUND / 2)) &
+clients+=($!)
+
+end=$((start + SECS))
+warm_at=$((start + SECS / 4))
+warm_rss=
+peak_rss=$base_rss peak_fds=$base_fds peak_tasks=$base_tasks
+while [ "$(date +%s)" -lt "$end" ]; do
+    sleep "$EVERY"
+    read -r _ _ r f t < <(sample load | tr ',' ' ')
+    if [ -z "$warm_rss" ] && [ "$(date +%s)" -ge "$warm_at" ]; then warm_rss=$r; fi
+    [ "$r" -gt "$peak_rss" ] && peak_rss=$r
+    [ "$f" -gt "$peak_fds" ] && peak_fds=$f
+    [ "$t" -gt "$peak_tasks" ] && peak_tasks=$t
+done
+load_end_rss=$r
+for pid in "${clients[@]}"; do
+    pkill -P "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+done
+wait "${clients[@]}" 2>/dev/null || true
+clients=()
+
+settle_end=$(($(date +%s) + SETTLE))
+while [ "$(date +%s)" -lt "$settle_end" ]; do
+    sleep "$EVERY"
+    read -r _ _ r f t < <(sample after | tr ',' ' ')
+done
+messages=$(grep -o '[0-9,]* msg/s' "$log" | tr -d ',' | awk '{ s += $1; n++ } END { if (n) printf "%d", s / n; else print 0 }')
+
+echo
+echo "soak: ${SECS} s of churn ($CONNS-connection ws_load rounds of ${ROUND} s, two staggered), sampled every ${EVERY} s"
+echo "  baseline: RSS ${base_rss} KiB, ${base_fds} fds, ${base_tasks} tasks"
+echo "  peak:     RSS ${peak_rss} KiB, ${peak_fds} fds, ${peak_tasks} tasks (mean ${messages} msg/s over the status lines)"
+echo "  RSS after a quarter of the load ${warm_rss} KiB, at its end ${load_end_rss} KiB"
+echo "  after ${SETTLE} s idle: RSS ${r} KiB, ${f} fds, ${t} tasks"
+status=0
+if [ "$f" -ne "$base_fds" ]; then echo "soak: FAIL: descriptors ${f}, baseline ${base_fds}"; status=1; fi
+if [ "$t" -ne "$base_tasks" ]; then echo "soak: FAIL: tasks ${t}, baseline ${base_tasks}"; status=1; fi
+if [ "$load_end_rss" -gt $((warm_rss + RSS_SLACK_KIB)) ] || [ "$r" -gt "$load_end_rss" ]; then
+    echo "soak: FAIL: RSS grew under steady load (${warm_rss} -> ${load_end_rss} KiB, slack ${RSS_SLACK_KIB}) or after it (${r} KiB)"
+    status=1
+fi
+[ "$status" = 0 ] && echo "soak: ok: descriptors and tasks back to the baseline; RSS flat under steady load (within ${RSS_SLACK_KIB} KiB) and not growing after it"
+exit "$status"

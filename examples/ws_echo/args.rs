@@ -1,0 +1,103 @@
+//! `ws_echo`'s command line: every flag's value is checked here, at
+//! start-up, and a bad one is an error naming the flag, not a panic later in
+//! a connection's task. `tests/ws_echo.rs` includes this file.
+
+use crate::server::Config;
+use crate::units::flag_duration;
+
+/// The command line, parsed.
+pub struct Options {
+    pub addr: String,
+    pub config: Config,
+    pub quiet: bool,
+}
+
+/// Parses the arguments after the program name; `Ok(None)` for `--help`.
+pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut opts = Options {
+        addr: std::env::var("WS_ECHO_ADDR").unwrap_or_else(|_| "127.0.0.1:9001".to_owned()),
+        config: Config::default(),
+        quiet: false,
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        // Both `--flag value` and `--flag=value`.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg, None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--quiet" | "-q" => opts.quiet = true,
+            "--addr" => opts.addr = value("--addr")?,
+            "--max-message" => {
+                let size = parse_size(&value("--max-message")?)
+                    .map_err(|e| format!("--max-message: {e}"))?;
+                opts.config.max_message_size = size;
+                opts.config.max_frame_size = size;
+            }
+            "--max-connections" => {
+                let v = value("--max-connections")?;
+                opts.config.max_connections =
+                    v.parse().ok().filter(|&n: &usize| n > 0).ok_or_else(|| {
+                        format!("--max-connections: not a count of 1 or more: {v:?}")
+                    })?;
+            }
+            "--handshake-timeout" => {
+                opts.config.handshake_timeout =
+                    positive("--handshake-timeout", &value("--handshake-timeout")?)?;
+            }
+            "--idle-timeout" => {
+                opts.config.idle_timeout = positive("--idle-timeout", &value("--idle-timeout")?)?;
+            }
+            // Zero is allowed: drop open connections at once on a stop.
+            "--grace" => opts.config.grace_period = flag_duration("--grace", &value("--grace")?)?,
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Some(opts))
+}
+
+/// A duration flag that must be more than zero (a zero timeout would drop
+/// every connection at once).
+fn positive(flag: &str, value: &str) -> Result<std::time::Duration, String> {
+    let d = flag_duration(flag, value)?;
+    if d.is_zero() {
+        return Err(format!("{flag}: must be more than 0, got {value:?}"));
+    }
+    Ok(d)
+}
+
+/// The largest message size accepted: 1 GiB, as each message is buffered
+/// whole before it is echoed.
+pub const MAX_MESSAGE: usize = 1 << 30;
+
+/// `16MiB`, `64KiB`, `1M`, `4096` (bytes), from 1 byte to [`MAX_MESSAGE`].
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("not a size: {s:?} (try 16MiB, 64KiB, 4096)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => {
+            return Err(format!(
+                "unknown size unit in {s:?} (try 16MiB, 64KiB, 4096)"
+            ));
+        }
+    };
+    n.checked_mul(1 << shift)
+        .filter(|&n| (1..=MAX_MESSAGE).contains(&n))
+        .ok_or_else(|| format!("size out of range: {s:?} (1 byte to 1GiB)"))
+}
