@@ -1074,6 +1074,21 @@ fn bad_flag_values_are_rejected_at_start_up_naming_the_flag() {
         let e = args_error(&["--max-message", bad]);
         assert!(e.starts_with("--max-message: "), "{bad}: {e}");
     }
+    for bad in ["0", "2TiB", "lots", "1PB"] {
+        let e = args_error(&["--message-budget", bad]);
+        assert!(e.starts_with("--message-budget: "), "{bad}: {e}");
+    }
+    // Too small for the largest message, whichever flag comes first.
+    for order in [
+        ["--message-budget", "8MiB", "--max-message", "16MiB"],
+        ["--max-message", "16MiB", "--message-budget", "8MiB"],
+    ] {
+        let e = args_error(&order);
+        assert!(
+            e.starts_with("--message-budget 8388608 is too small for --max-message 16777216"),
+            "{e}"
+        );
+    }
     for bad in ["0", "-1", "many"] {
         let e = args_error(&["--max-connections", bad]);
         assert!(e.starts_with("--max-connections: "), "{bad}: {e}");
@@ -1085,6 +1100,8 @@ fn bad_flag_values_are_rejected_at_start_up_naming_the_flag() {
             "8760h",
             "--max-message",
             "1GiB",
+            "--message-budget",
+            "1TiB",
             "--grace",
             "0s",
         ]
@@ -1100,6 +1117,7 @@ fn bad_flag_values_are_rejected_at_start_up_naming_the_flag() {
             .is_some()
     );
     assert_eq!(opts.config.max_message_size, 1 << 30);
+    assert_eq!(opts.config.message_budget, 1 << 40);
 }
 
 /// The code of the server's answer to a client's close with `code`, sent
@@ -1162,6 +1180,213 @@ async fn close_codes_are_answered_as_rfc_6455_and_iana_say() {
         close_answer(addr, 1005, true).await,
         1002,
         "close 1005, dribbled"
+    );
+    server.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------
+// Memory under abuse and after churn. Each scenario runs the server alone in
+// a child process (this binary, an ignored test), so that the RSS it
+// measures is the server's and not that of tests running next to it.
+
+/// This process's resident set size in bytes (`VmRSS` of
+/// `/proc/self/status`).
+fn rss() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let kb: usize = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/self/status");
+    kb << 10
+}
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / f64::from(1 << 20)
+}
+
+/// Runs the ignored test `name` of this binary in a child process with
+/// `var` set, and returns its stdout; fails with its output if it failed.
+fn run_child(name: &str, var: &str, value: &str) -> String {
+    let out = Command::new(std::env::current_exe().expect("the test binary's path"))
+        .args([name, "--exact", "--ignored", "--nocapture"])
+        .env(var, value)
+        .output()
+        .expect("running the child process");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{name} failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    stdout
+}
+
+/// The abusers' message size, the server's budget, and what the server may
+/// hold beyond the budget (runtime, buffers of the healthy clients, the
+/// allocator's slack, the read buffer's growth while a message arrives).
+const ABUSE_MESSAGE: usize = 16 << 20;
+const ABUSE_BUDGET: usize = 64 << 20;
+const ABUSE_OVERHEAD: usize = 64 << 20;
+const ABUSERS: usize = 24;
+const BUDGET_CHILD: &str = "GORO_WS_BUDGET_CHILD";
+
+#[test]
+fn clients_that_send_large_messages_and_never_read_stay_within_the_budget() {
+    let out = run_child("budget_child", BUDGET_CHILD, "1");
+    let line = out.lines().find(|l| l.starts_with("budget child:"));
+    println!("{}", line.unwrap_or("budget child: no report"));
+}
+
+/// The server half of
+/// [`clients_that_send_large_messages_and_never_read_stay_within_the_budget`].
+#[test]
+#[ignore = "runs only as the child process of clients_that_send_large_messages_and_never_read_stay_within_the_budget"]
+fn budget_child() {
+    if std::env::var_os(BUDGET_CHILD).is_none() {
+        return;
+    }
+    let rt = goro::Runtime::builder().build().expect("a runtime");
+    rt.block_on(budget_scenario());
+}
+
+/// Zeros to send as the abusers' payload (masked with a zero key, so they
+/// reach the server as zeros), shared so that the clients hold no memory.
+static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
+
+async fn budget_scenario() {
+    let mut server = start(Config {
+        max_message_size: ABUSE_MESSAGE,
+        max_frame_size: ABUSE_MESSAGE,
+        message_budget: ABUSE_BUDGET,
+        ..config()
+    })
+    .await;
+    let (url, addr) = (server.url(), server.local_addr());
+    // One large echo first, so that the baseline includes what any echo
+    // allocates once.
+    let mut ws = client(&url).await;
+    round_trip(&mut ws, Message::binary(vec![5u8; 1 << 20]))
+        .await
+        .expect("a large echo before the abuse");
+    close_normally(ws).await.expect("closing the first client");
+    let base = rss();
+
+    let stop = CancelToken::new();
+    let healthy: Vec<_> = (0..3)
+        .map(|_| goro::go(healthy_client(url.clone(), stop.clone())))
+        .collect();
+    let sampling = CancelToken::new();
+    let peak = goro::go({
+        let sampling = sampling.clone();
+        async move {
+            let mut peak = rss();
+            while !sampling.is_cancelled() {
+                peak = peak.max(rss());
+                goro::time::sleep(Duration::from_millis(5)).await;
+            }
+            peak.max(rss())
+        }
+    });
+    // Each abuser sends one message of ABUSE_MESSAGE bytes and never reads.
+    let abusers: Vec<_> = (0..ABUSERS)
+        .map(|_| {
+            goro::go(async move {
+                let mut s = raw_websocket(addr).await;
+                let mut head = vec![0x80 | OP_BINARY, 0x80 | 127];
+                head.extend_from_slice(&(ABUSE_MESSAGE as u64).to_be_bytes());
+                head.extend_from_slice(&[0; 4]);
+                let _ = timeout(Duration::from_secs(60), async {
+                    s.write_all(&head).await?;
+                    for _ in 0..ABUSE_MESSAGE / ZEROS.len() {
+                        s.write_all(&ZEROS).await?;
+                    }
+                    io::Result::Ok(())
+                })
+                .await;
+                s // kept open, never read
+            })
+        })
+        .collect();
+    let mut sockets = Vec::new();
+    for a in abusers {
+        sockets.push(a.await.expect("an abuser panicked"));
+    }
+    // The messages the budget let in are charged until their echo is read,
+    // which it never is; every other abuser was closed with 1013.
+    let charge = 2 * (ABUSE_MESSAGE - server::FREE_PER_MESSAGE);
+    let deadline = Instant::now() + STEP;
+    let (busy, holding) = loop {
+        let (busy, holding) = (
+            server.stats().closed_busy as usize,
+            server.budget_used() / charge,
+        );
+        if busy + holding >= ABUSERS || Instant::now() > deadline {
+            break (busy, holding);
+        }
+        goro::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        busy + holding,
+        ABUSERS,
+        "every abuser is either charged or refused: {:?}",
+        server.stats()
+    );
+    assert!(
+        holding <= ABUSE_BUDGET / charge && busy >= ABUSERS - ABUSE_BUDGET / charge,
+        "{holding} messages held, {busy} refused"
+    );
+    // With the budget spent, one more large message is refused with 1013,
+    // and small ones still echo.
+    let mut s = raw_websocket(addr).await;
+    s.write_all(&frame(true, OP_BINARY, &vec![1u8; 1 << 20], true))
+        .await
+        .unwrap();
+    expect_close(&mut s, 1013, "a large message past the budget").await;
+    let mut ws = client(&url).await;
+    round_trip(&mut ws, Message::binary(vec![2u8; 32 << 10]))
+        .await
+        .expect("a small echo with the budget spent");
+    close_normally(ws).await.expect("closing the small client");
+
+    sampling.cancel();
+    let peak = peak.await.expect("the RSS sampler");
+    stop.cancel();
+    for h in healthy {
+        let n = h
+            .await
+            .expect("a healthy client panicked")
+            .expect("a healthy client");
+        assert!(n >= 10, "a healthy client made only {n} round trips");
+    }
+    let grew = peak.saturating_sub(base);
+    println!(
+        "budget child: {ABUSERS} clients sent {} MiB each and never read: {holding} held, {busy} \
+         refused with 1013; RSS {:.1} MiB before, peak {:.1} MiB (+{:.1} MiB; budget {} MiB)",
+        ABUSE_MESSAGE >> 20,
+        mib(base),
+        mib(peak),
+        mib(grew),
+        ABUSE_BUDGET >> 20
+    );
+    assert!(
+        grew < ABUSE_BUDGET + ABUSE_OVERHEAD,
+        "RSS grew by {:.1} MiB, past the budget ({} MiB) plus {} MiB",
+        mib(grew),
+        ABUSE_BUDGET >> 20,
+        ABUSE_OVERHEAD >> 20
+    );
+    // Their connections gone, the abusers' charges go back.
+    drop(sockets);
+    let deadline = Instant::now() + STEP;
+    while server.budget_used() > 0 && Instant::now() < deadline {
+        goro::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        server.budget_used(),
+        0,
+        "charges left after the abusers left"
     );
     server.shutdown().await;
 }

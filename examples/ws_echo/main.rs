@@ -32,6 +32,9 @@ usage: ws_echo [OPTIONS]
   --addr HOST:PORT         where to listen (env WS_ECHO_ADDR; default 127.0.0.1:9001)
   --max-message SIZE       largest message and frame accepted, e.g. 16MiB, 64KiB, 4096
                            (default 16MiB); bigger ones are closed with 1009
+  --message-budget SIZE    buffered message bytes all connections together may hold
+                           (default 512MiB; at least twice --max-message); a message
+                           past it is refused with close code 1013 (try again later)
   --max-connections N      open connections past which new clients get HTTP 503
                            (default 10000; lowered to fit the open-file limit)
   --handshake-timeout DUR  drop clients that have not finished the handshake by then,
@@ -136,8 +139,9 @@ async fn main() -> ExitCode {
         server.url()
     );
     println!(
-        "  limits: messages up to {}, {} connections, handshake timeout {:?}, idle timeout {:?}",
+        "  limits: messages up to {}, message budget {}, {} connections, handshake timeout {:?}, idle timeout {:?}",
         human_bytes(c.max_message_size),
+        human_bytes(c.message_budget),
         with_commas(c.max_connections as u64),
         c.handshake_timeout,
         c.idle_timeout
@@ -172,9 +176,10 @@ async fn main() -> ExitCode {
                 let rate = (s.messages - last.1) as f64 / now.duration_since(last.0).as_secs_f64();
                 last = (now, s.messages);
                 println!(
-                    "ws_echo: {} connections | {} msg/s | {} tasks | {} threads",
+                    "ws_echo: {} connections | {} msg/s | {} buffered | {} tasks | {} threads",
                     s.active,
                     with_commas(rate.round() as u64),
+                    human_bytes(server.budget_used()),
                     goro::Handle::current().num_tasks(),
                     os_threads().map_or_else(|| "?".to_owned(), |n| n.to_string()),
                 );

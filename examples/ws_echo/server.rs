@@ -55,8 +55,12 @@ use goro::CancelToken;
 use goro::net::{TcpListener, TcpStream};
 use goro::sync::WaitGroup;
 
+#[path = "budget.rs"]
+mod budget;
 #[path = "close_codes.rs"]
 mod close_codes;
+pub use budget::FREE_PER_MESSAGE;
+use budget::{Budget, Meter, OverBudget};
 use close_codes::CloseCodes;
 
 /// The WebSocket of a connection: tungstenite over the borrowed socket,
@@ -102,6 +106,14 @@ pub struct Config {
     /// before every read, so they also save CPU on small messages; large
     /// messages still arrive in one allocation of their own size.
     pub read_buffer_size: usize,
+    /// Buffered message bytes all connections together may hold (see
+    /// `budget.rs`): a message's bytes past the first 64 KiB count twice
+    /// (received and echoed) from its first frame header until its echo is
+    /// written. A message that does not fit is refused with close code 1013
+    /// (try again later). At least twice [`max_message_size`].
+    ///
+    /// [`max_message_size`]: Config::max_message_size
+    pub message_budget: usize,
 }
 
 impl Default for Config {
@@ -115,6 +127,7 @@ impl Default for Config {
             max_connections: 10_000,
             grace_period: Duration::from_secs(5),
             read_buffer_size: 8 << 10,
+            message_budget: 512 << 20,
         }
     }
 }
@@ -133,6 +146,7 @@ struct Stats {
     closed_protocol_error: AtomicU64,
     closed_invalid_data: AtomicU64,
     closed_too_big: AtomicU64,
+    closed_busy: AtomicU64,
     closed_idle: AtomicU64,
     closed_shutdown: AtomicU64,
     vanished: AtomicU64,
@@ -167,6 +181,9 @@ pub struct Snapshot {
     pub closed_invalid_data: u64,
     /// Connections closed with 1009 (message or frame too big).
     pub closed_too_big: u64,
+    /// Connections closed with 1013 (try again later): their message did
+    /// not fit in [`Config::message_budget`].
+    pub closed_busy: u64,
     /// Connections closed with 1001 after [`Config::idle_timeout`].
     pub closed_idle: u64,
     /// Connections closed with 1001 because the server shut down.
@@ -196,6 +213,7 @@ impl Stats {
             closed_protocol_error: self.closed_protocol_error.load(Relaxed),
             closed_invalid_data: self.closed_invalid_data.load(Relaxed),
             closed_too_big: self.closed_too_big.load(Relaxed),
+            closed_busy: self.closed_busy.load(Relaxed),
             closed_idle: self.closed_idle.load(Relaxed),
             closed_shutdown: self.closed_shutdown.load(Relaxed),
             vanished: self.vanished.load(Relaxed),
@@ -256,10 +274,11 @@ impl fmt::Display for Snapshot {
         )?;
         writeln!(
             f,
-            "closed by us: {} protocol error (1002), {} invalid UTF-8 (1007), {} too big (1009), {} idle (1001), {} shutdown (1001)",
+            "closed by us: {} protocol error (1002), {} invalid UTF-8 (1007), {} too big (1009), {} over the message budget (1013), {} idle (1001), {} shutdown (1001)",
             self.closed_protocol_error,
             self.closed_invalid_data,
             self.closed_too_big,
+            self.closed_busy,
             self.closed_idle,
             self.closed_shutdown
         )?;
@@ -288,6 +307,8 @@ pub struct ShutdownReport {
 struct Shared {
     config: Config,
     ws_config: WebSocketConfig,
+    /// Buffered message bytes, shared by all connections.
+    budget: Arc<Budget>,
     stats: Stats,
     /// Stop accepting; open connections close with 1001.
     stop: CancelToken,
@@ -328,11 +349,9 @@ impl Server {
     pub async fn start(config: Config) -> io::Result<Server> {
         let listener = TcpListener::bind(config.addr).await?;
         let local_addr = listener.local_addr()?;
-        let ws_config = WebSocketConfig::default()
-            .read_buffer_size(config.read_buffer_size)
-            .max_message_size(Some(config.max_message_size))
-            .max_frame_size(Some(config.max_frame_size));
+        let ws_config = ws_config(&config);
         let shared = Arc::new(Shared {
+            budget: Arc::new(Budget::new(config.message_budget)),
             config,
             ws_config,
             stats: Stats::default(),
@@ -362,6 +381,11 @@ impl Server {
     /// The configuration the server runs with.
     pub fn config(&self) -> &Config {
         &self.shared.config
+    }
+
+    /// The bytes charged to [`Config::message_budget`] now.
+    pub fn budget_used(&self) -> usize {
+        self.shared.budget.used()
     }
 
     /// The counters now.
@@ -591,8 +615,13 @@ async fn serve(stream: TcpStream, refuse: bool, shared: &Shared) {
     let ws = {
         // Scoped so that the handshake's timer goes away with it.
         let mut deadline = pin!(goro::time::sleep(shared.config.handshake_timeout));
+        let meter = Meter::new(
+            shared.budget.clone(),
+            shared.config.max_frame_size,
+            shared.config.max_message_size,
+        );
         let handshake = async_tungstenite::accept_hdr_async_with_config(
-            CloseCodes::new(&stream),
+            CloseCodes::new(&stream).with_meter(meter),
             callback,
             Some(shared.ws_config),
         );
@@ -615,6 +644,21 @@ async fn serve(stream: TcpStream, refuse: bool, shared: &Shared) {
     };
     bump(&stats.upgraded);
     echo(ws, &stream, shared, stop).await;
+}
+
+/// tungstenite's settings for the server's limits.
+fn ws_config(config: &Config) -> WebSocketConfig {
+    // Frames are flushed once this much is queued (and on every echo).
+    const WRITE_BUFFER: usize = 128 << 10;
+    WebSocketConfig::default()
+        .read_buffer_size(config.read_buffer_size)
+        .max_message_size(Some(config.max_message_size))
+        .max_frame_size(Some(config.max_frame_size))
+        .write_buffer_size(WRITE_BUFFER)
+        // The write buffer holds at most one echo (the largest message and
+        // its frame header) and the control frames queued before it: a
+        // bigger one is a fault, not something to buffer.
+        .max_write_buffer_size(config.max_message_size.saturating_add(WRITE_BUFFER + 1024))
 }
 
 /// The 503 a client past [`Config::max_connections`] gets.
@@ -793,23 +837,32 @@ async fn echo<S: Future>(
         let len = message.len() as u64;
         // A client that never reads fills the socket's send buffer and
         // stalls the send: give up on it at the idle deadline.
-        let mut send = pin!(ws.send(message));
-        loop {
-            match wait(send.as_mut(), never.as_mut(), timer.as_mut()).await {
-                Wake::Done(Ok(())) => break,
-                Wake::Done(Err(_)) | Wake::Stop => {
-                    bump(&stats.vanished);
-                    return;
-                }
-                Wake::Timer => {
-                    let deadline = last_active + idle;
-                    if Instant::now() >= deadline {
-                        bump(&stats.closed_idle);
-                        break 'echo close_frame(CloseCode::Away, "idle timeout: echo not read");
+        {
+            let mut send = pin!(ws.send(message));
+            loop {
+                match wait(send.as_mut(), never.as_mut(), timer.as_mut()).await {
+                    Wake::Done(Ok(())) => break,
+                    Wake::Done(Err(_)) | Wake::Stop => {
+                        bump(&stats.vanished);
+                        return;
                     }
-                    timer.set(goro::time::sleep_until(deadline));
+                    Wake::Timer => {
+                        let deadline = last_active + idle;
+                        if Instant::now() >= deadline {
+                            bump(&stats.closed_idle);
+                            break 'echo close_frame(
+                                CloseCode::Away,
+                                "idle timeout: echo not read",
+                            );
+                        }
+                        timer.set(goro::time::sleep_until(deadline));
+                    }
                 }
             }
+        }
+        // The echo is written: the message's charge goes back.
+        if let Some(meter) = ws.get_mut().meter() {
+            meter.echoed();
         }
         stats.messages.fetch_add(1, Relaxed);
         stats.bytes.fetch_add(len, Relaxed);
@@ -836,6 +889,9 @@ fn close_frame(code: CloseCode, reason: &'static str) -> CloseFrame {
 /// asks, or `None` when the client is gone and there is nobody to tell.
 fn failure_close(error: &WsError, stats: &Stats) -> Option<CloseFrame> {
     let (code, counter) = match error {
+        WsError::Io(e) if e.get_ref().is_some_and(|e| e.is::<OverBudget>()) => {
+            (CloseCode::Again, &stats.closed_busy)
+        }
         WsError::Io(_)
         | WsError::ConnectionClosed
         | WsError::AlreadyClosed
