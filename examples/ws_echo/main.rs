@@ -165,13 +165,20 @@ async fn main() -> ExitCode {
     // The first status line after one period, not at once.
     let mut ticks = goro::time::interval_at(started + STATUS_EVERY, STATUS_EVERY);
     let mut last = (Instant::now(), 0);
+    let mut last_open = 0;
     loop {
         goro::select! {
             _ = ticks.tick() => {
+                let s = server.stats();
+                // Connections closed since the last tick: give what they
+                // freed back to the OS (see `release_free_memory`).
+                if s.active < last_open {
+                    server::release_free_memory();
+                }
+                last_open = s.active;
                 if quiet {
                     continue;
                 }
-                let s = server.stats();
                 let now = Instant::now();
                 let rate = (s.messages - last.1) as f64 / now.duration_since(last.0).as_secs_f64();
                 last = (now, s.messages);
