@@ -56,6 +56,15 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Optio
             "--idle-timeout" => {
                 opts.config.idle_timeout = positive("--idle-timeout", &value("--idle-timeout")?)?;
             }
+            "--read-buffer" => {
+                let v = value("--read-buffer")?;
+                opts.config.read_buffer_size = parse_size_up_to(&v, MAX_READ_BUFFER)
+                    .ok()
+                    .filter(|&n| n >= MIN_READ_BUFFER)
+                    .ok_or_else(|| {
+                        format!("--read-buffer: not a size from 64 bytes to 16MiB: {v:?}")
+                    })?;
+            }
             "--message-budget" => {
                 let v = value("--message-budget")?;
                 opts.config.message_budget = parse_size_up_to(&v, MAX_BUDGET)
@@ -92,6 +101,11 @@ fn positive(flag: &str, value: &str) -> Result<std::time::Duration, String> {
 /// The largest message size accepted: 1 GiB, as each message is buffered
 /// whole before it is echoed.
 pub const MAX_MESSAGE: usize = 1 << 30;
+
+/// The read buffer's bounds: a frame header (14 bytes) must fit with room
+/// to spare, and more than 16 MiB per connection is a mistake.
+pub const MIN_READ_BUFFER: usize = 64;
+pub const MAX_READ_BUFFER: usize = 16 << 20;
 
 /// The largest message budget: 1 TiB.
 pub const MAX_BUDGET: usize = 1 << 40;

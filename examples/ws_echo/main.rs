@@ -35,6 +35,9 @@ usage: ws_echo [OPTIONS]
   --message-budget SIZE    buffered message bytes all connections together may hold
                            (default 512MiB; at least twice --max-message); a message
                            past it is refused with close code 1013 (try again later)
+  --read-buffer SIZE       each connection's read buffer, 64 bytes to 16MiB (default
+                           1KiB): held by idle connections too; 8KiB echoes messages
+                           of a few KiB with fewer reads
   --max-connections N      open connections past which new clients get HTTP 503
                            (default 10000; lowered to fit the open-file limit)
   --handshake-timeout DUR  drop clients that have not finished the handshake by then,

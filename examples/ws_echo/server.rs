@@ -28,6 +28,31 @@
 //!    1009 too big) before the TCP close, instead of the silent drop of the
 //!    usual echo loop. Idle connections and a server shutdown get 1001.
 //!
+//! # Memory per idle connection
+//!
+//! An idle connection costs about 3.7 KB of RSS (15,000 idle connections
+//! after their handshake and two echoes, release build; it was 23 KB, see
+//! benches/README.md), on top of the kernel's socket memory. What it holds:
+//!
+//! - its task's future, about 2 KB: the handshake, error replies and the
+//!   final close are boxed, so that their large states (tungstenite's
+//!   handshake buffers, a discard buffer) are allocated only while they
+//!   run instead of sizing every connection's future; the grace-period
+//!   abort is polled by hand, as `CancelToken::run_until_cancelled` would
+//!   keep two copies of the connection's future. A test keeps the future
+//!   under 3 KiB;
+//! - tungstenite's read buffer, [`Config::read_buffer_size`], 1 KiB by
+//!   default: tungstenite fills the free part with zeros before each read,
+//!   so all of it is resident. A larger frame gets a buffer of its own
+//!   size once its header has arrived, so small buffers cost large
+//!   messages nothing but one more read;
+//! - tungstenite's write buffer, as large as the largest echo so far;
+//! - its timer, the reactor's registration and the runtime's task.
+//!
+//! Not done yet: waiting for readability before taking a read buffer and
+//! giving it back to a pool while idle, which needs a frame codec of our
+//! own instead of tungstenite's.
+//!
 //! # Memory under abuse
 //!
 //! Buffered message bytes are bounded server-wide by
@@ -111,10 +136,11 @@ pub struct Config {
     /// On [`Server::shutdown`], how long open connections get to finish
     /// their close handshake before they are dropped.
     pub grace_period: Duration,
-    /// The size of each connection's read buffer. Small buffers save memory
-    /// at 10,000s of connections, and tungstenite zeroes the free part
-    /// before every read, so they also save CPU on small messages; large
-    /// messages still arrive in one allocation of their own size.
+    /// The size of each connection's read buffer (default 1 KiB). Small
+    /// buffers save memory at 10,000s of connections, and tungstenite zeroes
+    /// the free part before every read, so they also save CPU on small
+    /// messages; large messages still arrive in one allocation of their own
+    /// size.
     pub read_buffer_size: usize,
     /// Buffered message bytes all connections together may hold (see
     /// `budget.rs`): a message's bytes past the first 64 KiB count twice
@@ -136,7 +162,7 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(300),
             max_connections: 10_000,
             grace_period: Duration::from_secs(5),
-            read_buffer_size: 8 << 10,
+            read_buffer_size: 1 << 10,
             message_budget: 512 << 20,
         }
     }
@@ -566,21 +592,32 @@ fn admit(stream: TcpStream, shared: &Arc<Shared>) {
         stats.peak.fetch_max(open, Relaxed);
     }
     shared.conns.add(1);
-    let shared = shared.clone();
-    goro::go(async move {
-        let _slot = Slot {
-            shared: &shared,
-            refuse,
-        };
-        if shared
-            .abort
-            .run_until_cancelled(serve(stream, refuse, &shared))
-            .await
-            .is_none()
-        {
-            bump(&shared.stats.forced);
+    goro::go(connection_task(stream, refuse, shared.clone()));
+}
+
+/// The task of one connection: [`serve`], ended early when the grace
+/// period runs out. Its size is what every connection holds for its whole
+/// life (see "Memory per idle connection" above); a test keeps it small.
+async fn connection_task(stream: TcpStream, refuse: bool, shared: Arc<Shared>) {
+    let _slot = Slot {
+        shared: &shared,
+        refuse,
+    };
+    // By hand rather than with `CancelToken::run_until_cancelled`: that
+    // async fn keeps its argument and its own copy of it, which doubled
+    // this task's future.
+    let mut serve = pin!(serve(stream, refuse, &shared));
+    let mut abort = pin!(shared.abort.cancelled());
+    let forced = poll_fn(|cx| {
+        if abort.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(true);
         }
-    });
+        serve.as_mut().poll(cx).map(|()| false)
+    })
+    .await;
+    if forced {
+        bump(&shared.stats.forced);
+    }
 }
 
 /// Gives a connection's place back when its task ends, however it ends
@@ -630,11 +667,15 @@ async fn serve(stream: TcpStream, refuse: bool, shared: &Shared) {
             shared.config.max_frame_size,
             shared.config.max_message_size,
         );
-        let handshake = async_tungstenite::accept_hdr_async_with_config(
+        // Boxed, as are the other one-off steps below: a task's future is
+        // as large as its largest state, and the handshake's (tungstenite's
+        // buffers inline) would otherwise stay with the connection for its
+        // whole life (see "Memory per idle connection" above).
+        let handshake = Box::pin(async_tungstenite::accept_hdr_async_with_config(
             CloseCodes::new(&stream).with_meter(meter),
             callback,
             Some(shared.ws_config),
-        );
+        ));
         match wait(handshake, stop.as_mut(), deadline.as_mut()).await {
             // Shutting down: no WebSocket yet, so no close frame to send.
             Wake::Stop => return,
@@ -644,11 +685,14 @@ async fn serve(stream: TcpStream, refuse: bool, shared: &Shared) {
                     "no complete WebSocket handshake within {:?}\n",
                     shared.config.handshake_timeout
                 );
-                reply_http(&stream, 408, "Request Timeout", "", &why).await;
-                linger_close(&stream).await;
+                Box::pin(async {
+                    reply_http(&stream, 408, "Request Timeout", "", &why).await;
+                    linger_close(&stream).await;
+                })
+                .await;
                 return;
             }
-            Wake::Done(Err(e)) => return reject(&stream, e, stats).await,
+            Wake::Done(Err(e)) => return Box::pin(reject(&stream, e, stats)).await,
             Wake::Done(Ok(ws)) => ws,
         }
     };
@@ -846,7 +890,7 @@ async fn echo<S: Future>(
             Wake::Done(None) => return,
             Wake::Done(Some(Err(e))) => {
                 match failure_close(&e, stats) {
-                    Some(frame) => fail(ws, stream, frame).await,
+                    Some(frame) => Box::pin(fail(ws, stream, frame)).await,
                     None => bump(&stats.vanished),
                 }
                 return;
@@ -896,11 +940,11 @@ async fn echo<S: Future>(
     // We start the close handshake: send our close, read until the
     // client's answer (dropping data it sent before it saw ours), then close
     // the TCP connection first, as RFC 6455 asks of servers.
-    let _ = goro::time::timeout(CLOSE_WAIT, async {
+    let _ = Box::pin(goro::time::timeout(CLOSE_WAIT, async {
         if ws.close(Some(close)).await.is_ok() {
             while let Some(Ok(_)) = ws.next().await {}
         }
-    })
+    }))
     .await;
 }
 
@@ -953,4 +997,40 @@ async fn fail(mut ws: Ws<'_>, stream: &TcpStream, frame: CloseFrame) {
     let _ = goro::time::timeout(REPLY_TIMEOUT, ws.close(Some(frame))).await;
     drop(ws);
     linger_close(stream).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every connection holds its task's future for its whole life: one
+    /// large state in it (tungstenite's handshake, a read buffer on the
+    /// stack) would cost that much per idle connection.
+    #[goro::test]
+    async fn a_connection_task_future_stays_small() {
+        const MAX: usize = 3 << 10;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        let config = Config::default();
+        let shared = Arc::new(Shared {
+            ws_config: ws_config(&config),
+            budget: Arc::new(Budget::new(config.message_budget)),
+            config,
+            stats: Stats::default(),
+            stop: CancelToken::new(),
+            abort: CancelToken::new(),
+            conns: WaitGroup::new(),
+            refusing: AtomicUsize::new(0),
+        });
+        shared.conns.add(1);
+        shared.stats.active.fetch_add(1, Relaxed);
+        let task = connection_task(stream, false, shared);
+        let size = std::mem::size_of_val(&task);
+        println!("a connection task's future: {size} bytes");
+        assert!(size <= MAX, "a connection task's future is {size} bytes");
+        drop((task, client));
+    }
 }
