@@ -1563,3 +1563,41 @@ async fn churn_scenario(n: usize) {
     );
     server.shutdown().await;
 }
+
+#[goro::test]
+async fn reuseport_lets_two_servers_share_a_port() {
+    let mut first = start(Config {
+        reuseport: true,
+        ..config()
+    })
+    .await;
+    let addr = first.local_addr();
+    // Without the flag the port is taken.
+    assert!(
+        Server::start(Config { addr, ..config() }).await.is_err(),
+        "a second server without --reuseport bound {addr}"
+    );
+    let mut second = start(Config {
+        addr,
+        reuseport: true,
+        ..config()
+    })
+    .await;
+    // The kernel spreads connections by a hash of their addresses: 64 all
+    // landing on one server has a chance of 2^-63.
+    for i in 0..64u32 {
+        let mut ws = client(&first.url()).await;
+        round_trip(&mut ws, Message::text(format!("to either {i}")))
+            .await
+            .unwrap();
+        close_normally(ws).await.unwrap();
+    }
+    let (a, b) = (first.shutdown().await.stats, second.shutdown().await.stats);
+    assert_eq!(a.upgraded + b.upgraded, 64, "{a:?} {b:?}");
+    assert!(
+        a.upgraded > 0 && b.upgraded > 0,
+        "one server got every connection: {} and {}",
+        a.upgraded,
+        b.upgraded
+    );
+}

@@ -35,6 +35,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Optio
         match flag.as_str() {
             "-h" | "--help" => return Ok(None),
             "--quiet" | "-q" => opts.quiet = true,
+            "--reuseport" => opts.config.reuseport = true,
             "--addr" => opts.addr = value("--addr")?,
             "--max-message" => {
                 let size = parse_size(&value("--max-message")?)

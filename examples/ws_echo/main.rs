@@ -45,6 +45,8 @@ usage: ws_echo [OPTIONS]
   --idle-timeout DUR       close connections silent that long with 1001 (default 300s)
   --grace DUR              on Ctrl-C/SIGTERM, how long open connections get to close
                            (default 5s)
+  --reuseport              bind with SO_REUSEPORT: several ws_echo processes can share
+                           the port, and the kernel spreads connections over them
   --quiet                  no status line
   -h, --help               this text
 ";

@@ -150,6 +150,10 @@ pub struct Config {
     ///
     /// [`max_message_size`]: Config::max_message_size
     pub message_budget: usize,
+    /// Bind with `SO_REUSEPORT`, so that several server processes can
+    /// listen on the same port and the kernel spreads new connections over
+    /// them.
+    pub reuseport: bool,
 }
 
 impl Default for Config {
@@ -164,6 +168,7 @@ impl Default for Config {
             grace_period: Duration::from_secs(5),
             read_buffer_size: 1 << 10,
             message_budget: 512 << 20,
+            reuseport: false,
         }
     }
 }
@@ -383,7 +388,11 @@ impl Server {
     /// # Errors
     /// When the address cannot be bound.
     pub async fn start(config: Config) -> io::Result<Server> {
-        let listener = TcpListener::bind(config.addr).await?;
+        let listener = if config.reuseport {
+            bind_reuseport(config.addr)?
+        } else {
+            TcpListener::bind(config.addr).await?
+        };
         let local_addr = listener.local_addr()?;
         let ws_config = ws_config(&config);
         let shared = Arc::new(Shared {
@@ -714,6 +723,20 @@ pub fn release_free_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// A listener with `SO_REUSEPORT` (and `SO_REUSEADDR`, as
+/// [`TcpListener::bind`] sets it). The backlog is larger than `bind`'s
+/// 1024, for the connection bursts of a scale test (the kernel caps it at
+/// `net.core.somaxconn`).
+fn bind_reuseport(addr: SocketAddr) -> io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(4096)?;
+    TcpListener::from_std(socket.into())
 }
 
 /// tungstenite's settings for the server's limits.
