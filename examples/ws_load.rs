@@ -291,7 +291,13 @@ async fn connection(run: Arc<Run>, conn: usize) {
         stream.set_nodelay(true)?;
         // Echo payloads are small: a small read buffer keeps 10,000s of
         // connections cheap (see the server's `read_buffer_size`).
-        let config = WebSocketConfig::default().read_buffer_size(8 << 10);
+        // Idle mode holds 10,000s of connections per process: 1 KiB each.
+        let buffer = if run.opts.hold.is_some() {
+            1 << 10
+        } else {
+            8 << 10
+        };
+        let config = WebSocketConfig::default().read_buffer_size(buffer);
         async_tungstenite::client_async_with_config(run.opts.url.as_str(), stream, Some(config))
             .await
             .map(|(ws, _response)| ws)
