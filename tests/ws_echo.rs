@@ -1412,6 +1412,23 @@ async fn budget_scenario() {
         0,
         "charges left after the abusers left"
     );
+    // tungstenite keeps its buffers at their high-water mark: a client that
+    // read its large echo and stays open still holds that memory, and its
+    // charge, until it closes.
+    let mut ws = client(&url).await;
+    round_trip(&mut ws, Message::binary(vec![3u8; 1 << 20]))
+        .await
+        .expect("a large echo within the budget");
+    assert_eq!(
+        server.budget_used(),
+        2 * ((1 << 20) - server::FREE_PER_MESSAGE)
+    );
+    close_normally(ws).await.expect("closing the large client");
+    let deadline = Instant::now() + STEP;
+    while server.budget_used() > 0 && Instant::now() < deadline {
+        goro::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.budget_used(), 0, "a closed connection's charge");
     server.shutdown().await;
 }
 

@@ -50,17 +50,20 @@
 //! - its timer, the reactor's registration and the runtime's task.
 //!
 //! Not done yet: waiting for readability before taking a read buffer and
-//! giving it back to a pool while idle, which needs a frame codec of our
-//! own instead of tungstenite's.
+//! giving it back to a pool while idle, and dropping the buffers after a
+//! large message (tungstenite keeps both at their high-water mark: an idle
+//! connection that once echoed 4 MB holds 8 MB; the message budget counts
+//! it). Both need a frame codec of our own instead of tungstenite's.
 //!
 //! # Memory under abuse
 //!
 //! Buffered message bytes are bounded server-wide by
 //! [`Config::message_budget`] (see `budget.rs`): a message's bytes past its
 //! first 64 KiB are charged twice (in and out) when its frame header
-//! arrives, before its payload is read, and given back once its echo is
-//! written; a message that does not fit is refused with 1013 (try again
-//! later). tungstenite's write buffer is capped at one echo of the largest
+//! arrives, before its payload is read; a message that does not fit is
+//! refused with 1013 (try again later). As tungstenite keeps its buffers
+//! at their high-water mark, a connection keeps its largest charge until
+//! it closes. tungstenite's write buffer is capped at one echo of the largest
 //! message.
 //!
 //! The handshake and the WebSocket run on `&TcpStream` rather than on the
@@ -144,9 +147,11 @@ pub struct Config {
     pub read_buffer_size: usize,
     /// Buffered message bytes all connections together may hold (see
     /// `budget.rs`): a message's bytes past the first 64 KiB count twice
-    /// (received and echoed) from its first frame header until its echo is
-    /// written. A message that does not fit is refused with close code 1013
-    /// (try again later). At least twice [`max_message_size`].
+    /// (received and echoed) from its first frame header; a connection
+    /// keeps the charge of its largest message until it closes, as
+    /// tungstenite keeps its buffers that large. A message that does not
+    /// fit is refused with close code 1013 (try again later). At least
+    /// twice [`max_message_size`].
     ///
     /// [`max_message_size`]: Config::max_message_size
     pub message_budget: usize,
@@ -953,7 +958,7 @@ async fn echo<S: Future>(
                 }
             }
         }
-        // The echo is written: the message's charge goes back.
+        // The echo is written: the message no longer counts as queued.
         if let Some(meter) = ws.get_mut().meter() {
             meter.echoed();
         }
