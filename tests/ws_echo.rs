@@ -1618,3 +1618,86 @@ async fn reuseport_lets_two_servers_share_a_port() {
         b.upgraded
     );
 }
+
+/// The remote addresses of the established TCP connections to `port` on
+/// this machine, from `/proc/net/tcp` (IPv4).
+fn peers_of(port: u16) -> std::collections::BTreeSet<std::net::Ipv4Addr> {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (local, remote, state) = (f.get(1)?, f.get(2)?, f.get(3)?);
+            let local_port = u16::from_str_radix(local.split(':').nth(1)?, 16).ok()?;
+            // 01: ESTABLISHED.
+            if local_port != port || *state != "01" {
+                return None;
+            }
+            let ip = u32::from_str_radix(remote.split(':').next()?, 16).ok()?;
+            Some(std::net::Ipv4Addr::from(ip.swap_bytes()))
+        })
+        .collect()
+}
+
+/// `ws_load`'s idle mode, run as the example binary `cargo test` builds:
+/// every connection opens, echoes, is held, and echoes at the end, from
+/// the source addresses asked for.
+#[goro::test]
+async fn ws_load_idle_mode_holds_every_connection_from_spread_sources() {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let ws_load = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("examples/ws_load"))
+        .expect("the target directory");
+    if !ws_load.exists() {
+        strict::skip(
+            "ws_load_idle_mode_holds_every_connection_from_spread_sources",
+            &format!(
+                "{} is not built (plain `cargo test` builds it; `--test ws_echo` alone does not)",
+                ws_load.display()
+            ),
+        );
+        return;
+    }
+    let mut server = start(config()).await;
+    let url = server.url();
+    let port = server.local_addr().port();
+    let child = goro::unblock(move || {
+        Command::new(ws_load)
+            .args([
+                "--url",
+                &url,
+                "--idle",
+                "300",
+                "--hold",
+                "3s",
+                "--sources",
+                "3",
+            ])
+            .output()
+    });
+    // During the hold: every connection comes from one of 127.1.0.1-3.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.stats().messages < 300 && Instant::now() < deadline {
+        goro::time::sleep(Duration::from_millis(20)).await;
+    }
+    let peers = peers_of(port);
+    let out = child
+        .await
+        .expect("the blocking pool")
+        .expect("running ws_load");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "ws_load failed:\n{stdout}");
+    assert!(
+        stdout.contains("3 source addresses") && stdout.contains("300 of 300 echoed at the end"),
+        "{stdout}"
+    );
+    let want: std::collections::BTreeSet<_> = (1..=3)
+        .map(|i| std::net::Ipv4Addr::new(127, 1, 0, i))
+        .collect();
+    assert_eq!(peers, want, "the connections' source addresses");
+    let s = server.shutdown().await.stats;
+    assert_eq!((s.upgraded, s.messages, s.peak), (300, 600, 300), "{s:?}");
+}
