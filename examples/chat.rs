@@ -43,12 +43,17 @@ async fn main() -> io::Result<()> {
     let listener = TcpListener::bind(&addr).await?;
     println!("chat: listening on {}", listener.local_addr()?);
     // Caught from here on: Ctrl-C no longer kills the process abruptly.
+    // (goro::signal is Unix-only; elsewhere the server runs until killed.)
+    #[cfg(unix)]
     let stop = goro::signal::shutdown();
     serve(listener, async {
+        #[cfg(unix)]
         match stop.await {
             Ok(kind) => println!("chat: {kind}, stopping"),
             Err(e) => eprintln!("chat: cannot listen for signals ({e}); Ctrl-C kills"),
         }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
     })
     .await
 }

@@ -13,6 +13,16 @@
 //! progress line updates while it runs; at the end it prints connections
 //! made and failed, round trips per second and the latency percentiles.
 //!
+//! Idle mode (`--idle N --hold DUR`), for memory at scale: opens N
+//! connections, each with one echo, holds them all open for DUR once the
+//! last is open, pinging each every [`PING_EVERY`], and at the end checks
+//! one more echo on every connection. Its report: the time to open them
+//! all (the accept rate), failed connections and the echoes at the end.
+//! The connections' source addresses are spread over `--sources` addresses
+//! of 127.0.0.0/8 (127.1.0.1, 127.1.0.2, ...; by default one per 20,000
+//! connections to a loopback server), because the ephemeral ports of one
+//! address pair run out near 28,000.
+//!
 //! Exit status: 0 when every echo matched, 1 on any mismatch or when no
 //! connection could be made, 2 on bad arguments.
 
@@ -20,6 +30,7 @@
 mod units;
 
 use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -31,6 +42,7 @@ use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use async_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use async_tungstenite::tungstenite::{Message, Utf8Bytes};
 use futures_lite::StreamExt;
+use goro::CancelToken;
 use goro::net::TcpStream;
 use goro::sync::Semaphore;
 use hdrhistogram::Histogram;
@@ -47,6 +59,11 @@ usage: ws_load [OPTIONS]
   --connect-rate N             new connections per second at most (default 2000)
   --connect-concurrency N      handshakes in flight at most (default 200)
   --timeout DUR                give up on a connect, handshake or echo after this (default 10s)
+  --idle N                     idle mode: open N connections, one echo each, hold them
+  --hold DUR                   idle mode: how long to hold them once all are open (default 30s)
+  --sources K                  source addresses 127.1.0.1.. to spread connections over
+                               (default: one per 20,000 connections to a loopback server;
+                               0: the kernel's choice)
   -h, --help                   this text
 ";
 
@@ -56,6 +73,10 @@ usage: ws_load [OPTIONS]
 const SHARDS: usize = 32;
 /// The mismatches described in full; the rest are only counted.
 const MISMATCHES_SHOWN: u64 = 5;
+/// How often an idle connection pings.
+const PING_EVERY: Duration = Duration::from_secs(20);
+/// Connections per source address by default (ephemeral ports: ~28,000).
+const PER_SOURCE: usize = 20_000;
 
 /// The command line, parsed.
 #[derive(Debug, Clone)]
@@ -67,6 +88,10 @@ struct Options {
     connect_rate: u32,
     connect_concurrency: usize,
     timeout: Duration,
+    /// Idle mode: hold the connections this long once all are open.
+    hold: Option<Duration>,
+    /// Source addresses to spread connections over (`None`: the default).
+    sources: Option<usize>,
 }
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, String> {
@@ -78,7 +103,11 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
         connect_rate: 2000,
         connect_concurrency: 200,
         timeout: Duration::from_secs(10),
+        hold: None,
+        sources: None,
     };
+    let mut idle = false;
+    let mut hold = Duration::from_secs(30);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -109,8 +138,23 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
                     count("--connect-concurrency", value("--connect-concurrency")?)?;
             }
             "--timeout" => o.timeout = flag_duration("--timeout", &value("--timeout")?)?,
+            "--idle" => {
+                o.connections = count("--idle", value("--idle")?)?;
+                idle = true;
+            }
+            "--hold" => hold = flag_duration("--hold", &value("--hold")?)?,
+            "--sources" => {
+                let k: usize = count("--sources", value("--sources")?)?;
+                if k > 250 * 250 {
+                    return Err(format!("--sources: at most 62500, got {k}"));
+                }
+                o.sources = Some(k);
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
+    }
+    if idle {
+        o.hold = Some(hold);
     }
     if o.connect_rate == 0 || o.connect_concurrency == 0 {
         return Err("--connect-rate and --connect-concurrency must be at least 1".to_owned());
@@ -146,6 +190,9 @@ struct Totals {
     /// Connections that ended with an error after connecting.
     broken: AtomicU64,
     closed_cleanly: AtomicU64,
+    /// Idle mode: pings sent, and connections whose last echo matched.
+    pings: AtomicU64,
+    end_echoes: AtomicU64,
 }
 
 /// What every connection task shares.
@@ -159,6 +206,12 @@ struct Run {
     latency: Vec<Mutex<Histogram<u64>>>,
     first_error: Mutex<Option<String>>,
     handshakes: Semaphore,
+    /// The server's address and the source addresses to spread over, when
+    /// connections are bound to sources (empty: the kernel chooses).
+    dest: Option<SocketAddr>,
+    sources: Vec<Ipv4Addr>,
+    /// Idle mode: the hold is over; every connection echoes once more.
+    release: CancelToken,
 }
 
 impl Run {
@@ -234,11 +287,17 @@ async fn connection(run: Arc<Run>, conn: usize) {
     run.totals.started.fetch_add(1, Relaxed);
     let permit = run.handshakes.acquire().await;
     let opened = goro::time::timeout(run.opts.timeout, async {
-        let stream = TcpStream::connect((run.host.clone(), run.port)).await?;
+        let stream = open_stream(&run, conn).await?;
         stream.set_nodelay(true)?;
         // Echo payloads are small: a small read buffer keeps 10,000s of
         // connections cheap (see the server's `read_buffer_size`).
-        let config = WebSocketConfig::default().read_buffer_size(8 << 10);
+        // Idle mode holds 10,000s of connections per process: 1 KiB each.
+        let buffer = if run.opts.hold.is_some() {
+            1 << 10
+        } else {
+            8 << 10
+        };
+        let config = WebSocketConfig::default().read_buffer_size(buffer);
         async_tungstenite::client_async_with_config(run.opts.url.as_str(), stream, Some(config))
             .await
             .map(|(ws, _response)| ws)
@@ -260,7 +319,12 @@ async fn connection(run: Arc<Run>, conn: usize) {
         }
     };
     run.totals.connected.fetch_add(1, Relaxed);
-    match round_trips(&run, conn, &mut ws).await {
+    let done = if run.opts.hold.is_some() {
+        hold_idle(&run, conn, &mut ws).await
+    } else {
+        round_trips(&run, conn, &mut ws).await
+    };
+    match done {
         Ok(()) => {
             let bye = CloseFrame {
                 code: CloseCode::Normal,
@@ -289,54 +353,156 @@ async fn round_trips(
     conn: usize,
     ws: &mut WebSocketStream<TcpStream>,
 ) -> Result<(), String> {
-    let shard = &run.latency[conn % SHARDS];
     for seq in 0.. {
         if Instant::now() >= run.deadline {
             return Ok(());
         }
-        let sent = message(conn, seq, run.opts.size);
-        let t0 = Instant::now();
-        let got = goro::time::timeout(run.opts.timeout, async {
-            ws.send(sent.clone())
-                .await
-                .map_err(|e| format!("send: {e}"))?;
-            loop {
-                match ws.next().await {
-                    Some(Ok(m @ (Message::Text(_) | Message::Binary(_)))) => return Ok(m),
-                    Some(Ok(Message::Close(f))) => {
-                        return Err(match f {
-                            Some(f) => format!(
-                                "the server closed the connection: {} {}",
-                                u16::from(f.code),
-                                f.reason
-                            ),
-                            None => "the server closed the connection".to_owned(),
-                        });
-                    }
-                    Some(Ok(_)) => {} // ping or pong
-                    Some(Err(e)) => return Err(format!("receive: {e}")),
-                    None => return Err("the server closed the connection".to_owned()),
-                }
-            }
-        })
-        .await
-        .map_err(|_| format!("no echo within {:?}", run.opts.timeout))??;
-        let took = t0.elapsed();
-        if let Some(diff) = difference(&sent, &got) {
-            let n = run.totals.mismatches.fetch_add(1, Relaxed);
-            if n < MISMATCHES_SHOWN {
-                eprintln!("\nws_load: MISMATCH on connection {conn}, message {seq}: {diff}");
-            }
-            return Err(format!("echo mismatch on message {seq}: {diff}"));
-        }
-        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX).max(1);
-        shard
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .saturating_record(nanos);
-        run.totals.round_trips.fetch_add(1, Relaxed);
+        echo_once(run, conn, ws, seq).await?;
     }
     Ok(())
+}
+
+/// Sends message `seq` and checks its echo.
+async fn echo_once(
+    run: &Run,
+    conn: usize,
+    ws: &mut WebSocketStream<TcpStream>,
+    seq: u64,
+) -> Result<(), String> {
+    let shard = &run.latency[conn % SHARDS];
+    let sent = message(conn, seq, run.opts.size);
+    let t0 = Instant::now();
+    let got = goro::time::timeout(run.opts.timeout, async {
+        ws.send(sent.clone())
+            .await
+            .map_err(|e| format!("send: {e}"))?;
+        loop {
+            match ws.next().await {
+                Some(Ok(m @ (Message::Text(_) | Message::Binary(_)))) => return Ok(m),
+                Some(Ok(Message::Close(f))) => return Err(closed_by_server(f)),
+                Some(Ok(_)) => {} // ping or pong
+                Some(Err(e)) => return Err(format!("receive: {e}")),
+                None => return Err("the server closed the connection".to_owned()),
+            }
+        }
+    })
+    .await
+    .map_err(|_| format!("no echo within {:?}", run.opts.timeout))??;
+    let took = t0.elapsed();
+    if let Some(diff) = difference(&sent, &got) {
+        let n = run.totals.mismatches.fetch_add(1, Relaxed);
+        if n < MISMATCHES_SHOWN {
+            eprintln!("\nws_load: MISMATCH on connection {conn}, message {seq}: {diff}");
+        }
+        return Err(format!("echo mismatch on message {seq}: {diff}"));
+    }
+    let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX).max(1);
+    shard
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .saturating_record(nanos);
+    run.totals.round_trips.fetch_add(1, Relaxed);
+    Ok(())
+}
+
+fn closed_by_server(f: Option<CloseFrame>) -> String {
+    match f {
+        Some(f) => format!(
+            "the server closed the connection: {} {}",
+            u16::from(f.code),
+            f.reason
+        ),
+        None => "the server closed the connection".to_owned(),
+    }
+}
+
+/// Idle mode: one echo, then silence but for a ping every [`PING_EVERY`]
+/// until the hold is over, then one more echo.
+async fn hold_idle(
+    run: &Run,
+    conn: usize,
+    ws: &mut WebSocketStream<TcpStream>,
+) -> Result<(), String> {
+    echo_once(run, conn, ws, 0).await?;
+    // The first ping at an offset of the connection's own, so that the
+    // pings spread over the period.
+    let offset = PING_EVERY.mul_f64((conn % 1000) as f64 / 1000.0);
+    let mut next_ping = Instant::now() + offset + Duration::from_millis(1);
+    loop {
+        let wait = next_ping.saturating_duration_since(Instant::now());
+        let woke = goro::time::timeout(
+            wait,
+            futures_lite::future::or(
+                async {
+                    run.release.cancelled().await;
+                    None
+                },
+                async { Some(ws.next().await) },
+            ),
+        )
+        .await;
+        match woke {
+            Err(_) => {
+                goro::time::timeout(run.opts.timeout, ws.send(Message::Ping(Vec::new().into())))
+                    .await
+                    .map_err(|_| "ping: timed out".to_owned())?
+                    .map_err(|e| format!("ping: {e}"))?;
+                run.totals.pings.fetch_add(1, Relaxed);
+                next_ping += PING_EVERY;
+            }
+            Ok(None) => break,
+            Ok(Some(Some(Ok(Message::Close(f))))) => {
+                return Err(format!("while idle: {}", closed_by_server(f)));
+            }
+            Ok(Some(Some(Ok(Message::Text(_) | Message::Binary(_))))) => {
+                return Err("while idle: a message nobody asked for".to_owned());
+            }
+            Ok(Some(Some(Ok(_)))) => {} // pong
+            Ok(Some(Some(Err(e)))) => return Err(format!("while idle: {e}")),
+            Ok(Some(None)) => return Err("while idle: the server closed the connection".to_owned()),
+        }
+    }
+    echo_once(run, conn, ws, 1).await?;
+    run.totals.end_echoes.fetch_add(1, Relaxed);
+    Ok(())
+}
+
+/// A TCP connection to the server, from the connection's source address
+/// when sources are in use.
+async fn open_stream(run: &Run, conn: usize) -> io::Result<TcpStream> {
+    let Some(dest) = run.dest.filter(|_| !run.sources.is_empty()) else {
+        return TcpStream::connect((run.host.as_str(), run.port)).await;
+    };
+    use socket2::{Domain, Protocol, SockRef, Socket, Type};
+    let source = run.sources[conn % run.sources.len()];
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
+    socket.bind(&SocketAddr::from((source, 0)).into())?;
+    socket.set_nonblocking(true)?;
+    match socket.connect(&dest.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
+    let stream = TcpStream::from_std(socket.into())?;
+    stream.writable().await?;
+    if let Some(e) = SockRef::from(&stream).take_error()? {
+        return Err(e);
+    }
+    Ok(stream)
+}
+
+/// The source addresses: 127.1.0.1, 127.1.0.2, ... 127.1.0.250, 127.1.1.1, ...
+fn source_addresses(k: usize) -> Vec<Ipv4Addr> {
+    (0..k)
+        .map(|i| Ipv4Addr::new(127, 1, (i / 250) as u8, (1 + i % 250) as u8))
+        .collect()
+}
+
+/// The server's address when it is on 127.0.0.0/8.
+fn run_host_loopback(host: &str, port: u16) -> Option<SocketAddr> {
+    let ip: Ipv4Addr = host.parse().ok()?;
+    ip.is_loopback()
+        .then(|| SocketAddr::from((IpAddr::V4(ip), port)))
 }
 
 /// Raises the soft limit on open files to the hard limit: one descriptor
@@ -428,8 +594,26 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let loopback = run_host_loopback(&host, port);
+    let sources = match (opts.sources, loopback) {
+        (Some(0), _) => 0,
+        (Some(_), None) => {
+            eprintln!("ws_load: --sources needs a server on 127.0.0.0/8, not {host:?}");
+            return ExitCode::from(2);
+        }
+        (Some(k), Some(_)) => k,
+        (None, Some(_)) => {
+            opts.connections.div_ceil(PER_SOURCE).max(1)
+                * usize::from(opts.connections > PER_SOURCE)
+        }
+        (None, None) => 0,
+    };
+    let idle = opts.hold;
     let start = Instant::now();
     let run = Arc::new(Run {
+        dest: loopback,
+        sources: source_addresses(sources),
+        release: CancelToken::new(),
         host,
         port,
         start,
@@ -441,10 +625,17 @@ async fn main() -> ExitCode {
         opts,
     });
     let o = &run.opts;
-    println!(
-        "ws_load: {} connections to {}, {}-byte messages, {:?}",
-        o.connections, o.url, o.size, o.duration
-    );
+    match o.hold {
+        Some(hold) => println!(
+            "ws_load: idle mode: {} connections to {}, one echo each, held {hold:?} once all are \
+             open, a ping every {PING_EVERY:?}, one echo each at the end",
+            o.connections, o.url
+        ),
+        None => println!(
+            "ws_load: {} connections to {}, {}-byte messages, {:?}",
+            o.connections, o.url, o.size, o.duration
+        ),
+    }
 
     let bar = ProgressBar::with_draw_target(
         Some(o.duration.as_millis() as u64),
@@ -467,7 +658,8 @@ async fn main() -> ExitCode {
             let mut tasks = Vec::with_capacity(run.opts.connections);
             let mut conn = 0;
             // Connections not started by the deadline would send nothing.
-            while conn < run.opts.connections && Instant::now() < run.deadline {
+            let idle = run.opts.hold.is_some();
+            while conn < run.opts.connections && (idle || Instant::now() < run.deadline) {
                 step.tick().await;
                 for _ in 0..per_step.min(run.opts.connections - conn) {
                     tasks.push(goro::go(connection(run.clone(), conn)));
@@ -480,6 +672,21 @@ async fn main() -> ExitCode {
         }
     });
 
+    // Idle mode: once every connection is open (or failed), hold them.
+    let holder = idle.map(|hold| {
+        let run = run.clone();
+        goro::go(async move {
+            let n = run.opts.connections as u64;
+            let t = &run.totals;
+            while t.connected.load(Relaxed) + t.failed.load(Relaxed) < n {
+                goro::time::sleep(Duration::from_millis(20)).await;
+            }
+            let took = run.start.elapsed();
+            goro::time::sleep(hold).await;
+            run.release.cancel();
+            took
+        })
+    });
     let mut tick = goro::time::interval(Duration::from_millis(200));
     let mut last = (Instant::now(), 0u64);
     let mut rate = 0.0;
@@ -553,6 +760,25 @@ async fn main() -> ExitCode {
         .as_ref()
     {
         println!("first error: {e}");
+    }
+    if let Some(holder) = holder {
+        let took = holder.await.unwrap_or_default();
+        let end = t.end_echoes.load(Relaxed);
+        println!(
+            "idle:        {connected} open in {took:.2?} ({}/s), {} source addresses, held {:?}, {} pings; \
+             {end} of {connected} echoed at the end",
+            with_commas((connected as f64 / took.as_secs_f64().max(1e-9)) as u64),
+            run.sources.len(),
+            run.opts.hold.unwrap_or_default(),
+            with_commas(t.pings.load(Relaxed)),
+        );
+        if failed > 0 || end != connected {
+            println!(
+                "FAILED: {failed} connections failed, {} did not echo at the end",
+                connected - end
+            );
+            return ExitCode::FAILURE;
+        }
     }
     if mismatches > 0 {
         println!("FAILED: {mismatches} echoes did not match what was sent");

@@ -2,7 +2,7 @@
 //! start-up, and a bad one is an error naming the flag, not a panic later in
 //! a connection's task. `tests/ws_echo.rs` includes this file.
 
-use crate::server::Config;
+use crate::server::{Config, FREE_PER_MESSAGE};
 use crate::units::flag_duration;
 
 /// The command line, parsed.
@@ -35,6 +35,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Optio
         match flag.as_str() {
             "-h" | "--help" => return Ok(None),
             "--quiet" | "-q" => opts.quiet = true,
+            "--reuseport" => opts.config.reuseport = true,
             "--addr" => opts.addr = value("--addr")?,
             "--max-message" => {
                 let size = parse_size(&value("--max-message")?)
@@ -56,10 +57,34 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Optio
             "--idle-timeout" => {
                 opts.config.idle_timeout = positive("--idle-timeout", &value("--idle-timeout")?)?;
             }
+            "--read-buffer" => {
+                let v = value("--read-buffer")?;
+                opts.config.read_buffer_size = parse_size_up_to(&v, MAX_READ_BUFFER)
+                    .ok()
+                    .filter(|&n| n >= MIN_READ_BUFFER)
+                    .ok_or_else(|| {
+                        format!("--read-buffer: not a size from 64 bytes to 16MiB: {v:?}")
+                    })?;
+            }
+            "--message-budget" => {
+                let v = value("--message-budget")?;
+                opts.config.message_budget = parse_size_up_to(&v, MAX_BUDGET)
+                    .map_err(|e| format!("--message-budget: {e}"))?;
+            }
             // Zero is allowed: drop open connections at once on a stop.
             "--grace" => opts.config.grace_period = flag_duration("--grace", &value("--grace")?)?,
             other => return Err(format!("unknown argument {other:?}")),
         }
+    }
+    // Checked once every flag is in, whatever their order.
+    let c = &opts.config;
+    let least = 2 * c.max_message_size.saturating_sub(FREE_PER_MESSAGE);
+    if c.message_budget < least {
+        return Err(format!(
+            "--message-budget {} is too small for --max-message {}: a message is charged twice \
+             its bytes past the first 64KiB, so the budget must be at least {least} bytes",
+            c.message_budget, c.max_message_size
+        ));
     }
     Ok(Some(opts))
 }
@@ -78,8 +103,21 @@ fn positive(flag: &str, value: &str) -> Result<std::time::Duration, String> {
 /// whole before it is echoed.
 pub const MAX_MESSAGE: usize = 1 << 30;
 
+/// The read buffer's bounds: a frame header (14 bytes) must fit with room
+/// to spare, and more than 16 MiB per connection is a mistake.
+pub const MIN_READ_BUFFER: usize = 64;
+pub const MAX_READ_BUFFER: usize = 16 << 20;
+
+/// The largest message budget: 1 TiB.
+pub const MAX_BUDGET: usize = 1 << 40;
+
 /// `16MiB`, `64KiB`, `1M`, `4096` (bytes), from 1 byte to [`MAX_MESSAGE`].
 pub fn parse_size(s: &str) -> Result<usize, String> {
+    parse_size_up_to(s, MAX_MESSAGE)
+}
+
+/// A size as [`parse_size`] reads it, from 1 byte to `max`.
+pub fn parse_size_up_to(s: &str, max: usize) -> Result<usize, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
@@ -91,6 +129,7 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         "k" | "kb" | "kib" => 10,
         "m" | "mb" | "mib" => 20,
         "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
         _ => {
             return Err(format!(
                 "unknown size unit in {s:?} (try 16MiB, 64KiB, 4096)"
@@ -98,6 +137,9 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         }
     };
     n.checked_mul(1 << shift)
-        .filter(|&n| (1..=MAX_MESSAGE).contains(&n))
-        .ok_or_else(|| format!("size out of range: {s:?} (1 byte to 1GiB)"))
+        .filter(|&n| (1..=max).contains(&n))
+        .ok_or_else(|| {
+            let max = crate::server::human_bytes(max).replace(' ', "");
+            format!("size out of range: {s:?} (1 byte to {max})")
+        })
 }

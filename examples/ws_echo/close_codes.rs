@@ -20,11 +20,16 @@ use std::task::{Context, Poll};
 
 use futures_lite::{AsyncRead, AsyncWrite};
 
+use super::budget::{Meter, OverBudget};
+
 /// The registered codes tungstenite refuses, and what it is shown instead.
 const UNKNOWN_TO_TUNGSTENITE: u16 = 1014;
 const SHOWN_AS: u16 = 1000;
 
 const OP_CLOSE: u8 = 0x8;
+
+/// Called with each frame header's first byte and payload length.
+type OnHeader<'a> = dyn FnMut(u8, u64) + 'a;
 
 /// An I/O object (the connection) seen through [`CloseCodes`]'s rewrite.
 #[derive(Debug)]
@@ -39,6 +44,8 @@ pub struct CloseCodes<S> {
     held: Option<u8>,
     /// The second byte of a close code whose first byte alone was written.
     fix_next: Option<u8>,
+    /// Charges incoming messages to the server's budget (see `budget.rs`).
+    meter: Option<Meter>,
 }
 
 impl<S> CloseCodes<S> {
@@ -53,7 +60,20 @@ impl<S> CloseCodes<S> {
             client_sent_1014: false,
             held: None,
             fix_next: None,
+            meter: None,
         }
+    }
+
+    /// Charges the incoming messages to `meter`'s budget: a frame whose
+    /// charge does not fit fails the read with [`OverBudget`].
+    pub fn with_meter(mut self, meter: Meter) -> Self {
+        self.meter = Some(meter);
+        self
+    }
+
+    /// The meter given to [`with_meter`](Self::with_meter).
+    pub fn meter(&mut self) -> Option<&mut Meter> {
+        self.meter.as_mut()
     }
 }
 
@@ -95,7 +115,9 @@ impl Scan {
     /// Follows `bytes` and reports the first close code that starts in them
     /// (the scan stops right after that code's first byte is noted, so call
     /// again with the rest).
-    fn step(&mut self, bytes: &[u8]) -> (usize, Found) {
+    /// `on_header` is called with the first byte and the payload length of
+    /// each frame header as it completes.
+    fn step(&mut self, bytes: &[u8], on_header: &mut OnHeader<'_>) -> (usize, Found) {
         let mut i = 0;
         while i < bytes.len() {
             match self {
@@ -143,6 +165,7 @@ impl Scan {
                     } else {
                         [0; 4]
                     };
+                    on_header(head[0], len);
                     let close = head[0] & 0x0f == OP_CLOSE;
                     *self = if len == 0 {
                         Scan::Head {
@@ -190,7 +213,7 @@ impl Scan {
     fn follow(&mut self, bytes: &[u8]) {
         let mut start = 0;
         while start < bytes.len() {
-            start += self.step(&bytes[start..]).0;
+            start += self.step(&bytes[start..], &mut |_, _| {}).0;
         }
     }
 
@@ -206,10 +229,15 @@ impl Scan {
     /// there calls `rewrite` with the (unmasked) code; a `Some` replaces it.
     /// Returns how many bytes at the end it could not decide on (a close
     /// code's first byte whose second is not in `bytes`): 0 or 1.
-    fn rewrite(&mut self, bytes: &mut [u8], mut rewrite: impl FnMut(u16) -> Option<u16>) -> usize {
+    fn rewrite(
+        &mut self,
+        bytes: &mut [u8],
+        mut rewrite: impl FnMut(u16) -> Option<u16>,
+        on_header: &mut OnHeader<'_>,
+    ) -> usize {
         let mut start = 0;
         loop {
-            let (used, found) = self.step(&bytes[start..]);
+            let (used, found) = self.step(&bytes[start..], on_header);
             let Found::Code { at, complete } = found else {
                 return 0;
             };
@@ -242,9 +270,15 @@ impl<S: AsyncRead + Unpin> AsyncRead for CloseCodes<S> {
                 other => return other,
             };
             let flag = &mut this.client_sent_1014;
-            let undecided = this
-                .incoming
-                .rewrite(&mut buf[..n], |code| hide_1014(code, flag));
+            let (meter, mut refused) = (&mut this.meter, false);
+            let undecided = this.incoming.rewrite(
+                &mut buf[..n],
+                |code| hide_1014(code, flag),
+                &mut |head0, len| refused |= charge(meter, head0, len),
+            );
+            if refused {
+                return Poll::Ready(Err(io::Error::other(OverBudget)));
+            }
             if undecided == 1 {
                 this.held = Some(buf[n - 1]);
                 if n == 1 {
@@ -284,14 +318,25 @@ impl<S: AsyncRead + Unpin> AsyncRead for CloseCodes<S> {
             buf[1] = b ^ mask[1];
         }
         let flag = &mut this.client_sent_1014;
-        let undecided = this
-            .incoming
-            .rewrite(&mut buf[1..=n], |code| hide_1014(code, flag));
+        let (meter, mut refused) = (&mut this.meter, false);
+        let undecided = this.incoming.rewrite(
+            &mut buf[1..=n],
+            |code| hide_1014(code, flag),
+            &mut |head0, len| refused |= charge(meter, head0, len),
+        );
+        if refused {
+            return Poll::Ready(Err(io::Error::other(OverBudget)));
+        }
         if undecided == 1 {
             this.held = Some(buf[n]);
         }
         Poll::Ready(Ok(n + 1 - undecided))
     }
+}
+
+/// Charges a frame to the meter, if there is one; `true` when refused.
+fn charge(meter: &mut Option<Meter>, head0: u8, len: u64) -> bool {
+    meter.as_mut().is_some_and(|m| m.frame(head0, len).is_err())
 }
 
 /// Coming in: 1014 is shown to tungstenite as 1000, and noted.
@@ -329,7 +374,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for CloseCodes<S> {
         let sent_1014 = this.client_sent_1014;
         let echo_1014 = |code| (sent_1014 && code == SHOWN_AS).then_some(UNKNOWN_TO_TUNGSTENITE);
         let mut ahead = this.outgoing;
-        ahead.rewrite(&mut out, echo_1014);
+        ahead.rewrite(&mut out, echo_1014, &mut |_, _| {});
         let n = match Pin::new(&mut this.inner).poll_write(cx, &out) {
             Poll::Ready(Ok(n)) => n,
             other => return other,
@@ -337,7 +382,11 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for CloseCodes<S> {
         if n > 0 {
             this.fix_next = None;
         }
-        if this.outgoing.rewrite(&mut out[..n], echo_1014) == 1 {
+        if this
+            .outgoing
+            .rewrite(&mut out[..n], echo_1014, &mut |_, _| {})
+            == 1
+        {
             // The socket took a code's first byte only: the second goes out
             // as decided here, whatever the next call passes.
             this.fix_next = out.get(n).copied();

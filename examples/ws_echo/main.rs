@@ -32,6 +32,12 @@ usage: ws_echo [OPTIONS]
   --addr HOST:PORT         where to listen (env WS_ECHO_ADDR; default 127.0.0.1:9001)
   --max-message SIZE       largest message and frame accepted, e.g. 16MiB, 64KiB, 4096
                            (default 16MiB); bigger ones are closed with 1009
+  --message-budget SIZE    buffered message bytes all connections together may hold
+                           (default 512MiB; at least twice --max-message); a message
+                           past it is refused with close code 1013 (try again later)
+  --read-buffer SIZE       each connection's read buffer, 64 bytes to 16MiB (default
+                           1KiB): held by idle connections too; 8KiB echoes messages
+                           of a few KiB with fewer reads
   --max-connections N      open connections past which new clients get HTTP 503
                            (default 10000; lowered to fit the open-file limit)
   --handshake-timeout DUR  drop clients that have not finished the handshake by then,
@@ -39,6 +45,8 @@ usage: ws_echo [OPTIONS]
   --idle-timeout DUR       close connections silent that long with 1001 (default 300s)
   --grace DUR              on Ctrl-C/SIGTERM, how long open connections get to close
                            (default 5s)
+  --reuseport              bind with SO_REUSEPORT: several ws_echo processes can share
+                           the port, and the kernel spreads connections over them
   --quiet                  no status line
   -h, --help               this text
 ";
@@ -150,8 +158,9 @@ async fn main() -> ExitCode {
         server.url()
     );
     println!(
-        "  limits: messages up to {}, {} connections, handshake timeout {:?}, idle timeout {:?}",
+        "  limits: messages up to {}, message budget {}, {} connections, handshake timeout {:?}, idle timeout {:?}",
         human_bytes(c.max_message_size),
+        human_bytes(c.message_budget),
         with_commas(c.max_connections as u64),
         c.handshake_timeout,
         c.idle_timeout
@@ -175,20 +184,28 @@ async fn main() -> ExitCode {
     // The first status line after one period, not at once.
     let mut ticks = goro::time::interval_at(started + STATUS_EVERY, STATUS_EVERY);
     let mut last = (Instant::now(), 0);
+    let mut last_open = 0;
     loop {
         goro::select! {
             _ = ticks.tick() => {
+                let s = server.stats();
+                // Connections closed since the last tick: give what they
+                // freed back to the OS (see `release_free_memory`).
+                if s.active < last_open {
+                    server::release_free_memory();
+                }
+                last_open = s.active;
                 if quiet {
                     continue;
                 }
-                let s = server.stats();
                 let now = Instant::now();
                 let rate = (s.messages - last.1) as f64 / now.duration_since(last.0).as_secs_f64();
                 last = (now, s.messages);
                 println!(
-                    "ws_echo: {} connections | {} msg/s | {} tasks | {} threads",
+                    "ws_echo: {} connections | {} msg/s | {} buffered | {} tasks | {} threads",
                     s.active,
                     with_commas(rate.round() as u64),
+                    human_bytes(server.budget_used()),
                     goro::Handle::current().num_tasks(),
                     os_threads().map_or_else(|| "?".to_owned(), |n| n.to_string()),
                 );

@@ -28,6 +28,44 @@
 //!    1009 too big) before the TCP close, instead of the silent drop of the
 //!    usual echo loop. Idle connections and a server shutdown get 1001.
 //!
+//! # Memory per idle connection
+//!
+//! An idle connection costs about 3.7 KB of RSS (15,000 idle connections
+//! after their handshake and two echoes, release build; it was 23 KB, see
+//! benches/README.md), on top of the kernel's socket memory. What it holds:
+//!
+//! - its task's future, about 2 KB: the handshake, error replies and the
+//!   final close are boxed, so that their large states (tungstenite's
+//!   handshake buffers, a discard buffer) are allocated only while they
+//!   run instead of sizing every connection's future; the grace-period
+//!   abort is polled by hand, as `CancelToken::run_until_cancelled` would
+//!   keep two copies of the connection's future. A test keeps the future
+//!   under 3 KiB;
+//! - tungstenite's read buffer, [`Config::read_buffer_size`], 1 KiB by
+//!   default: tungstenite fills the free part with zeros before each read,
+//!   so all of it is resident. A larger frame gets a buffer of its own
+//!   size once its header has arrived, so small buffers cost large
+//!   messages nothing but one more read;
+//! - tungstenite's write buffer, as large as the largest echo so far;
+//! - its timer, the reactor's registration and the runtime's task.
+//!
+//! Not done yet: waiting for readability before taking a read buffer and
+//! giving it back to a pool while idle, and dropping the buffers after a
+//! large message (tungstenite keeps both at their high-water mark: an idle
+//! connection that once echoed 4 MB holds 8 MB; the message budget counts
+//! it). Both need a frame codec of our own instead of tungstenite's.
+//!
+//! # Memory under abuse
+//!
+//! Buffered message bytes are bounded server-wide by
+//! [`Config::message_budget`] (see `budget.rs`): a message's bytes past its
+//! first 64 KiB are charged twice (in and out) when its frame header
+//! arrives, before its payload is read; a message that does not fit is
+//! refused with 1013 (try again later). As tungstenite keeps its buffers
+//! at their high-water mark, a connection keeps its largest charge until
+//! it closes. tungstenite's write buffer is capped at one echo of the largest
+//! message.
+//!
 //! The handshake and the WebSocket run on `&TcpStream` rather than on the
 //! stream itself: the task keeps the stream, so it can still answer on it
 //! after tungstenite gave up (an HTTP error reply after a failed handshake)
@@ -55,8 +93,12 @@ use goro::CancelToken;
 use goro::net::{TcpListener, TcpStream};
 use goro::sync::WaitGroup;
 
+#[path = "budget.rs"]
+mod budget;
 #[path = "close_codes.rs"]
 mod close_codes;
+pub use budget::FREE_PER_MESSAGE;
+use budget::{Budget, Meter, OverBudget};
 use close_codes::CloseCodes;
 
 /// The WebSocket of a connection: tungstenite over the borrowed socket,
@@ -97,11 +139,26 @@ pub struct Config {
     /// On [`Server::shutdown`], how long open connections get to finish
     /// their close handshake before they are dropped.
     pub grace_period: Duration,
-    /// The size of each connection's read buffer. Small buffers save memory
-    /// at 10,000s of connections, and tungstenite zeroes the free part
-    /// before every read, so they also save CPU on small messages; large
-    /// messages still arrive in one allocation of their own size.
+    /// The size of each connection's read buffer (default 1 KiB). Small
+    /// buffers save memory at 10,000s of connections, and tungstenite zeroes
+    /// the free part before every read, so they also save CPU on small
+    /// messages; large messages still arrive in one allocation of their own
+    /// size.
     pub read_buffer_size: usize,
+    /// Buffered message bytes all connections together may hold (see
+    /// `budget.rs`): a message's bytes past the first 64 KiB count twice
+    /// (received and echoed) from its first frame header; a connection
+    /// keeps the charge of its largest message until it closes, as
+    /// tungstenite keeps its buffers that large. A message that does not
+    /// fit is refused with close code 1013 (try again later). At least
+    /// twice [`max_message_size`].
+    ///
+    /// [`max_message_size`]: Config::max_message_size
+    pub message_budget: usize,
+    /// Bind with `SO_REUSEPORT`, so that several server processes can
+    /// listen on the same port and the kernel spreads new connections over
+    /// them.
+    pub reuseport: bool,
 }
 
 impl Default for Config {
@@ -114,7 +171,9 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(300),
             max_connections: 10_000,
             grace_period: Duration::from_secs(5),
-            read_buffer_size: 8 << 10,
+            read_buffer_size: 1 << 10,
+            message_budget: 512 << 20,
+            reuseport: false,
         }
     }
 }
@@ -133,6 +192,7 @@ struct Stats {
     closed_protocol_error: AtomicU64,
     closed_invalid_data: AtomicU64,
     closed_too_big: AtomicU64,
+    closed_busy: AtomicU64,
     closed_idle: AtomicU64,
     closed_shutdown: AtomicU64,
     vanished: AtomicU64,
@@ -167,6 +227,9 @@ pub struct Snapshot {
     pub closed_invalid_data: u64,
     /// Connections closed with 1009 (message or frame too big).
     pub closed_too_big: u64,
+    /// Connections closed with 1013 (try again later): their message did
+    /// not fit in [`Config::message_budget`].
+    pub closed_busy: u64,
     /// Connections closed with 1001 after [`Config::idle_timeout`].
     pub closed_idle: u64,
     /// Connections closed with 1001 because the server shut down.
@@ -196,6 +259,7 @@ impl Stats {
             closed_protocol_error: self.closed_protocol_error.load(Relaxed),
             closed_invalid_data: self.closed_invalid_data.load(Relaxed),
             closed_too_big: self.closed_too_big.load(Relaxed),
+            closed_busy: self.closed_busy.load(Relaxed),
             closed_idle: self.closed_idle.load(Relaxed),
             closed_shutdown: self.closed_shutdown.load(Relaxed),
             vanished: self.vanished.load(Relaxed),
@@ -256,10 +320,11 @@ impl fmt::Display for Snapshot {
         )?;
         writeln!(
             f,
-            "closed by us: {} protocol error (1002), {} invalid UTF-8 (1007), {} too big (1009), {} idle (1001), {} shutdown (1001)",
+            "closed by us: {} protocol error (1002), {} invalid UTF-8 (1007), {} too big (1009), {} over the message budget (1013), {} idle (1001), {} shutdown (1001)",
             self.closed_protocol_error,
             self.closed_invalid_data,
             self.closed_too_big,
+            self.closed_busy,
             self.closed_idle,
             self.closed_shutdown
         )?;
@@ -288,6 +353,8 @@ pub struct ShutdownReport {
 struct Shared {
     config: Config,
     ws_config: WebSocketConfig,
+    /// Buffered message bytes, shared by all connections.
+    budget: Arc<Budget>,
     stats: Stats,
     /// Stop accepting; open connections close with 1001.
     stop: CancelToken,
@@ -326,13 +393,15 @@ impl Server {
     /// # Errors
     /// When the address cannot be bound.
     pub async fn start(config: Config) -> io::Result<Server> {
-        let listener = TcpListener::bind(config.addr).await?;
+        let listener = if config.reuseport {
+            bind_reuseport(config.addr)?
+        } else {
+            TcpListener::bind(config.addr).await?
+        };
         let local_addr = listener.local_addr()?;
-        let ws_config = WebSocketConfig::default()
-            .read_buffer_size(config.read_buffer_size)
-            .max_message_size(Some(config.max_message_size))
-            .max_frame_size(Some(config.max_frame_size));
+        let ws_config = ws_config(&config);
         let shared = Arc::new(Shared {
+            budget: Arc::new(Budget::new(config.message_budget)),
             config,
             ws_config,
             stats: Stats::default(),
@@ -362,6 +431,11 @@ impl Server {
     /// The configuration the server runs with.
     pub fn config(&self) -> &Config {
         &self.shared.config
+    }
+
+    /// The bytes charged to [`Config::message_budget`] now.
+    pub fn budget_used(&self) -> usize {
+        self.shared.budget.used()
     }
 
     /// The counters now.
@@ -534,21 +608,32 @@ fn admit(stream: TcpStream, shared: &Arc<Shared>) {
         stats.peak.fetch_max(open, Relaxed);
     }
     shared.conns.add(1);
-    let shared = shared.clone();
-    goro::go(async move {
-        let _slot = Slot {
-            shared: &shared,
-            refuse,
-        };
-        if shared
-            .abort
-            .run_until_cancelled(serve(stream, refuse, &shared))
-            .await
-            .is_none()
-        {
-            bump(&shared.stats.forced);
+    goro::go(connection_task(stream, refuse, shared.clone()));
+}
+
+/// The task of one connection: [`serve`], ended early when the grace
+/// period runs out. Its size is what every connection holds for its whole
+/// life (see "Memory per idle connection" above); a test keeps it small.
+async fn connection_task(stream: TcpStream, refuse: bool, shared: Arc<Shared>) {
+    let _slot = Slot {
+        shared: &shared,
+        refuse,
+    };
+    // By hand rather than with `CancelToken::run_until_cancelled`: that
+    // async fn keeps its argument and its own copy of it, which doubled
+    // this task's future.
+    let mut serve = pin!(serve(stream, refuse, &shared));
+    let mut abort = pin!(shared.abort.cancelled());
+    let forced = poll_fn(|cx| {
+        if abort.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(true);
         }
-    });
+        serve.as_mut().poll(cx).map(|()| false)
+    })
+    .await;
+    if forced {
+        bump(&shared.stats.forced);
+    }
 }
 
 /// Gives a connection's place back when its task ends, however it ends
@@ -593,11 +678,20 @@ async fn serve(stream: TcpStream, refuse: bool, shared: &Shared) {
     let ws = {
         // Scoped so that the handshake's timer goes away with it.
         let mut deadline = pin!(goro::time::sleep(shared.config.handshake_timeout));
-        let handshake = async_tungstenite::accept_hdr_async_with_config(
-            CloseCodes::new(&stream),
+        let meter = Meter::new(
+            shared.budget.clone(),
+            shared.config.max_frame_size,
+            shared.config.max_message_size,
+        );
+        // Boxed, as are the other one-off steps below: a task's future is
+        // as large as its largest state, and the handshake's (tungstenite's
+        // buffers inline) would otherwise stay with the connection for its
+        // whole life (see "Memory per idle connection" above).
+        let handshake = Box::pin(async_tungstenite::accept_hdr_async_with_config(
+            CloseCodes::new(&stream).with_meter(meter),
             callback,
             Some(shared.ws_config),
-        );
+        ));
         match wait(handshake, stop.as_mut(), deadline.as_mut()).await {
             // Shutting down: no WebSocket yet, so no close frame to send.
             Wake::Stop => return,
@@ -607,16 +701,75 @@ async fn serve(stream: TcpStream, refuse: bool, shared: &Shared) {
                     "no complete WebSocket handshake within {:?}\n",
                     shared.config.handshake_timeout
                 );
-                reply_http(&stream, 408, "Request Timeout", "", &why).await;
-                linger_close(&stream).await;
+                Box::pin(async {
+                    reply_http(&stream, 408, "Request Timeout", "", &why).await;
+                    linger_close(&stream).await;
+                })
+                .await;
                 return;
             }
-            Wake::Done(Err(e)) => return reject(&stream, e, stats).await,
+            Wake::Done(Err(e)) => return Box::pin(reject(&stream, e, stats)).await,
             Wake::Done(Ok(ws)) => ws,
         }
     };
     bump(&stats.upgraded);
     echo(ws, &stream, shared, stop).await;
+}
+
+/// Gives the memory the allocator holds free back to the OS.
+///
+/// glibc keeps what closed connections freed in its arenas: after 15,000
+/// connections closed, the RSS stays near its peak (about 340 MiB) until
+/// `malloc_trim` returns the free pages. `ws_echo` calls this when the
+/// number of open connections has fallen; it does nothing with other
+/// allocators.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only returns free pages of glibc's own arenas to
+    // the OS, under the arenas' locks; it is safe to call from any thread.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// A listener with `SO_REUSEPORT` (Unix only) (and `SO_REUSEADDR`, as
+/// [`TcpListener::bind`] sets it). The backlog is larger than `bind`'s
+/// 1024, for the connection bursts of a scale test (the kernel caps it at
+/// `net.core.somaxconn`).
+fn bind_reuseport(addr: SocketAddr) -> io::Result<TcpListener> {
+    #[cfg(not(unix))]
+    {
+        let _ = addr;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "--reuseport needs SO_REUSEPORT, which this platform does not have",
+        ))
+    }
+    #[cfg(unix)]
+    {
+        use socket2::{Domain, Protocol, Socket, Type};
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_reuse_address(true)?;
+        socket.set_reuse_port(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(4096)?;
+        TcpListener::from_std(socket.into())
+    }
+}
+
+/// tungstenite's settings for the server's limits.
+fn ws_config(config: &Config) -> WebSocketConfig {
+    // Frames are flushed once this much is queued (and on every echo).
+    const WRITE_BUFFER: usize = 128 << 10;
+    WebSocketConfig::default()
+        .read_buffer_size(config.read_buffer_size)
+        .max_message_size(Some(config.max_message_size))
+        .max_frame_size(Some(config.max_frame_size))
+        .write_buffer_size(WRITE_BUFFER)
+        // The write buffer holds at most one echo (the largest message and
+        // its frame header) and the control frames queued before it: a
+        // bigger one is a fault, not something to buffer.
+        .max_write_buffer_size(config.max_message_size.saturating_add(WRITE_BUFFER + 1024))
 }
 
 /// The 503 a client past [`Config::max_connections`] gets.
@@ -778,7 +931,7 @@ async fn echo<S: Future>(
             Wake::Done(None) => return,
             Wake::Done(Some(Err(e))) => {
                 match failure_close(&e, stats) {
-                    Some(frame) => fail(ws, stream, frame).await,
+                    Some(frame) => Box::pin(fail(ws, stream, frame)).await,
                     None => bump(&stats.vanished),
                 }
                 return;
@@ -795,23 +948,32 @@ async fn echo<S: Future>(
         let len = message.len() as u64;
         // A client that never reads fills the socket's send buffer and
         // stalls the send: give up on it at the idle deadline.
-        let mut send = pin!(ws.send(message));
-        loop {
-            match wait(send.as_mut(), never.as_mut(), timer.as_mut()).await {
-                Wake::Done(Ok(())) => break,
-                Wake::Done(Err(_)) | Wake::Stop => {
-                    bump(&stats.vanished);
-                    return;
-                }
-                Wake::Timer => {
-                    let deadline = last_active + idle;
-                    if Instant::now() >= deadline {
-                        bump(&stats.closed_idle);
-                        break 'echo close_frame(CloseCode::Away, "idle timeout: echo not read");
+        {
+            let mut send = pin!(ws.send(message));
+            loop {
+                match wait(send.as_mut(), never.as_mut(), timer.as_mut()).await {
+                    Wake::Done(Ok(())) => break,
+                    Wake::Done(Err(_)) | Wake::Stop => {
+                        bump(&stats.vanished);
+                        return;
                     }
-                    timer.set(goro::time::sleep_until(deadline));
+                    Wake::Timer => {
+                        let deadline = last_active + idle;
+                        if Instant::now() >= deadline {
+                            bump(&stats.closed_idle);
+                            break 'echo close_frame(
+                                CloseCode::Away,
+                                "idle timeout: echo not read",
+                            );
+                        }
+                        timer.set(goro::time::sleep_until(deadline));
+                    }
                 }
             }
+        }
+        // The echo is written: the message no longer counts as queued.
+        if let Some(meter) = ws.get_mut().meter() {
+            meter.echoed();
         }
         stats.messages.fetch_add(1, Relaxed);
         stats.bytes.fetch_add(len, Relaxed);
@@ -819,11 +981,11 @@ async fn echo<S: Future>(
     // We start the close handshake: send our close, read until the
     // client's answer (dropping data it sent before it saw ours), then close
     // the TCP connection first, as RFC 6455 asks of servers.
-    let _ = goro::time::timeout(CLOSE_WAIT, async {
+    let _ = Box::pin(goro::time::timeout(CLOSE_WAIT, async {
         if ws.close(Some(close)).await.is_ok() {
             while let Some(Ok(_)) = ws.next().await {}
         }
-    })
+    }))
     .await;
 }
 
@@ -838,6 +1000,9 @@ fn close_frame(code: CloseCode, reason: &'static str) -> CloseFrame {
 /// asks, or `None` when the client is gone and there is nobody to tell.
 fn failure_close(error: &WsError, stats: &Stats) -> Option<CloseFrame> {
     let (code, counter) = match error {
+        WsError::Io(e) if e.get_ref().is_some_and(|e| e.is::<OverBudget>()) => {
+            (CloseCode::Again, &stats.closed_busy)
+        }
         WsError::Io(_)
         | WsError::ConnectionClosed
         | WsError::AlreadyClosed
@@ -873,4 +1038,40 @@ async fn fail(mut ws: Ws<'_>, stream: &TcpStream, frame: CloseFrame) {
     let _ = goro::time::timeout(REPLY_TIMEOUT, ws.close(Some(frame))).await;
     drop(ws);
     linger_close(stream).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every connection holds its task's future for its whole life: one
+    /// large state in it (tungstenite's handshake, a read buffer on the
+    /// stack) would cost that much per idle connection.
+    #[goro::test]
+    async fn a_connection_task_future_stays_small() {
+        const MAX: usize = 3 << 10;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        let config = Config::default();
+        let shared = Arc::new(Shared {
+            ws_config: ws_config(&config),
+            budget: Arc::new(Budget::new(config.message_budget)),
+            config,
+            stats: Stats::default(),
+            stop: CancelToken::new(),
+            abort: CancelToken::new(),
+            conns: WaitGroup::new(),
+            refusing: AtomicUsize::new(0),
+        });
+        shared.conns.add(1);
+        shared.stats.active.fetch_add(1, Relaxed);
+        let task = connection_task(stream, false, shared);
+        let size = std::mem::size_of_val(&task);
+        println!("a connection task's future: {size} bytes");
+        assert!(size <= MAX, "a connection task's future is {size} bytes");
+        drop((task, client));
+    }
 }

@@ -3,7 +3,9 @@
 //! SIGCHLD listener from [`crate::signal`].
 
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd};
+#[cfg(target_os = "linux")]
+use std::os::fd::FromRawFd;
+use std::os::fd::OwnedFd;
 
 use crate::Async;
 use crate::signal::{Signal, SignalKind, signal};

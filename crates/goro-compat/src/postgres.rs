@@ -5,10 +5,13 @@
 
 use std::fmt;
 use std::io;
+#[cfg(unix)]
 use std::path::Path;
 use std::time::Duration;
 
-use goro_reactor::net::{TcpStream, UnixStream};
+use goro_reactor::net::TcpStream;
+#[cfg(unix)]
+use goro_reactor::net::UnixStream;
 use tokio_postgres::config::Host;
 use tokio_postgres::tls::TlsConnect;
 use tokio_postgres::{Client, Config, Connection};
@@ -86,6 +89,7 @@ where
         let target = match (addrs.get(i), hosts.get(i)) {
             (Some(ip), _) => Target::Tcp(ip.to_string()),
             (None, Some(Host::Tcp(h))) => Target::Tcp(h.clone()),
+            #[cfg(unix)]
             (None, Some(Host::Unix(dir))) => Target::Unix(dir.join(format!(".s.PGSQL.{port}"))),
             (None, None) => unreachable!("n is the longer list's length"),
         };
@@ -107,6 +111,7 @@ where
 
 enum Target {
     Tcp(String),
+    #[cfg(unix)]
     Unix(std::path::PathBuf),
 }
 
@@ -115,6 +120,7 @@ impl Target {
         match self {
             Target::Tcp(h) if h.contains(':') => format!("[{h}]:{port}"),
             Target::Tcp(h) => format!("{h}:{port}"),
+            #[cfg(unix)]
             Target::Unix(p) => p.display().to_string(),
         }
     }
@@ -134,6 +140,7 @@ async fn attempt<T: TlsConnect<PgStream>>(
             s.set_nodelay(true).map_err(Kind::Io)?;
             Socket::Tcp(s)
         }
+        #[cfg(unix)]
         Target::Unix(path) => Socket::Unix(unix(&path).await.map_err(Kind::Io)?),
     };
     config
@@ -142,6 +149,7 @@ async fn attempt<T: TlsConnect<PgStream>>(
         .map_err(Kind::Postgres)
 }
 
+#[cfg(unix)]
 async fn unix(path: &Path) -> io::Result<UnixStream> {
     UnixStream::connect(path).await
 }

@@ -14,7 +14,9 @@
 
 use std::future::Future;
 
-use goro_reactor::net::{TcpStream, UnixStream};
+use goro_reactor::net::TcpStream;
+#[cfg(unix)]
+use goro_reactor::net::UnixStream;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, ConnectionAddr, ConnectionInfo, RedisResult};
 
@@ -66,6 +68,7 @@ pub async fn connect(
             s.set_nodelay(true)?;
             Socket::Tcp(s)
         }
+        #[cfg(unix)]
         ConnectionAddr::Unix(path) => Socket::Unix(
             UnixStream::connect(path)
                 .await

@@ -7,7 +7,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
-use goro_reactor::net::{ReadUninit, TcpStream, UnixStream};
+#[cfg(unix)]
+use goro_reactor::net::UnixStream;
+use goro_reactor::net::{ReadUninit, TcpStream};
 
 /// A goro TCP or Unix-domain stream: what the connect helpers open. Wrap
 /// it in [`TokioIo`](crate::TokioIo) for the tokio traits.
@@ -28,7 +30,8 @@ use goro_reactor::net::{ReadUninit, TcpStream, UnixStream};
 pub enum Socket {
     /// A TCP connection.
     Tcp(TcpStream),
-    /// A Unix-domain stream connection.
+    /// A Unix-domain stream connection (Unix only).
+    #[cfg(unix)]
     Unix(UnixStream),
 }
 
@@ -38,6 +41,7 @@ impl From<TcpStream> for Socket {
     }
 }
 
+#[cfg(unix)]
 impl From<UnixStream> for Socket {
     fn from(s: UnixStream) -> Socket {
         Socket::Unix(s)
@@ -52,6 +56,7 @@ impl AsyncRead for Socket {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Socket::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            #[cfg(unix)]
             Socket::Unix(s) => Pin::new(s).poll_read(cx, buf),
         }
     }
@@ -65,6 +70,7 @@ impl AsyncWrite for Socket {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Socket::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            #[cfg(unix)]
             Socket::Unix(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
@@ -76,6 +82,7 @@ impl AsyncWrite for Socket {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Socket::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            #[cfg(unix)]
             Socket::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
         }
     }
@@ -83,6 +90,7 @@ impl AsyncWrite for Socket {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Socket::Tcp(s) => Pin::new(s).poll_flush(cx),
+            #[cfg(unix)]
             Socket::Unix(s) => Pin::new(s).poll_flush(cx),
         }
     }
@@ -90,6 +98,7 @@ impl AsyncWrite for Socket {
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Socket::Tcp(s) => Pin::new(s).poll_close(cx),
+            #[cfg(unix)]
             Socket::Unix(s) => Pin::new(s).poll_close(cx),
         }
     }
@@ -103,6 +112,7 @@ impl ReadUninit for Socket {
     ) -> Poll<io::Result<usize>> {
         match self {
             Socket::Tcp(s) => s.poll_read_uninit(cx, buf),
+            #[cfg(unix)]
             Socket::Unix(s) => s.poll_read_uninit(cx, buf),
         }
     }

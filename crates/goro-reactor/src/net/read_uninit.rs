@@ -8,11 +8,13 @@ use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::{TcpStream, UnixStream};
+use super::TcpStream;
+#[cfg(unix)]
+use super::UnixStream;
 
 /// A stream that reads into uninitialised memory, as goro's sockets can.
 ///
-/// Implemented for goro's [`TcpStream`] and [`UnixStream`].
+/// Implemented for goro's [`TcpStream`] and (on Unix) `UnixStream`.
 ///
 /// # Examples
 ///
@@ -55,6 +57,7 @@ impl ReadUninit for TcpStream {
     }
 }
 
+#[cfg(unix)]
 impl ReadUninit for UnixStream {
     fn poll_read_uninit(
         &mut self,
