@@ -7,10 +7,10 @@
 //!   keep-alive and HTTP/2, one goro task per connection, a header read
 //!   timeout, a connection limit, back-off on accept errors, graceful
 //!   shutdown, and HTTPS with ALPN (feature `tls`).
-//! - [`Client`] (feature `client`): hyper-util's pooled client with a goro
+//! - `Client` (feature `client`): hyper-util's pooled client with a goro
 //!   connector, Go's `http.Client`: DNS on the blocking pool, a connect
 //!   timeout, HTTPS against webpki or the OS's roots.
-//! - [`ws`] (feature `ws`): WebSocket routes on an HTTP server, with
+//! - `ws` (feature `ws`): WebSocket routes on an HTTP server, with
 //!   async-tungstenite on the upgraded connection.
 //! - [`TimeoutLayer`]: a tower request timeout on goro's timers.
 //! - The runtime pieces for using hyper directly: [`Io`] and [`FuturesIo`]
@@ -25,7 +25,7 @@
 //! `timeout`, `Buffer::new`, rate limiting, retry back-off, `ServeDir`'s
 //! default backend), and so do axum's `serve`, its `WebSocketUpgrade`
 //! (it calls `tokio::spawn`) and `Sse::keep_alive`. The replacements are
-//! [`serve`], [`ws`] and [`TimeoutLayer`]; middleware that only transforms
+//! [`serve`], `ws` and [`TimeoutLayer`]; middleware that only transforms
 //! requests and responses (tower-http's CORS, compression, tracing,
 //! request ids, headers, `map_request`) needs no runtime and works.
 //!

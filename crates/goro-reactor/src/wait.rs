@@ -1,5 +1,5 @@
 //! What a task parked on the reactor waits for, for the scheduler's task
-//! dump: the reactor's futures call [`note`] right before they return
+//! dump: the reactor's futures call `note` right before they return
 //! `Pending`. The `goro` facade installs the hook that records it
 //! (`goro_executor::note_wait`); without one, nothing happens.
 
