@@ -18,6 +18,8 @@
 //! - Ctrl-C or SIGTERM: graceful shutdown; in-flight requests get
 //!   `--grace` to finish.
 
+#[path = "common/stop.rs"]
+mod stop;
 #[path = "common/units.rs"]
 mod units;
 
@@ -206,7 +208,7 @@ async fn main() -> ExitCode {
     eprintln!("http_app: listening on http://{local}/ (Ctrl-C to stop)");
     let served = goro::http::Server::new()
         .grace_period(o.grace)
-        .with_graceful_shutdown(stop_signal("http_app"))
+        .with_graceful_shutdown(stop::stop_signal("http_app"))
         .serve(listener, app(o.request_timeout))
         .await;
     match served {
@@ -218,32 +220,5 @@ async fn main() -> ExitCode {
             eprintln!("http_app: {e}");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// Resolves at Ctrl-C or SIGTERM (never where there are no signals); the
-/// server then finishes its in-flight requests and stops.
-#[cfg_attr(
-    not(unix),
-    allow(
-        clippy::manual_async_fn,
-        reason = "on Unix the listener starts at the call"
-    )
-)]
-fn stop_signal(name: &'static str) -> impl std::future::Future<Output = ()> + Send + 'static {
-    #[cfg(unix)]
-    let signal = goro::signal::shutdown();
-    async move {
-        #[cfg(unix)]
-        match signal.await {
-            Ok(kind) => {
-                eprintln!("{name}: {kind}: finishing in-flight requests");
-                return;
-            }
-            Err(e) => eprintln!("{name}: cannot listen for Ctrl-C: {e}"),
-        }
-        #[cfg(not(unix))]
-        let _ = name;
-        std::future::pending::<()>().await
     }
 }

@@ -12,6 +12,9 @@
 //! Ctrl-C or SIGTERM stops it gracefully: no new connections, in-flight
 //! requests finish, then it exits.
 
+#[path = "common/stop.rs"]
+mod stop;
+
 use std::convert::Infallible;
 use std::process::ExitCode;
 
@@ -75,7 +78,7 @@ async fn main() -> ExitCode {
         .expect("a bound listener has an address");
     eprintln!("http_hello: listening on http://{local}/ (Ctrl-C to stop)");
     let served = goro::http::Server::new()
-        .with_graceful_shutdown(stop_signal("http_hello"))
+        .with_graceful_shutdown(stop::stop_signal("http_hello"))
         .serve(listener, service_fn(hello))
         .await;
     match served {
@@ -84,32 +87,5 @@ async fn main() -> ExitCode {
             eprintln!("http_hello: {e}");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// Resolves at Ctrl-C or SIGTERM (never where there are no signals); the
-/// server then finishes its in-flight requests and stops.
-#[cfg_attr(
-    not(unix),
-    allow(
-        clippy::manual_async_fn,
-        reason = "on Unix the listener starts at the call"
-    )
-)]
-fn stop_signal(name: &'static str) -> impl std::future::Future<Output = ()> + Send + 'static {
-    #[cfg(unix)]
-    let signal = goro::signal::shutdown();
-    async move {
-        #[cfg(unix)]
-        match signal.await {
-            Ok(kind) => {
-                eprintln!("{name}: {kind}: finishing in-flight requests");
-                return;
-            }
-            Err(e) => eprintln!("{name}: cannot listen for Ctrl-C: {e}"),
-        }
-        #[cfg(not(unix))]
-        let _ = name;
-        std::future::pending::<()>().await
     }
 }

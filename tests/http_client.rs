@@ -11,14 +11,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_lite::AsyncWriteExt;
 use goro::http::bytes::Bytes;
 use goro::http::http::{Method, Request, Response, StatusCode, Version};
 use goro::http::http_body_util::{BodyExt, Full};
 use goro::http::hyper::body::Incoming;
 use goro::http::hyper::service::service_fn;
 use goro::http::{Client, Server};
-use goro::net::{TcpListener, TcpStream};
+use goro::net::TcpListener;
 
 fn rt() -> goro::Runtime {
     goro::Runtime::builder().maxprocs(2).build().unwrap()
@@ -50,34 +49,6 @@ async fn start_server() -> SocketAddr {
     });
     goro::go(async move { Server::new().serve(listener, svc).await.unwrap() });
     addr
-}
-
-/// A TCP forwarder to `target` that counts the connections it accepts:
-/// how many connections the client really opened.
-async fn counting_proxy(target: SocketAddr) -> (SocketAddr, Arc<AtomicUsize>) {
-    let front = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = front.local_addr().unwrap();
-    let count = Arc::new(AtomicUsize::new(0));
-    let accepted = count.clone();
-    goro::go(async move {
-        while let Ok((client, _)) = front.accept().await {
-            accepted.fetch_add(1, Ordering::SeqCst);
-            goro::go(async move {
-                let Ok(server) = TcpStream::connect(target).await else {
-                    return;
-                };
-                let (cr, mut cw) = client.into_split();
-                let (sr, mut sw) = server.into_split();
-                goro::go(async move {
-                    let _ = futures_lite::io::copy(cr, &mut sw).await;
-                    let _ = sw.close().await;
-                });
-                let _ = futures_lite::io::copy(sr, &mut cw).await;
-                let _ = cw.close().await;
-            });
-        }
-    });
-    (addr, count)
 }
 
 /// The body of `resp` as a string.
@@ -158,7 +129,7 @@ fn http2_only_client_speaks_h2c_to_the_goro_server() {
 fn sequential_requests_reuse_pooled_connections() {
     rt().block_on(async {
         let server = start_server().await;
-        let (proxy, connections) = counting_proxy(server).await;
+        let (proxy, connections) = support::counting_proxy(server).await;
         let client = Client::new();
         for i in 0..100 {
             let req = Request::post(format!("http://{proxy}/echo"))
@@ -183,7 +154,7 @@ fn sequential_requests_reuse_pooled_connections() {
 fn concurrent_requests_share_a_bounded_set_of_connections() {
     rt().block_on(async {
         let server = start_server().await;
-        let (proxy, connections) = counting_proxy(server).await;
+        let (proxy, connections) = support::counting_proxy(server).await;
         let client = Client::new();
         let mut tasks = Vec::new();
         for t in 0..8 {
@@ -217,7 +188,7 @@ fn concurrent_requests_share_a_bounded_set_of_connections() {
         // Over HTTP/2 they share one connection: hyper-util lets one
         // connect run per host and the other requests wait for it. Rarely
         // (about 1 run in 15 here) a second one is opened.
-        let (proxy, connections) = counting_proxy(server).await;
+        let (proxy, connections) = support::counting_proxy(server).await;
         let client: Client = Client::builder().http2_only(true).build();
         let mut tasks = Vec::new();
         for t in 0..100 {

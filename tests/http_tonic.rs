@@ -14,9 +14,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use futures_lite::AsyncWriteExt;
 use goro::http::{Client, Protocols, Server};
-use goro::net::{TcpListener, TcpStream};
+use goro::net::TcpListener;
 use tonic::{Code, Request, Response, Status};
 
 /// The messages, as `prost-build` would generate them from:
@@ -330,33 +329,6 @@ fn client_for(addr: SocketAddr) -> EchoClient<Client<tonic::body::Body>> {
     EchoClient::with_origin(goro_client, origin)
 }
 
-/// A TCP forwarder to `target` that counts the connections it accepts.
-async fn counting_proxy(target: SocketAddr) -> (SocketAddr, Arc<AtomicUsize>) {
-    let front = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = front.local_addr().unwrap();
-    let count = Arc::new(AtomicUsize::new(0));
-    let accepted = count.clone();
-    goro::go(async move {
-        while let Ok((client, _)) = front.accept().await {
-            accepted.fetch_add(1, Ordering::SeqCst);
-            goro::go(async move {
-                let Ok(server) = TcpStream::connect(target).await else {
-                    return;
-                };
-                let (cr, mut cw) = client.into_split();
-                let (sr, mut sw) = server.into_split();
-                goro::go(async move {
-                    let _ = futures_lite::io::copy(cr, &mut sw).await;
-                    let _ = sw.close().await;
-                });
-                let _ = futures_lite::io::copy(sr, &mut cw).await;
-                let _ = cw.close().await;
-            });
-        }
-    });
-    (addr, count)
-}
-
 fn rt() -> goro::Runtime {
     goro::Runtime::builder().maxprocs(2).build().unwrap()
 }
@@ -422,7 +394,7 @@ fn server_streaming_delivers_every_message_in_order() {
 fn concurrent_calls_share_one_connection() {
     rt().block_on(async {
         let (server, imp) = start_server().await;
-        let (proxy, connections) = counting_proxy(server).await;
+        let (proxy, connections) = support::counting_proxy(server).await;
         let client = client_for(proxy);
         let mut calls = Vec::new();
         for i in 0..50u32 {

@@ -4,8 +4,8 @@
 //! echoing, the connection limit, idle and handshake timeouts, a graceful
 //! shutdown, and 10,000 concurrent connections.
 
-#[path = "common/strict.rs"]
-mod strict;
+mod support;
+use support::strict_env as strict;
 
 #[path = "../examples/ws_echo/args.rs"]
 mod args;
@@ -672,36 +672,9 @@ async fn shutdown_closes_connections_with_1001_and_drops_those_that_never_answer
 // ---------------------------------------------------------------------------
 // A real third-party client: Python's `websockets`.
 
-/// The Python with `websockets` to use, or why there is none.
-fn python_with_websockets() -> Result<(PathBuf, String), String> {
-    let python = match std::env::var_os("GORO_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv-ws/bin/python"),
-    };
-    if !python.exists() {
-        return Err(format!(
-            "{} does not exist (run .ci/venv-ws, or set GORO_PYTHON)",
-            python.display()
-        ));
-    }
-    let out = Command::new(&python)
-        .args(["-c", "import websockets; print(websockets.__version__)"])
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{} has no `websockets` (run .ci/venv-ws): {}",
-            python.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    Ok((python, version))
-}
-
 #[goro::test]
 async fn python_websockets_client_gets_every_echo_and_the_right_close_codes() {
-    let (python, version) = match python_with_websockets() {
+    let (python, version) = match support::python_with_websockets() {
         Ok(p) => p,
         Err(why) => {
             strict::skip(

@@ -8,8 +8,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+/// Strict mode and loud skips (`GORO_TEST_STRICT`).
 #[path = "../common/strict.rs"]
-mod strict_env;
+pub mod strict_env;
 
 /// Whether missing environment must fail the test (`GORO_TEST_STRICT=1`,
 /// which CI sets).
@@ -274,4 +275,39 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// A TCP forwarder to `target` that counts the connections it accepts:
+/// how many connections the client really opened.
+pub async fn counting_proxy(
+    target: std::net::SocketAddr,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use goro::io::AsyncWriteExt;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let front = goro::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = front.local_addr().unwrap();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let accepted = count.clone();
+    goro::go(async move {
+        while let Ok((client, _)) = front.accept().await {
+            accepted.fetch_add(1, Ordering::SeqCst);
+            goro::go(async move {
+                let Ok(server) = goro::net::TcpStream::connect(target).await else {
+                    return;
+                };
+                let (cr, mut cw) = client.into_split();
+                let (sr, mut sw) = server.into_split();
+                goro::go(async move {
+                    let _ = goro::io::copy(cr, &mut sw).await;
+                    let _ = sw.close().await;
+                });
+                let _ = goro::io::copy(sr, &mut cw).await;
+                let _ = cw.close().await;
+            });
+        }
+    });
+    (addr, count)
 }
