@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use goro_executor::{Runtime, blocking, spawn};
 
+mod common;
+use common::counting_threads;
+
 /// How long a blocked task waits to be released before it gives up: only a
 /// broken hand-off (the queued tasks never run while it blocks) reaches it.
 const GIVE_UP: Duration = Duration::from_secs(60);
@@ -114,18 +117,8 @@ fn outside_a_worker_blocking_just_runs() {
 
 #[test]
 fn handed_off_threads_are_joined_at_shutdown() {
-    let live = Arc::new(AtomicUsize::new(0));
-    let (a, b) = (live.clone(), live.clone());
-    let rt = Runtime::builder()
-        .maxprocs(2)
-        .on_thread_start(move || {
-            a.fetch_add(1, SeqCst);
-        })
-        .on_thread_stop(move || {
-            b.fetch_sub(1, SeqCst);
-        })
-        .build()
-        .unwrap();
+    let (builder, live) = counting_threads(Runtime::builder().maxprocs(2));
+    let rt = builder.build().unwrap();
     for _ in 0..5 {
         rt.block_on(rt.spawn(async { blocking(|| std::thread::sleep(Duration::from_millis(5))) }))
             .unwrap();

@@ -278,19 +278,9 @@ fn a_runtime_shrunk_and_grown_again_shuts_down_cleanly() {
         }
     }
     for _ in 0..20 {
-        let alive = Arc::new(AtomicUsize::new(0));
-        let (up, down) = (alive.clone(), alive.clone());
-        let rt = Runtime::builder()
-            .maxprocs(3)
-            .retake_after(Duration::ZERO)
-            .on_thread_start(move || {
-                up.fetch_add(1, SeqCst);
-            })
-            .on_thread_stop(move || {
-                down.fetch_sub(1, SeqCst);
-            })
-            .build()
-            .unwrap();
+        let (builder, alive) =
+            common::counting_threads(Runtime::builder().maxprocs(3).retake_after(Duration::ZERO));
+        let rt = builder.build().unwrap();
         let dropped = Arc::new(AtomicUsize::new(0));
         let parked = Dropped(dropped.clone());
         let _parked = rt.spawn(async move {

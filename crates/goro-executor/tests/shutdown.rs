@@ -8,7 +8,7 @@ use std::time::Duration;
 use goro_executor::{Runtime, yield_now};
 
 mod common;
-use common::scaled;
+use common::{counting_threads, scaled};
 
 /// Counts drops of the future that owns it.
 struct DropCounter(Arc<AtomicUsize>);
@@ -143,19 +143,8 @@ fn a_task_parked_on_an_outside_waker_is_dropped_at_shutdown() {
 
 #[test]
 fn worker_threads_are_joined_on_drop() {
-    let alive = Arc::new(AtomicUsize::new(0));
-    let a = alive.clone();
-    let b = alive.clone();
-    let rt = Runtime::builder()
-        .maxprocs(4)
-        .on_thread_start(move || {
-            a.fetch_add(1, SeqCst);
-        })
-        .on_thread_stop(move || {
-            b.fetch_sub(1, SeqCst);
-        })
-        .build()
-        .unwrap();
+    let (builder, alive) = counting_threads(Runtime::builder().maxprocs(4));
+    let rt = builder.build().unwrap();
     rt.block_on(rt.spawn(async {})).unwrap();
     drop(rt);
     assert_eq!(
@@ -251,18 +240,8 @@ fn shutdown_background_does_not_wait() {
 
 #[test]
 fn shutdown_timeout_of_a_runtime_that_stops_in_time_joins_every_thread() {
-    let alive = Arc::new(AtomicUsize::new(0));
-    let (a, b) = (alive.clone(), alive.clone());
-    let rt = Runtime::builder()
-        .maxprocs(2)
-        .on_thread_start(move || {
-            a.fetch_add(1, SeqCst);
-        })
-        .on_thread_stop(move || {
-            b.fetch_sub(1, SeqCst);
-        })
-        .build()
-        .unwrap();
+    let (builder, alive) = counting_threads(Runtime::builder().maxprocs(2));
+    let rt = builder.build().unwrap();
     let drops = Arc::new(AtomicUsize::new(0));
     let c = DropCounter(drops.clone());
     let h = rt.spawn(async move {

@@ -18,3 +18,24 @@ pub fn scaled(n: usize) -> usize {
 pub fn under_valgrind() -> bool {
     std::env::var("LD_PRELOAD").is_ok_and(|v| v.contains("vgpreload"))
 }
+
+/// `builder` with hooks that keep the returned counter at the number of its
+/// live threads: up when one starts, down when one stops.
+pub fn counting_threads(
+    builder: goro_executor::Builder,
+) -> (
+    goro_executor::Builder,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let live = std::sync::Arc::new(AtomicUsize::new(0));
+    let (up, down) = (live.clone(), live.clone());
+    let builder = builder
+        .on_thread_start(move || {
+            up.fetch_add(1, SeqCst);
+        })
+        .on_thread_stop(move || {
+            down.fetch_sub(1, SeqCst);
+        });
+    (builder, live)
+}
