@@ -43,7 +43,7 @@ const FILES: &[&str] = &[
     "crates/goro-executor/src/stats.rs",
     "crates/goro-executor/src/latency.rs",
     "crates/goro-executor/src/yield_now.rs",
-    "crates/goro-executor/src/machine.rs",
+    "crates/goro-executor/src/handoff.rs",
     "src",
     "docs",
     "README.md",

@@ -62,3 +62,36 @@ pub(crate) fn block_on<F: Future>(
 
 /// How long a `block_on` thread polls the driver at a time when it has to.
 const POLL_SLICE: std::time::Duration = std::time::Duration::from_millis(10);
+
+#[cfg(loom)]
+loom::thread_local! {
+    /// The parker of this model thread's `block_on`s. Made once, before
+    /// the model spawns tasks ([`prepare_parker`]): the waker reaches a
+    /// worker through async-task's std atomics, which loom cannot see, so
+    /// only a parker made before the task was queued is ordered before the
+    /// worker's wake in loom's eyes (as it is in fact).
+    static PARKER: Arc<ThreadWaker> = Arc::new(ThreadWaker(Parker::new()));
+}
+
+/// Makes this model thread's `block_on` parker now; see `PARKER`.
+#[cfg(all(test, loom))]
+pub(crate) fn prepare_parker() {
+    PARKER.with(|_| ());
+}
+
+/// Polls `future` to completion on this thread, sleeping on a [`Parker`]
+/// between polls: `block_on` without a driver under loom, where
+/// `futures_lite`'s std parking would block the model.
+#[cfg(loom)]
+pub(crate) fn block_on_parker<F: Future>(future: F) -> F::Output {
+    let parker = PARKER.with(Arc::clone);
+    let waker = Waker::from(parker.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        parker.0.park();
+    }
+}

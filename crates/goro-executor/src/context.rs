@@ -14,10 +14,17 @@ struct Context {
     worker: Cell<*const WorkerContext>,
 }
 
+// Under loom, model threads may share one OS thread: loom's thread-local
+// (which takes no `const` initialiser) keeps them apart.
+#[cfg(not(loom))]
 thread_local! {
     static CONTEXT: Context = const {
         Context { handle: RefCell::new(None), worker: Cell::new(ptr::null()) }
     };
+}
+#[cfg(loom)]
+loom::thread_local! {
+    static CONTEXT: Context = Context { handle: RefCell::new(None), worker: Cell::new(ptr::null()) };
 }
 
 /// Restores the previously entered runtime when dropped.
@@ -75,9 +82,14 @@ pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerContext>) -> R) -> R {
     f(unsafe { p.as_ref() })
 }
 
+#[cfg(not(loom))]
 thread_local! {
     /// Set while a thread that holds no P polls a driver.
     static REMOTE_POLL: Cell<bool> = const { Cell::new(false) };
+}
+#[cfg(loom)]
+loom::thread_local! {
+    static REMOTE_POLL: Cell<bool> = Cell::new(false);
 }
 
 /// Runs `f`, a driver poll on a thread that holds no P, marking the tasks

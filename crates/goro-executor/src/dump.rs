@@ -21,11 +21,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::clock;
-use crate::lend::Slot;
 use crate::runtime::Handle;
 use crate::task::TaskId;
-use crate::worker::Core;
-use std::sync::atomic::Ordering::Relaxed;
 
 /// What a task is doing, as far as the scheduler knows.
 ///
@@ -297,10 +294,10 @@ impl Handle {
         // A task is running if a P is lent to its poll (`lend`): the
         // worker notes the task in the P's watch before lending.
         let running: Vec<u64> = shared
-            .procs
+            .ps
+            .table()
             .iter()
-            .filter(|(_, p)| Slot::<Box<Core>>::is_lent(p.remote.slot.observe()))
-            .map(|(_, p)| p.remote.watch.task_id.load(Relaxed))
+            .filter_map(|(_, p)| p.running_task())
             .collect();
         let mut by_site: BTreeMap<(&'static str, u32, u32), SpawnSite> = BTreeMap::new();
         shared.registry.for_each(|meta| {

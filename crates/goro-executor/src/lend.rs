@@ -13,7 +13,10 @@
 //! All of it is one atomic word, `seq << 2 | state`, so each transition is
 //! one compare-and-swap, and a taker that observed an earlier poll can
 //! never take the P from a later one. Exactly one party holds the P at any
-//! time: the invariant loom checks (`loom_tests`).
+//! time: the invariant loom checks (`loom_tests::lend`).
+//!
+//! The monitor side of a retake (when to take, what to report) is in
+//! `retake`.
 
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
@@ -28,8 +31,10 @@ const LENT: u64 = 1;
 const TAKEN: u64 = 2;
 const STATE: u64 = 3;
 
-/// A P's slot; see the module docs.
-pub(crate) struct Slot<C> {
+/// A P's lend slot; see the module docs. (Not to be confused with the
+/// ring's slots or the `runnext` slot, which hold tasks: this one holds the
+/// P itself.)
+pub(crate) struct LendSlot<C> {
     word: AtomicU64,
     core: UnsafeCell<Option<C>>,
 }
@@ -37,13 +42,30 @@ pub(crate) struct Slot<C> {
 // SAFETY: `core` is accessed only by the one party that the state word makes
 // its holder (see each method), so sharing the slot between threads is sound
 // whenever moving a `C` between threads is.
-unsafe impl<C: Send> Sync for Slot<C> {}
+unsafe impl<C: Send> Sync for LendSlot<C> {}
 // SAFETY: as above; the slot owns at most one `C`.
-unsafe impl<C: Send> Send for Slot<C> {}
+unsafe impl<C: Send> Send for LendSlot<C> {}
 
-impl<C> Slot<C> {
+/// One observation of a lend slot's state word: which poll, and whether
+/// the P is lent to it. Two equal words mean the same poll still runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct LendWord(u64);
+
+impl LendWord {
+    /// Whether the P was lent to a running poll.
+    pub(crate) fn is_lent(self) -> bool {
+        self.0 & STATE == LENT
+    }
+
+    /// The number of the poll.
+    pub(crate) fn seq(self) -> u64 {
+        self.0 >> 2
+    }
+}
+
+impl<C> LendSlot<C> {
     pub(crate) fn new() -> Self {
-        Slot {
+        LendSlot {
             word: AtomicU64::new(OWNED),
             core: UnsafeCell::new(None),
         }
@@ -58,20 +80,9 @@ impl<C> Slot<C> {
         self.core.with_mut(|p| f(unsafe { &mut *p }))
     }
 
-    /// The state word, for the monitor's watch: equal words mean the same
-    /// poll is still running.
-    pub(crate) fn observe(&self) -> u64 {
-        self.word.load(Acquire)
-    }
-
-    /// Whether an observed word shows a P lent to a running poll.
-    pub(crate) fn is_lent(word: u64) -> bool {
-        word & STATE == LENT
-    }
-
-    /// The sequence number a word carries.
-    pub(crate) fn seq_of(word: u64) -> u64 {
-        word >> 2
+    /// The state word, for the monitor's watch.
+    pub(crate) fn observe(&self) -> LendWord {
+        LendWord(self.word.load(Acquire))
     }
 
     /// The owner lends `core` for the poll numbered `seq` (which must be
@@ -109,18 +120,18 @@ impl<C> Slot<C> {
 
     /// Takes the P lent for the poll numbered `seq`, if it still is.
     pub(crate) fn take_lent(&self, seq: u64) -> Option<C> {
-        self.take(seq << 2 | LENT)
+        self.take(LendWord(seq << 2 | LENT))
     }
 
     /// Takes the P lent for the poll whose word was `observed`, if that
     /// poll is still running and nobody else took it.
-    pub(crate) fn take(&self, observed: u64) -> Option<C> {
-        if !Self::is_lent(observed) {
+    pub(crate) fn take(&self, observed: LendWord) -> Option<C> {
+        if !observed.is_lent() {
             return None;
         }
-        let taken = observed & !STATE | TAKEN;
+        let taken = observed.0 & !STATE | TAKEN;
         self.word
-            .compare_exchange(observed, taken, AcqRel, Relaxed)
+            .compare_exchange(observed.0, taken, AcqRel, Relaxed)
             .ok()?;
         // SAFETY: the exchange from LENT made us the holder; the polling
         // thread's `reclaim`/`with_lent` will fail from now on.
@@ -134,7 +145,7 @@ mod tests {
 
     #[test]
     fn lend_reclaim_round_trip() {
-        let s = Slot::new();
+        let s = LendSlot::new();
         s.lend(7, 1);
         assert_eq!(s.with_lent(1, |c| *c += 1), Some(()));
         assert_eq!(s.reclaim(1), Some(8));
@@ -143,11 +154,11 @@ mod tests {
 
     #[test]
     fn a_taken_p_is_gone_for_its_old_thread() {
-        let s = Slot::new();
+        let s = LendSlot::new();
         s.lend("p", 5);
         let w = s.observe();
-        assert!(Slot::<&str>::is_lent(w));
-        assert_eq!(Slot::<&str>::seq_of(w), 5);
+        assert!(w.is_lent());
+        assert_eq!(w.seq(), 5);
         assert_eq!(s.take(w), Some("p"));
         assert_eq!(s.with_lent(5, |_| ()), None);
         assert_eq!(s.reclaim(5), None);
@@ -156,7 +167,7 @@ mod tests {
 
     #[test]
     fn a_stale_observation_cannot_take_a_later_poll() {
-        let s = Slot::new();
+        let s = LendSlot::new();
         s.lend(1, 1);
         let old = s.observe();
         assert_eq!(s.reclaim(1), Some(1));

@@ -1,21 +1,34 @@
 //! goro's scheduler: Go's M:N design for Rust futures.
 //!
 //! Tasks are [`async-task`](async_task) allocations. Each worker thread runs a
-//! *P* (the private `worker` module): a fixed ring of 256 tasks plus a
+//! *P* (the private `processor` module): a fixed ring of 256 tasks plus a
 //! `runnext` slot (`ring`). Tasks woken from outside the workers, and a full
 //! ring's overflow, go to a global queue (`injector`). Idle workers steal
 //! half of another worker's ring; at most half of the busy workers search at
 //! once, and sleeping workers are woken one at a time (`idle`, `park`).
 //!
-//! | concept | Go | here |
+//! Each concept has one file (all private modules):
+//!
+//! | concept | Go | file |
 //! |---|---|---|
-//! | goroutine | `g` | a task: [`spawn`] / [`Handle::spawn`] |
-//! | P (run queue, `runnext`) | `p` | `worker::Core` + `shared::ProcRemote` |
-//! | all Ps | `allp` | `procs::ProcTable` (grow-only) |
-//! | `GOMAXPROCS(n)`, `procresize` | `proc.go` | [`Handle::set_maxprocs`], `resize` |
-//! | M (OS thread) | `m` | a worker thread, `worker::run` |
-//! | global run queue | `sched.runq` | `injector::Injector` |
-//! | `wakep` / spinning Ms | `proc.go` | `idle::Idle` |
+//! | goroutine | `g` | `task` ([`spawn`], [`Handle::spawn`] in `runtime`) |
+//! | P: owned `Core` and shared `Remote` | `p` | `processor` |
+//! | all Ps (grow-only table) | `allp` | `p_table` |
+//! | the per-P run queue and `runnext` | `runq`, `runnext` | `ring` |
+//! | finding a task, stealing | `findRunnable`, `stealWork` | `find` |
+//! | M (OS thread) and its loop | `m`, `schedule` | `worker` |
+//! | starting Ms, spare Ms | `newm`, `startm` | `machine` |
+//! | handing the P off around a blocking call | `entersyscallblock` | `handoff` ([`blocking`]) |
+//! | global run queue | `sched.runq` | `injector` |
+//! | what all threads share | `sched` | `shared` |
+//! | `wakep`, spinning Ms | `wakep`, `nmspinning` | `idle` |
+//! | sleeping and waking an M | `notesleep`, `notewakeup` | `park` |
+//! | sysmon | `sysmon` | `monitor` |
+//! | the P lent during a poll | (`p.status`) | `lend` |
+//! | retake of a P stuck in a poll | `retake` | `retake` |
+//! | `GOMAXPROCS(n)` | `procresize` | `resize` ([`Handle::set_maxprocs`]) |
+//! | the thread-local runtime and worker | `getg().m` | `context` |
+//! | the primitives loom checks | | `sync` |
 //!
 //! Most users want the `goro` crate, which adds I/O, timers and a global
 //! runtime on top of this one.
@@ -45,10 +58,13 @@
 //! ```
 
 mod block_on;
+mod builder;
 mod clock;
 mod context;
 mod driver;
 mod dump;
+mod find;
+mod handoff;
 mod idle;
 mod injector;
 mod join;
@@ -56,10 +72,13 @@ mod latency;
 mod lend;
 mod machine;
 mod monitor;
+mod p_table;
+mod padded;
 mod park;
-mod procs;
+mod processor;
 mod registry;
 mod resize;
+mod retake;
 mod ring;
 mod runtime;
 mod schedtrace;
@@ -78,9 +97,9 @@ mod loom_tests;
 pub use async_task::Runnable;
 pub use driver::Driver;
 pub use dump::{SpawnSite, TaskDump, TaskInfo, TaskState};
+pub use handoff::blocking;
 pub use join::{JoinError, JoinHandle};
 pub use latency::LatencyHistogram;
-pub use machine::blocking;
 pub use runtime::{BuildError, Builder, Handle, MAX_PROCS, Runtime, spawn, spawn_unscheduled};
 pub use stats::Stats;
 pub use task::{TaskId, TaskMeta};

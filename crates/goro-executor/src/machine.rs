@@ -1,18 +1,18 @@
-//! Worker threads (Go's Ms): starting one for a P, and handing a P to a new
-//! thread when the task running on the current one is about to block
-//! ([`blocking`], Go's `entersyscallblock`).
+//! Worker threads (Go's Ms): starting one for a P, keeping the threads that
+//! lost their P as spares, and joining the ones that exited. Handing the P
+//! off before a blocking call is in `handoff`.
 
 use std::io;
 use std::sync::Arc;
 use std::sync::mpsc;
-use std::thread;
 use std::time::Duration;
 
 use crate::context;
+use crate::processor::Core;
 use crate::runtime::Handle;
 use crate::shared::Shared;
-use crate::sync::lock;
-use crate::worker::{self, Core};
+use crate::sync::{Mutex, lock, thread};
+use crate::worker;
 
 type Callback = Arc<dyn Fn() + Send + Sync>;
 
@@ -35,7 +35,7 @@ const MIN_SPARES: usize = 4;
 pub(crate) fn start(shared: &Arc<Shared>, core: Box<Core>) -> Result<(), (io::Error, Box<Core>)> {
     let mut core = core;
     loop {
-        let Some(spare) = lock(&shared.spares).pop() else {
+        let Some(spare) = lock(&shared.threads.spares).pop() else {
             break;
         };
         // A rendezvous: either the spare takes the core, or it has given up
@@ -54,14 +54,18 @@ fn spawn_thread(shared: &Arc<Shared>, core: Box<Core>) -> Result<(), (io::Error,
     if let Some(size) = cfg.stack_size {
         builder = builder.stack_size(size);
     }
-    // The core travels by channel so that a failed spawn does not drop it.
-    let (tx, rx) = mpsc::sync_channel::<Box<Core>>(1);
+    // The core waits here for the new thread, so that a failed spawn does
+    // not drop it: the thread takes it out first thing.
+    let carrier = Arc::new(Mutex::new(Some(core)));
     let handle = Handle {
         shared: shared.clone(),
     };
     let (on_start, on_stop) = (cfg.on_start.clone(), cfg.on_stop.clone());
+    let theirs = carrier.clone();
     let spawned = builder.spawn(move || {
-        let Ok(core) = rx.recv() else { return };
+        let Some(core) = lock(&theirs).take() else {
+            return;
+        };
         let shared = handle.shared.clone();
         let _enter = context::enter(handle);
         if let Some(f) = on_start {
@@ -75,12 +79,13 @@ fn spawn_thread(shared: &Arc<Shared>, core: Box<Core>) -> Result<(), (io::Error,
     match spawned {
         Ok(t) => {
             reap_threads(shared);
-            lock(&shared.threads).push(t);
-            // The receiver waits in the new thread: this cannot fail.
-            let _ = tx.send(core);
+            lock(&shared.threads.all).push(t);
             Ok(())
         }
-        Err(e) => Err((e, core)),
+        Err(e) => {
+            let core = lock(&carrier).take().expect("no thread took the core");
+            Err((e, core))
+        }
     }
 }
 
@@ -88,9 +93,10 @@ fn spawn_thread(shared: &Arc<Shared>, core: Box<Core>) -> Result<(), (io::Error,
 /// keep-alive): a joinable thread that has exited keeps its stack until it
 /// is joined. Called by the monitor about once a second and before a new
 /// thread is added.
+#[cfg(not(loom))]
 pub(crate) fn reap_threads(shared: &Shared) {
     let exited: Vec<thread::JoinHandle<()>> = {
-        let mut threads = lock(&shared.threads);
+        let mut threads = lock(&shared.threads.all);
         let (exited, running) = std::mem::take(&mut *threads)
             .into_iter()
             .partition(|t| t.is_finished());
@@ -103,18 +109,25 @@ pub(crate) fn reap_threads(shared: &Shared) {
     }
 }
 
+/// Under loom, threads are joined at shutdown only (loom's handles cannot
+/// tell whether a thread has finished).
+#[cfg(loom)]
+pub(crate) fn reap_threads(_: &Shared) {}
+
 /// An M's life: run a P until it is handed away, then wait as a spare for
 /// another P, until shutdown or [`SPARE_KEEP_ALIVE`] without one.
 fn run_machine(shared: &Arc<Shared>, core: Box<Core>) {
     let mut core = core;
     loop {
         worker::run(shared.clone(), core);
-        if shared.is_shutdown() {
+        if shared.is_shutdown() || cfg!(loom) {
+            // Under loom a thread that lost its P exits: a spare's timed
+            // wait on a std channel would block the model.
             return;
         }
         let (tx, rx) = mpsc::sync_channel::<Box<Core>>(0);
         {
-            let mut spares = lock(&shared.spares);
+            let mut spares = lock(&shared.threads.spares);
             if spares.len() >= shared.num_procs().max(MIN_SPARES) {
                 return; // enough threads wait already
             }
@@ -129,51 +142,6 @@ fn run_machine(shared: &Arc<Shared>, core: Box<Core>) {
             // Timed out, or shutdown dropped our sender. A hand-off that
             // picks our stale sender gets its core back: `rx` is gone.
             Err(_) => return,
-        }
-    }
-}
-
-/// Runs `f`, a call expected to block its thread (a slow syscall, file I/O,
-/// an FFI call), without stalling the other tasks of this worker: like Go's
-/// `entersyscallblock`, the worker's P — its run queue, its `runnext` task —
-/// passes at once to a new thread, which keeps running them, while this
-/// thread runs `f`. When the calling task's poll ends, this thread exits.
-///
-/// Afterwards the thread finishes the task's poll and becomes a spare: the
-/// next hand-off gives it a P instead of starting a thread; after 10 s
-/// without one it exits. Go's thread first tries to take a P back; in goro
-/// every P always has a thread (an idle P sleeps with its own), so there is
-/// never a free one to take. For many short blocking calls, prefer the
-/// blocking pool (`goro::unblock`).
-///
-/// Outside a worker thread, or when the OS refuses a new thread, `f` simply
-/// runs here.
-///
-/// # Examples
-///
-/// ```
-/// let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
-/// let len = rt.block_on(rt.spawn(async {
-///     goro::blocking(|| std::fs::read("Cargo.toml").map(|b| b.len()))
-/// }));
-/// assert!(len.unwrap().unwrap() > 0);
-/// ```
-pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
-    context::with_worker(|w| {
-        if let Some(w) = w {
-            w.hand_off_core();
-        }
-    });
-    f()
-}
-
-impl worker::WorkerContext {
-    /// Gives this thread's P to a new thread. Does nothing if this thread
-    /// holds no P (it was handed off already) or no thread can be started.
-    fn hand_off_core(&self) {
-        let Some(core) = self.take_core() else { return };
-        if let Err((_, core)) = start(self.shared(), core) {
-            self.put_core(core);
         }
     }
 }

@@ -26,11 +26,10 @@
 
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
-use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::task::Waker;
 
-use crate::shared::Padded;
-use crate::sync::{Mutex, lock};
+use crate::padded::Padded;
+use crate::sync::{AtomicBool, AtomicUsize, Mutex, lock};
 use crate::task::TaskMeta;
 
 /// Most shards: 8 bits of the 32-bit key.

@@ -3,7 +3,7 @@
 //! container's CPU limit when nobody set maxprocs explicitly.
 //!
 //! # Growing
-//! New Ps are appended to the P table (`procs`), maxprocs is raised, and
+//! New Ps are appended to the P table (`p_table`), maxprocs is raised, and
 //! each new or previously retired P is handed to a spare or new thread,
 //! which starts scheduling at once.
 //!
@@ -40,10 +40,10 @@ use std::time::Duration;
 use goro_procs::MaxProcsWatcher;
 
 use crate::machine;
+use crate::processor::{self, Core};
 use crate::runtime::MAX_PROCS;
 use crate::shared::Shared;
 use crate::sync::lock;
-use crate::worker::{self, Core};
 
 /// How often the monitor re-reads the CPU limit (Go 1.25: once a second).
 pub(crate) const REFRESH_EVERY: Duration = Duration::from_secs(1);
@@ -136,13 +136,13 @@ impl Shared {
         if n == old || self.is_shutdown() {
             return old;
         }
-        if n > self.procs.len() {
+        if n > self.ps.table().len() {
             let driver = self.driver.clone();
             let mut fresh = Vec::new();
-            let added = self.procs.grow(n, |i| {
-                let (core, proc) = worker::new_proc(i, driver.clone());
+            let added = self.ps.table().grow(n, |i| {
+                let (core, remote) = processor::new(i, driver.clone());
                 fresh.push(core);
-                proc
+                remote
             });
             state.retired.resize_with(added.end, || None);
             for core in fresh {
@@ -182,7 +182,7 @@ impl Shared {
     /// longer covers, so that they retire.
     fn wake_retired(&self, from: usize, to: usize) {
         for i in from..to {
-            self.idle.wake_sleeper(i, |i| self.procs[i].parker.unpark());
+            self.idle.wake_sleeper(i, |i| self.ps.get(i).unpark());
         }
     }
 

@@ -197,8 +197,8 @@ pub(crate) fn record_wake_latency(meta: &TaskMeta) {
             return; // not polled by a worker (shutdown): no P to charge
         };
         let shared = w.shared();
-        if let Some(d) = shared.wake_samples.polled(meta.id().as_u64()) {
-            shared.procs[index].stats.latency.record(d);
+        if let Some(d) = shared.observe.wake_samples.polled(meta.id().as_u64()) {
+            shared.ps.get(index).stats().latency.record(d);
         }
     });
 }
@@ -212,18 +212,14 @@ pub(crate) fn snapshot(shared: &Shared) -> Stats {
     let (tasks_spawned, tasks_finished) = s.registry.totals();
     let mut sched_latency = LatencyHistogram::default();
     let mut steals = 0;
-    for (_, p) in s.procs.iter() {
-        steals += p.stats.steals.get();
-        p.stats.latency.add_to(&mut sched_latency);
+    let mut polls = 0;
+    let mut parks = 0;
+    for (_, p) in s.ps.table().iter() {
+        steals += p.stats().steals.get();
+        p.stats().latency.add_to(&mut sched_latency);
+        polls += p.polls();
+        parks += p.parker().parks();
     }
-    // Each P numbers its polls (`lend`): the numbers are the counts.
-    let polls = s
-        .procs
-        .iter()
-        .map(|(_, p)| {
-            crate::lend::Slot::<Box<crate::worker::Core>>::seq_of(p.remote.slot.observe())
-        })
-        .sum();
     let mut stats = Stats {
         maxprocs,
         running_workers: maxprocs.saturating_sub(idle_workers + spinning_workers),
@@ -231,27 +227,28 @@ pub(crate) fn snapshot(shared: &Shared) -> Stats {
         spinning_workers,
         threads: process_threads().unwrap_or(0),
         blocking_threads: 0,
-        runtime_threads: crate::sync::lock(&s.threads).len(),
+        runtime_threads: crate::sync::lock(&s.threads.all).len(),
         tasks: s.registry.len(),
         tasks_spawned,
         tasks_finished,
         // Both global queues: the run queue and the tasks woken from the
         // driver by threads without a P.
-        global_queue: s.injector.len() + s.woken.len(),
+        global_queue: s.queues.global.len() + s.queues.io_ready.len(),
         local_queues: s
-            .procs
+            .ps
+            .table()
             .prefix(maxprocs)
-            .map(|p| p.remote.stealer.len() + usize::from(p.remote.runnext.is_occupied()))
+            .map(|p| p.queue_len())
             .collect(),
         steals,
-        parks: s.procs.iter().map(|(_, p)| p.parker.parks()).sum(),
+        parks,
         polls,
-        retakes: s.retakes.load(Relaxed),
-        monitor_wakeups: s.monitor_wakeups.load(Relaxed),
+        retakes: s.monitor.retakes.count(),
+        monitor_wakeups: s.monitor.wakeups(),
         timers: 0,
         io_sources: 0,
         sched_latency,
-        uptime: s.started.elapsed(),
+        uptime: s.observe.started.elapsed(),
     };
     if let Some(hook) = &s.config.stats_hook {
         hook(&mut stats);

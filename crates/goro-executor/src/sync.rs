@@ -1,17 +1,24 @@
 //! One place to import synchronisation primitives from, so the scheduler's own
 //! code is model-checked by loom (`RUSTFLAGS="--cfg loom"`) and runs on std
-//! otherwise. Only the parts that loom checks (ring, runnext, idle accounting,
-//! parking) take their primitives from here.
+//! otherwise. Every atomic, lock and thread the scheduler synchronises
+//! through comes from here, so the loom models run the real worker loop
+//! (`loom_tests`). Plain std atomics remain only where no scheduling
+//! decision reads them: process-wide statics (task ids, the coarse clock),
+//! counters (`Stats`), the latency samples, and a task's own metadata.
 
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, fence};
+pub(crate) use loom::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, fence,
+};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, fence};
+pub(crate) use std::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, fence,
+};
 
 /// `std::cell::UnsafeCell` with loom's access API, so code written against
 /// it is checked by loom and free otherwise.
@@ -33,6 +40,15 @@ impl<T> UnsafeCell<T> {
 }
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// Threads: loom's under loom, so that the runtime's own worker threads are
+/// model threads there.
+pub(crate) mod thread {
+    #[cfg(loom)]
+    pub(crate) use loom::thread::{Builder, JoinHandle};
+    #[cfg(not(loom))]
+    pub(crate) use std::thread::{Builder, JoinHandle};
+}
 
 /// Locks a mutex, ignoring poisoning: every critical section in the scheduler
 /// leaves its data consistent before any call that could panic.

@@ -1,7 +1,8 @@
-//! The table of every P a runtime has ever had (Go's `allp`): the parts of
-//! each P that other threads touch, its worker's parker and its counters.
+//! The table of every P a runtime has ever had (Go's `allp`), holding each
+//! P's shared half ([`Remote`]). Not to be confused with the `goro-procs`
+//! crate, which decides how many Ps a runtime should have.
 //!
-//! The table only grows, so a `&Proc` stays valid for the runtime's life and
+//! The table only grows, so a `&Remote` stays valid for the runtime's life and
 //! lookups take no lock: a live resize ([`crate::resize`]) appends Ps past
 //! the end and retires Ps by index, but never moves or frees one. Go keeps
 //! retired Ps in `allp`'s backing array for the same reason.
@@ -14,45 +15,32 @@
 
 use std::ops::Index;
 use std::sync::atomic::Ordering::{Acquire, Release};
-use std::sync::atomic::{AtomicPtr, AtomicUsize};
 
-use crate::park::Parker;
-use crate::shared::{Padded, ProcRemote};
-use crate::stats::ProcStats;
-
-/// One P's shared state, each part on its own cache lines: the stealable
-/// half is read by thieves, the parker written by wakers, the counters by
-/// the P's holder on every poll.
-pub(crate) struct Proc {
-    pub(crate) remote: Padded<ProcRemote>,
-    /// The parker of whichever thread runs this P (Go's `m.park`, indexed
-    /// by P here because the sleeper list holds P indices).
-    pub(crate) parker: Padded<Parker>,
-    pub(crate) stats: Padded<ProcStats>,
-}
+use crate::processor::Remote;
+use crate::sync::{AtomicPtr, AtomicUsize};
 
 /// Segments after the first: enough for [`crate::MAX_PROCS`] Ps from a
 /// first segment of one (`1 << 17` > 65536).
 const MORE_SEGMENTS: usize = 17;
 
 /// The grow-only table; see the module docs.
-pub(crate) struct ProcTable {
-    first: Box<[Proc]>,
+pub(crate) struct PTable {
+    first: Box<[Remote]>,
     /// Segment `k + 1` holds `first.len() << k` Ps; null until allocated.
-    more: [AtomicPtr<Proc>; MORE_SEGMENTS],
-    /// Ps allocated (a prefix of the indices); only [`ProcTable::grow`]
+    more: [AtomicPtr<Remote>; MORE_SEGMENTS],
+    /// Ps allocated (a prefix of the indices); only [`PTable::grow`]
     /// raises it, after the segment it covers is published.
     len: AtomicUsize,
 }
 
-impl ProcTable {
+impl PTable {
     /// A table of `first.len()` Ps (at least one).
-    pub(crate) fn new(first: Vec<Proc>) -> Self {
+    pub(crate) fn new(first: Vec<Remote>) -> Self {
         assert!(!first.is_empty(), "a runtime has at least one P");
         let len = first.len();
-        ProcTable {
+        PTable {
             first: first.into_boxed_slice(),
-            more: Default::default(),
+            more: std::array::from_fn(|_| AtomicPtr::new(std::ptr::null_mut())),
             len: AtomicUsize::new(len),
         }
     }
@@ -63,12 +51,12 @@ impl ProcTable {
     }
 
     /// Every allocated P, with its index.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &Proc)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &Remote)> {
         (0..self.len()).map(move |i| (i, &self[i]))
     }
 
     /// The Ps with indices below `n` (which must be allocated).
-    pub(crate) fn prefix(&self, n: usize) -> impl Iterator<Item = &Proc> {
+    pub(crate) fn prefix(&self, n: usize) -> impl Iterator<Item = &Remote> {
         (0..n).map(move |i| &self[i])
     }
 
@@ -78,7 +66,7 @@ impl ProcTable {
     pub(crate) fn grow(
         &self,
         n: usize,
-        mut make: impl FnMut(usize) -> Proc,
+        mut make: impl FnMut(usize) -> Remote,
     ) -> std::ops::Range<usize> {
         let old = self.len();
         let mut len = old;
@@ -86,8 +74,8 @@ impl ProcTable {
         while len < n {
             let k = (len / base).trailing_zeros() as usize; // len = base << k
             let size = base << k;
-            let segment: Box<[Proc]> = (len..len + size).map(&mut make).collect();
-            let ptr = Box::into_raw(segment).cast::<Proc>();
+            let segment: Box<[Remote]> = (len..len + size).map(&mut make).collect();
+            let ptr = Box::into_raw(segment).cast::<Remote>();
             self.more[k].store(ptr, Release);
             len += size;
             self.len.store(len, Release);
@@ -104,11 +92,11 @@ impl ProcTable {
     }
 }
 
-impl Index<usize> for ProcTable {
-    type Output = Proc;
+impl Index<usize> for PTable {
+    type Output = Remote;
 
     #[inline]
-    fn index(&self, i: usize) -> &Proc {
+    fn index(&self, i: usize) -> &Remote {
         if let Some(p) = self.first.get(i) {
             return p;
         }
@@ -116,9 +104,9 @@ impl Index<usize> for ProcTable {
     }
 }
 
-impl ProcTable {
+impl PTable {
     #[cold]
-    fn index_more(&self, i: usize) -> &Proc {
+    fn index_more(&self, i: usize) -> &Remote {
         assert!(i < self.len(), "P {i} does not exist");
         let (k, offset) = self.locate(i);
         let ptr = self.more[k].load(Acquire);
@@ -130,11 +118,11 @@ impl ProcTable {
     }
 }
 
-impl Drop for ProcTable {
+impl Drop for PTable {
     fn drop(&mut self) {
         let base = self.first.len();
         for (k, seg) in self.more.iter_mut().enumerate() {
-            let ptr = *seg.get_mut();
+            let ptr = seg.load(Acquire);
             if ptr.is_null() {
                 continue;
             }
@@ -150,22 +138,22 @@ impl Drop for ProcTable {
 mod tests {
     use super::*;
 
-    fn proc() -> Proc {
-        crate::worker::new_proc(0, None).1
+    fn proc() -> Remote {
+        crate::processor::new(0, None).1
     }
 
     #[test]
     fn grows_by_doubling_segments_and_keeps_every_p_in_place() {
-        let t = ProcTable::new((0..3).map(|_| proc()).collect());
+        let t = PTable::new((0..3).map(|_| proc()).collect());
         assert_eq!(t.len(), 3);
-        let p0: *const Proc = &t[0];
+        let p0: *const Remote = &t[0];
         assert_eq!(t.grow(4, |_| proc()), 3..6);
         assert_eq!(t.grow(5, |_| proc()), 6..6, "already there");
         assert_eq!(t.grow(20, |_| proc()), 6..24);
         assert_eq!(t.len(), 24);
         assert!(std::ptr::eq(p0, &t[0]), "growth moves nothing");
         // Every index maps to a distinct P.
-        let mut seen: Vec<*const Proc> = (0..24).map(|i| &t[i] as *const Proc).collect();
+        let mut seen: Vec<*const Remote> = (0..24).map(|i| &t[i] as *const Remote).collect();
         seen.sort();
         seen.dedup();
         assert_eq!(seen.len(), 24);
@@ -178,7 +166,7 @@ mod tests {
 
     #[test]
     fn a_table_of_one_reaches_the_maximum_within_its_segments() {
-        let t = ProcTable::new(vec![proc()]);
+        let t = PTable::new(vec![proc()]);
         t.grow(100, |_| proc());
         assert_eq!(t.len(), 128);
         let _ = &t[127];
@@ -190,7 +178,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "does not exist")]
     fn an_index_past_the_end_panics() {
-        let t = ProcTable::new(vec![proc()]);
+        let t = PTable::new(vec![proc()]);
         let _ = &t[1];
     }
 }

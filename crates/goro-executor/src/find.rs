@@ -1,0 +1,293 @@
+//! Where a worker looks for its next task (Go's `findRunnable`,
+//! `runqput`, `stealWork`): the P's own `runnext` and ring, the global
+//! queues, the driver, the other Ps, and finally the sleep protocol
+//! (`idle`). The P's data is in `processor`; the loop that calls this is in
+//! `worker`.
+
+use std::time::{Duration, Instant};
+
+use crate::idle::Wake;
+use crate::processor::{Core, Remote};
+use crate::shared::Shared;
+use crate::task::Runnable;
+use crate::worker::Polled;
+
+/// Go checks the global queue first on every 61st tick so it cannot starve.
+const GLOBAL_QUEUE_INTERVAL: u32 = 61;
+/// Steal passes over the other Ps before giving up (Go's `stealTries`).
+const STEAL_PASSES: usize = 4;
+
+/// How long a thief lets a victim's `runnext` sit before taking it. The
+/// owner usually runs it within a microsecond or two (it is the task the
+/// running one just woke), and taking it would split a pair of tasks that
+/// talk to each other across two cores. Go waits with `usleep(3)`, which
+/// Linux's timer slack stretches to about 50 us; a spin this long is enough
+/// to see the owner take it, and short enough that a task behind a truly
+/// long poll is rescued at once. Under loom, which cannot model time, a
+/// thief takes it at once.
+#[cfg(not(loom))]
+const RUNNEXT_GRACE: Duration = Duration::from_micros(20);
+#[cfg(loom)]
+const RUNNEXT_GRACE: Duration = Duration::ZERO;
+
+/// Takes `remote`'s `runnext` if its owner has not run it within
+/// [`RUNNEXT_GRACE`].
+fn steal_runnext(remote: &Remote) -> Option<Runnable> {
+    let start = Instant::now();
+    while remote.runnext().is_occupied() {
+        if start.elapsed() >= RUNNEXT_GRACE {
+            return remote.runnext().take();
+        }
+        for _ in 0..32 {
+            std::hint::spin_loop();
+        }
+    }
+    None
+}
+
+impl Core {
+    /// Schedules a task woken on this worker (Go's `runqput` + `wakep`): a
+    /// wake from another task takes `runnext`, pushing its previous occupant
+    /// to the tail; a task that woke itself while running (a yield) goes to
+    /// the tail so it cannot monopolise the worker.
+    ///
+    /// A yield is also the moment to let the global queue in: a worker whose
+    /// ring never empties because its tasks keep yielding (a busy loop with
+    /// `yield_now`) would otherwise reach the global queue only on every
+    /// 61st tick, one task at a time. Go gets the same effect by sending
+    /// `Gosched` to the global queue.
+    pub(crate) fn schedule_local(&mut self, shared: &Shared, task: Runnable, yielded: bool) {
+        if yielded {
+            if !shared.queues.global.is_empty() {
+                self.pull_global_batch(shared);
+            }
+            self.push_back(shared, task);
+        } else if let Some(prev) = shared.ps.get(self.index).runnext().replace(task) {
+            self.push_back(shared, prev);
+        }
+        shared.notify();
+    }
+
+    pub(crate) fn push_back(&mut self, shared: &Shared, task: Runnable) {
+        self.ring.push_back(task, |t| shared.queues.global.push(t));
+    }
+
+    /// Go's `findRunnable`. Returns `None` only at shutdown.
+    pub(crate) fn find_runnable(&mut self, shared: &Shared, polled: &Polled) -> Option<Runnable> {
+        let index = self.index;
+        loop {
+            if shared.is_shutdown() || index >= shared.num_procs() {
+                return None;
+            }
+            if let Some(driver) = shared.driver.as_deref() {
+                polled.collect(|| driver.tick(index));
+                if let Some(task) = self.take_polled(shared, polled) {
+                    return Some(self.reset_spinning(shared, task));
+                }
+            }
+            if let Some(task) = self.find_local_or_global(shared, polled) {
+                return Some(self.reset_spinning(shared, task));
+            }
+            // Ready I/O before other workers' tasks (Go polls the network
+            // before stealing): it is cheap and keeps the P's own work local.
+            if let Some(task) = self.poll_driver(shared, polled) {
+                return Some(self.reset_spinning(shared, task));
+            }
+            if self.spinning || shared.idle.try_start_spinning() {
+                self.spinning = true;
+                if let Some(task) = self.steal(shared) {
+                    return Some(self.reset_spinning(shared, task));
+                }
+            }
+            // Nothing anywhere: sleep, after the protocol's final recheck. The
+            // worker sleeps in the driver if it can take the poller role,
+            // else on its own parker. A resize that retires this P counts as
+            // work: it must not sleep through it (`Idle::wake_sleeper`).
+            let was_spinning = std::mem::take(&mut self.spinning);
+            match shared.idle.sleep(
+                index,
+                was_spinning,
+                shared.ps.get(index).parker(),
+                || shared.has_work() || index >= shared.ps.active_seqcst(),
+                || shared.is_shutdown(),
+                |p| {
+                    polled.collect(|| p.park_polling(None)).unwrap_or_else(|| {
+                        p.park();
+                        true
+                    })
+                },
+            ) {
+                Wake::Search => self.spinning = true,
+                Wake::TimedOut => {}
+                Wake::Shutdown => return None,
+            }
+            shared.monitor.worker_woke();
+        }
+    }
+
+    /// Polls the driver without blocking, if a task waits on it and no
+    /// other thread is polling; returns one task it made ready.
+    fn poll_driver(&mut self, shared: &Shared, polled: &Polled) -> Option<Runnable> {
+        let driver = shared.driver.as_deref()?;
+        if !driver.has_waiters() || !driver.try_acquire() {
+            return None;
+        }
+        polled.collect(|| driver.poll(Some(Duration::ZERO)));
+        driver.release();
+        self.take_polled(shared, polled)
+    }
+
+    /// Moves the tasks a driver call made ready into the ring and returns
+    /// the first; wakes another worker for the rest.
+    fn take_polled(&mut self, shared: &Shared, polled: &Polled) -> Option<Runnable> {
+        let mut tasks = polled.tasks();
+        if tasks.is_empty() {
+            return None;
+        }
+        let mut tasks = tasks.drain(..);
+        let first = tasks.next();
+        let mut surplus = false;
+        for task in tasks {
+            // Past the ring's room, to the queue of woken tasks, which every
+            // worker takes before the global queue: a ring overflow would
+            // put them behind all the new work waiting there.
+            if self.ring.remaining() > 0 {
+                self.push_back(shared, task);
+            } else {
+                shared.queues.io_ready.push(task);
+            }
+            surplus = true;
+        }
+        if surplus {
+            shared.notify();
+        }
+        first
+    }
+
+    /// Go's `resetspinning`, called with the task a search found: a
+    /// spinning worker that finds work stops spinning, and if it was the
+    /// last spinner it wakes another, which will look for more. This chains
+    /// wakeups only while work keeps appearing. Returns `task`.
+    fn reset_spinning(&mut self, shared: &Shared, task: Runnable) -> Runnable {
+        if std::mem::take(&mut self.spinning) && shared.idle.stop_spinning() {
+            shared.notify();
+        }
+        task
+    }
+
+    fn find_local_or_global(&mut self, shared: &Shared, polled: &Polled) -> Option<Runnable> {
+        self.tick = self.tick.wrapping_add(1);
+        if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
+            // A busy worker also polls now and then, so ready I/O does not
+            // wait for a worker to run dry (tokio's `event_interval`).
+            if let Some(task) = self.poll_driver(shared, polled) {
+                self.push_back(shared, task);
+            }
+            if let Some(task) = shared.queues.global.pop() {
+                return Some(task);
+            }
+        }
+        if let Some(task) = shared.ps.get(self.index).runnext().take() {
+            return Some(task);
+        }
+        // Tasks woken from I/O or a timer by a thread without a P go before
+        // the ring: their timers are due now, the ring may hold new work.
+        if !shared.queues.io_ready.is_empty() {
+            if let Some(task) = shared.queues.io_ready.pop() {
+                return Some(task);
+            }
+        }
+        if let Some(task) = self.ring.pop() {
+            return Some(task);
+        }
+        self.take_global_batch(shared)
+    }
+
+    /// Moves a fair share of the global queue into the ring; returns one.
+    fn take_global_batch(&mut self, shared: &Shared) -> Option<Runnable> {
+        let n = shared
+            .queues
+            .global
+            .batch_size(shared.num_procs(), self.ring.remaining());
+        if n == 0 {
+            return None;
+        }
+        let first = shared.queues.global.pop()?;
+        self.move_from_global(shared, n - 1);
+        Some(first)
+    }
+
+    /// Moves a fair share of the global queue to the ring's tail.
+    fn pull_global_batch(&mut self, shared: &Shared) {
+        // Keep one slot for the task being scheduled.
+        let room = self.ring.remaining().saturating_sub(1);
+        let n = shared.queues.global.batch_size(shared.num_procs(), room);
+        self.move_from_global(shared, n);
+    }
+
+    fn move_from_global(&mut self, shared: &Shared, n: usize) {
+        for _ in 0..n {
+            match shared.queues.global.pop() {
+                Some(task) => self.push_back(shared, task),
+                None => break,
+            }
+        }
+    }
+
+    /// Go's `stealWork`: passes over the other Ps in a random order, taking
+    /// half of a victim's ring; `runnext` only on the last pass, since its
+    /// owner is likely to run it next.
+    fn steal(&mut self, shared: &Shared) -> Option<Runnable> {
+        let n = shared.num_procs();
+        if n == 1 {
+            return None;
+        }
+        for pass in 0..STEAL_PASSES {
+            let last_pass = pass == STEAL_PASSES - 1;
+            let r = self.next_rand();
+            let start = (r % n as u64) as usize;
+            let stride = self.stride(r >> 32, n);
+            for k in 0..n {
+                let victim = (start + k * stride) % n;
+                if victim == self.index {
+                    continue;
+                }
+                let remote = shared.ps.get(victim);
+                if let Some(task) = remote.stealer().steal_into(&mut self.ring) {
+                    shared.ps.get(self.index).stats().steals.incr();
+                    return Some(task);
+                }
+                if last_pass && remote.runnext().is_occupied() {
+                    if let Some(task) = steal_runnext(remote) {
+                        shared.ps.get(self.index).stats().steals.incr();
+                        return Some(task);
+                    }
+                }
+            }
+            if let Some(task) = self.take_global_batch(shared) {
+                return Some(task);
+            }
+        }
+        None
+    }
+
+    /// Empties this P's queues into the global queue, and stops counting
+    /// it as spinning, before a resize retires it (Go's `procresize` moves
+    /// a destroyed P's run queue to the global queue too). Returns how many
+    /// tasks moved.
+    pub(crate) fn release(&mut self, shared: &Shared) -> usize {
+        let mut moved = 0;
+        if let Some(task) = shared.ps.get(self.index).runnext().take() {
+            shared.queues.global.push(task);
+            moved += 1;
+        }
+        while let Some(task) = self.ring.pop() {
+            shared.queues.global.push(task);
+            moved += 1;
+        }
+        if std::mem::take(&mut self.spinning) {
+            shared.idle.stop_spinning();
+        }
+        moved
+    }
+}

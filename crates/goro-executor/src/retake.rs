@@ -1,0 +1,331 @@
+//! Retake (Go's `retake` in sysmon): the monitor takes a P away from a
+//! thread that has been in one task's poll for too long, so the tasks queued
+//! behind the stuck one keep running on another thread.
+//!
+//! The pieces, all here but the protocol on the slot itself (`lend`):
+//! - [`Retaker`], the monitor's side: it watches every P's lend word, asks a
+//!   poll that has run for half the threshold to yield
+//!   ([`crate::should_yield`]), and takes the P of one that has run for the
+//!   whole threshold, unless the OS merely kept that thread off the CPU
+//!   ([`stuck`]). It gives each taken P a thread (`machine::start`).
+//! - [`RetakeLog`], shared by the runtime: the retakes made and not yet
+//!   reported, looked up by the stuck thread as soon as its poll returns
+//!   ([`RetakeLog::report`]), and the retake count (`Stats::retakes`).
+//!
+//! A task is reported once, and only if it slept in the kernel or ran on
+//! the CPU for the threshold itself ([`deserves_report`]), not when a
+//! loaded host merely kept it off the CPU.
+
+use std::collections::{HashMap, HashSet};
+use std::panic::Location;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use crate::lend::LendWord;
+use crate::machine;
+use crate::monitor::BUSY_PERIOD;
+use crate::processor::Core;
+use crate::shared::Shared;
+use crate::sync::{AtomicU64, Mutex, lock};
+use crate::thread_state::ThreadRef;
+
+/// Reported task ids kept before the set starts over.
+const MAX_REPORTED: usize = 4096;
+
+/// What the monitor remembers about one P between looks.
+#[derive(Clone, Copy)]
+struct Seen {
+    word: LendWord,
+    since: Instant,
+    /// From the second look at the same poll: when, and the thread's CPU
+    /// time then.
+    mark: Option<(Instant, Option<Duration>)>,
+}
+
+impl Seen {
+    fn new(word: LendWord, now: Instant) -> Self {
+        Seen {
+            word,
+            since: now,
+            mark: None,
+        }
+    }
+}
+
+/// The monitor's side of retake; see the module docs.
+pub(crate) struct Retaker {
+    seen: Vec<Seen>,
+    /// Ps taken from stuck threads that no thread could be started for yet
+    /// (boxed: a P moves between threads as a `Box`).
+    #[allow(clippy::vec_box)]
+    orphans: Vec<Box<Core>>,
+}
+
+impl Retaker {
+    pub(crate) fn new() -> Self {
+        Retaker {
+            seen: Vec::new(),
+            orphans: Vec::new(),
+        }
+    }
+
+    /// Looks at every P: asks a poll that has run for half of `after` to
+    /// yield, and retakes the P of one that has run for `after`.
+    pub(crate) fn watch(&mut self, shared: &Shared, after: Duration) {
+        let now = Instant::now();
+        // Every P, retired ones too: one may still be in a long poll.
+        for (index, p) in shared.ps.table().iter() {
+            let word = p.lend().observe();
+            if index >= self.seen.len() {
+                self.seen
+                    .resize(index + 1, Seen::new(LendWord::default(), now));
+            }
+            let seen = &mut self.seen[index];
+            if word != seen.word || !word.is_lent() {
+                *seen = Seen::new(word, now);
+                continue;
+            }
+            let thread = p.thread();
+            let Some((mark_at, mark_cpu)) = seen.mark else {
+                // The poll outlived one look: note the thread's CPU time, to
+                // tell later whether it ran or waited.
+                seen.mark = Some((now, thread.cpu_time()));
+                continue;
+            };
+            let ran = now - seen.since;
+            if ran >= after / 2 {
+                p.request_preempt(word);
+            }
+            if ran < after {
+                continue;
+            }
+            if !stuck(thread, now - mark_at, mark_cpu) {
+                // Runnable but not running: the OS gave its CPU to another
+                // thread. Retaking would not make anything run sooner.
+                *seen = Seen::new(word, now);
+                continue;
+            }
+            // Record before taking: the stuck thread looks the record up as
+            // soon as its poll returns and finds the P gone.
+            let key = (index, word.seq());
+            let (task_id, location) = p.polled_task();
+            // Read before taking the lock: `is_blocked` may read a file.
+            let usage = Usage {
+                cpu_at_mark: mark_cpu,
+                unmeasured: (mark_at - seen.since).min(BUSY_PERIOD),
+                blocked: thread.is_blocked(),
+            };
+            let log = &shared.monitor.retakes;
+            log.record(
+                key,
+                Retake {
+                    since: seen.since,
+                    task_id,
+                    location,
+                    usage,
+                },
+            );
+            match p.lend().take(word) {
+                Some(core) => {
+                    log.count.fetch_add(1, Relaxed);
+                    self.orphans.push(core);
+                }
+                // The poll ended just now; nothing to report.
+                None => log.forget(key),
+            }
+            *seen = Seen::new(LendWord::default(), now);
+        }
+        self.place_orphans(shared);
+    }
+
+    /// Gives each retaken P a thread; keeps the ones the OS refuses a thread
+    /// for, to try again next time.
+    fn place_orphans(&mut self, shared: &Shared) {
+        if self.orphans.is_empty() {
+            return;
+        }
+        let Some(shared) = shared.self_arc() else {
+            return;
+        };
+        let mut left = Vec::new();
+        for core in self.orphans.drain(..) {
+            if let Err((_, core)) = machine::start(&shared, core) {
+                left.push(core);
+            }
+        }
+        self.orphans = left;
+    }
+}
+
+/// Whether a thread that has been in one poll for a while is stuck there:
+/// it used at least an eighth of `wall` in CPU (a long loop), or it sleeps in
+/// the kernel (a blocking call); an eighth, because a long loop sharing a
+/// core with other busy threads gets only part of it. A thread that is
+/// runnable but got almost no CPU is only waiting for one. Unknown (no CPU
+/// clock, no `/proc`): stuck.
+fn stuck(thread: ThreadRef, wall: Duration, cpu_then: Option<Duration>) -> bool {
+    // Under loom, whose models must run the same way each time they replay
+    // a schedule, the clocks cannot decide: every long poll is stuck.
+    if cfg!(loom) {
+        return true;
+    }
+    if let (Some(then), Some(now)) = (cpu_then, thread.cpu_time()) {
+        if now.saturating_sub(then) * 8 >= wall {
+            return true;
+        }
+    }
+    thread.is_blocked().unwrap_or(true)
+}
+
+/// A retake the monitor made, reported when the stuck poll ends.
+pub(crate) struct Retake {
+    since: Instant,
+    task_id: u64,
+    location: Option<&'static Location<'static>>,
+    /// What the stuck thread did, to tell a task that held its worker from
+    /// one the OS descheduled ([`deserves_report`]).
+    usage: Usage,
+}
+
+/// What the monitor saw of a thread whose P it retook, for the report.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Usage {
+    /// The thread's CPU time at the second look at the poll.
+    cpu_at_mark: Option<Duration>,
+    /// The poll's wall time before that look, when its CPU time was not
+    /// measured, capped at one monitor period: a monitor that a loaded host
+    /// delayed must not count its own delay as the task's CPU time.
+    unmeasured: Duration,
+    /// Whether the thread slept in the kernel when its P was taken.
+    blocked: Option<bool>,
+}
+
+/// Whether a retaken poll, now ended, is worth a warning: its task slept in
+/// the kernel when the P was taken (a blocking call), or used at least the
+/// retake threshold `after` in CPU time (a long loop). A poll that lasted
+/// long only because the OS ran other threads (a loaded host) did neither:
+/// the retake helped its queue, but the task did nothing wrong. Called on
+/// the retaken thread itself, right after the poll. Where the CPU time or
+/// the state is unknown: reported (the wall-clock rule).
+pub(crate) fn deserves_report(usage: &Usage, after: Duration) -> bool {
+    // Under loom: never (the clocks cannot decide, see `stuck`).
+    if cfg!(loom) {
+        return false;
+    }
+    if usage.blocked != Some(false) {
+        return true;
+    }
+    match (usage.cpu_at_mark, ThreadRef::current().cpu_time()) {
+        // The unmeasured start counts as if the task ran all of it.
+        (Some(then), Some(now)) => now.saturating_sub(then) + usage.unmeasured >= after,
+        _ => true,
+    }
+}
+
+/// The retakes of one runtime; see the module docs.
+pub(crate) struct RetakeLog {
+    /// Retakes keyed by P index and lend number, until the stuck poll ends
+    /// and reports itself.
+    pending: Mutex<HashMap<(usize, u64), Retake>>,
+    /// Tasks already reported (each is reported once).
+    reported: Mutex<HashSet<u64>>,
+    /// Ps retaken so far (`Stats::retakes`).
+    pub(crate) count: AtomicU64,
+}
+
+impl RetakeLog {
+    pub(crate) fn new() -> Self {
+        RetakeLog {
+            pending: Mutex::new(HashMap::new()),
+            reported: Mutex::new(HashSet::new()),
+            count: AtomicU64::new(0),
+        }
+    }
+
+    fn record(&self, key: (usize, u64), retake: Retake) {
+        lock(&self.pending).insert(key, retake);
+    }
+
+    fn forget(&self, key: (usize, u64)) {
+        lock(&self.pending).remove(&key);
+    }
+
+    /// Ps retaken so far.
+    pub(crate) fn count(&self) -> u64 {
+        self.count.load(Relaxed)
+    }
+
+    /// Called by a thread whose P was taken during the poll numbered `seq`
+    /// of P `index`: if the monitor took it, warn about the task, once per
+    /// task, unless the task neither ran past the threshold `after` nor
+    /// slept in the kernel (the OS took its CPU away). A hand-off by
+    /// `goro::blocking` is not in the log and is not reported.
+    pub(crate) fn report(&self, index: usize, seq: u64, after: Duration) {
+        let Some(r) = lock(&self.pending).remove(&(index, seq)) else {
+            return;
+        };
+        if !deserves_report(&r.usage, after) {
+            return;
+        }
+        {
+            let mut reported = lock(&self.reported);
+            if reported.len() >= MAX_REPORTED {
+                reported.clear();
+            }
+            if !reported.insert(r.task_id) {
+                return;
+            }
+        }
+        let location = r
+            .location
+            .map_or_else(|| "an unknown location".to_string(), |l| l.to_string());
+        let msg = format!(
+            "goro: task {} spawned at {location} blocked worker {index} for {} ms; \
+             its queue moved to another thread (use goro::unblock or goro::blocking \
+             for blocking calls)",
+            r.task_id,
+            r.since.elapsed().as_millis()
+        );
+        // Through `log` when the program installed a logger, else stderr:
+        // a silent retake would hide what the user needs to fix.
+        if log::max_level() >= log::LevelFilter::Warn {
+            log::warn!("{msg}");
+        } else {
+            eprintln!("{msg}");
+        }
+    }
+}
+
+#[cfg(all(
+    test,
+    not(loom),
+    any(target_os = "linux", target_os = "freebsd", target_vendor = "apple")
+))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_only_what_slept_or_ran() {
+        let after = Duration::from_millis(10);
+        let now = ThreadRef::current().cpu_time();
+        let usage = |blocked, unmeasured| Usage {
+            cpu_at_mark: now,
+            unmeasured,
+            blocked,
+        };
+        // Runnable, barely ran since the mark: the OS kept it waiting.
+        assert!(!deserves_report(&usage(Some(false), Duration::ZERO), after));
+        // Asleep in the kernel: a blocking call.
+        assert!(deserves_report(&usage(Some(true), Duration::ZERO), after));
+        // Unknown state: the wall-clock rule.
+        assert!(deserves_report(&usage(None, Duration::ZERO), after));
+        // The unmeasured start counts as CPU time.
+        assert!(deserves_report(&usage(Some(false), after), after));
+        // Unknown CPU time: reported.
+        let blind = Usage {
+            cpu_at_mark: None,
+            ..usage(Some(false), Duration::ZERO)
+        };
+        assert!(deserves_report(&blind, after));
+    }
+}
