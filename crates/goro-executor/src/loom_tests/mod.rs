@@ -13,10 +13,13 @@
 //! `async-task` tasks spawned through `Handle::spawn`. A lost wakeup leaves
 //! a thread parked forever, which loom reports as a deadlock.
 //!
-//! Mutation checks (each made by hand, seen to fail, then reverted; see
-//! `docs/internals.md`): removing the wake in `Idle::sleep`'s recheck, or
-//! replacing the compare-and-swap in `LendSlot::with_lent` by a plain
-//! store, makes these models fail.
+//! Mutation checks, each made by hand, seen to fail, then reverted (with
+//! `LOOM_MAX_PREEMPTIONS=2`, as CI runs them):
+//! - dropping the `has_work` recheck in `Idle::sleep` (the wake a sleeper
+//!   gives itself): `idle::loom_runtime_a_task_woken_by_a_task` deadlocks;
+//! - replacing the compare-and-swap in `LendSlot::with_lent` by a plain
+//!   store: `lend::loom_runtime_the_monitor_retakes_a_stuck_poll` and both
+//!   slot models report concurrent writes to the P's cell.
 
 mod idle;
 mod lend;
