@@ -26,8 +26,14 @@ fn fast_closures_do_not_create_many_threads() {
     eprintln!("100,000 fast closures: peak {peak} threads ({cpus} CPUs)");
     // Far from the cap: a job only looks blocked when it holds its thread
     // for a whole monitor tick, which a no-op does only when the OS preempts
-    // it (other tests run in parallel on few cores, so that happens).
-    assert!(peak <= cpus + 30, "{peak} threads for no-op closures");
+    // it. On a loaded 2-core machine that happens often (60 threads were
+    // seen with other builds running), so the bound is a quarter of the
+    // cap: a pool that grew for every queued job would reach the cap of
+    // 512 within the first few thousand closures.
+    assert!(
+        peak <= 128,
+        "{peak} threads for no-op closures ({cpus} CPUs)"
+    );
 }
 
 #[test]

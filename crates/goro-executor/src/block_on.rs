@@ -30,6 +30,37 @@ pub(crate) fn block_on<F: Future>(
     future: F,
 ) -> F::Output {
     let parker = Arc::new(ThreadWaker(Parker::with_driver(Some(driver.clone()))));
+    poll_until_ready(&parker, future, |parker| {
+        if driver.is_polling() {
+            // A worker polls for everyone (the usual case): just sleep, as
+            // tokio's `block_on` does. Ready I/O then wakes tasks straight
+            // onto that worker instead of through the global queue.
+            parker.park();
+        } else if shared.idle.num_sleeping() == 0 {
+            // Every worker is busy, maybe stuck in a long poll: poll the
+            // driver ourselves, for a slice, so that a worker going idle
+            // soon can take the role back.
+            if crate::context::remote_poll(|| parker.park_polling(Some(POLL_SLICE))).is_some() {
+                shared.hand_off_poller();
+            } else {
+                parker.park();
+            }
+        } else {
+            // Workers sleep but none polls (they went to sleep before this
+            // thread registered its I/O): wake one to take the role.
+            shared.hand_off_poller();
+            parker.park();
+        }
+    })
+}
+
+/// Polls `future` with `parker` as its waker, calling `wait` between polls
+/// until it is ready.
+fn poll_until_ready<F: Future>(
+    parker: &Arc<ThreadWaker>,
+    future: F,
+    mut wait: impl FnMut(&Parker),
+) -> F::Output {
     let waker = Waker::from(parker.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
@@ -37,26 +68,7 @@ pub(crate) fn block_on<F: Future>(
         if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
             return out;
         }
-        if driver.is_polling() {
-            // A worker polls for everyone (the usual case): just sleep, as
-            // tokio's `block_on` does. Ready I/O then wakes tasks straight
-            // onto that worker instead of through the global queue.
-            parker.0.park();
-        } else if shared.idle.num_sleeping() == 0 {
-            // Every worker is busy, maybe stuck in a long poll: poll the
-            // driver ourselves, for a slice, so that a worker going idle
-            // soon can take the role back.
-            if crate::context::remote_poll(|| parker.0.park_polling(Some(POLL_SLICE))).is_some() {
-                shared.hand_off_poller();
-            } else {
-                parker.0.park();
-            }
-        } else {
-            // Workers sleep but none polls (they went to sleep before this
-            // thread registered its I/O): wake one to take the role.
-            shared.hand_off_poller();
-            parker.0.park();
-        }
+        wait(&parker.0);
     }
 }
 
@@ -85,13 +97,5 @@ pub(crate) fn prepare_parker() {
 #[cfg(loom)]
 pub(crate) fn block_on_parker<F: Future>(future: F) -> F::Output {
     let parker = PARKER.with(Arc::clone);
-    let waker = Waker::from(parker.clone());
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-        parker.0.park();
-    }
+    poll_until_ready(&parker, future, Parker::park)
 }
