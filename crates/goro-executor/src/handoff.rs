@@ -26,6 +26,10 @@ use crate::worker::WorkerContext;
 /// Outside a worker thread, or when the OS refuses a new thread, `f` simply
 /// runs here.
 ///
+/// Despite the name, this is not the blocking pool (the `goro-blocking`
+/// crate behind `goro::unblock` and `goro::fs`): `f` runs on the calling
+/// thread, and it is the worker's queue that moves.
+///
 /// # Examples
 ///
 /// ```
