@@ -148,7 +148,7 @@ impl Builder {
     /// Makes a panic in any task abort the whole process after printing the
     /// task's id and spawn location, as an unrecovered panic does in Go.
     /// Off by default: a panic is caught, its task ends, and the panic
-    /// reaches the task's [`JoinHandle`] as a [`crate::JoinError`].
+    /// reaches the task's [`JoinHandle`](crate::JoinHandle) as a [`crate::JoinError`].
     pub fn panic_aborts(mut self, yes: bool) -> Self {
         self.panic_aborts = yes;
         self
