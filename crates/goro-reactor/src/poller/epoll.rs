@@ -4,6 +4,8 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
 use super::Ready;
@@ -26,6 +28,9 @@ const READ_CLOSED: u32 = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as
 pub(crate) struct Poller {
     epoll: OwnedFd,
     notifier: OwnedFd,
+    /// A notification is pending: later ones until the next wait returns
+    /// skip their `write` (as `polling` does).
+    notified: AtomicBool,
 }
 
 /// Room for the events of one wait.
@@ -87,7 +92,11 @@ impl Poller {
                 libc::EFD_CLOEXEC | libc::EFD_NONBLOCK,
             ))?)
         };
-        let poller = Poller { epoll, notifier };
+        let poller = Poller {
+            epoll,
+            notifier,
+            notified: AtomicBool::new(false),
+        };
         // Edge-triggered, and never read: every write to an eventfd is a
         // new edge (mio's waker does the same).
         poller.ctl(
@@ -139,9 +148,13 @@ impl Poller {
         let cap = events.list.capacity().min(libc::c_int::MAX as usize) as libc::c_int;
         // SAFETY: the kernel writes at most `cap` events into the vector's
         // spare capacity, and we set the length to what it reports.
-        let n = cvt(unsafe {
+        let res = cvt(unsafe {
             libc::epoll_wait(self.epoll.as_raw_fd(), events.list.as_mut_ptr(), cap, ms)
-        })?;
+        });
+        // A notification from here on writes again: one that wrote before
+        // made this wait return, or left its edge for the next one.
+        self.notified.store(false, SeqCst);
+        let n = res?;
         // SAFETY: `n <= cap` events were initialised by the kernel.
         unsafe { events.list.set_len(n as usize) };
         Ok(())
@@ -149,6 +162,9 @@ impl Poller {
 
     /// Makes a blocked [`Poller::wait`] return, or the next one.
     pub(crate) fn notify(&self) -> io::Result<()> {
+        if self.notified.swap(true, SeqCst) {
+            return Ok(());
+        }
         let one = 1u64.to_ne_bytes();
         loop {
             // SAFETY: writes 8 bytes from a live buffer to our eventfd.
@@ -205,6 +221,12 @@ mod tests {
             assert!(!events.is_empty(), "the notifier's event");
             assert_eq!(events.iter().count(), 0, "no source event");
         }
+        // Notifications before one wait make it return once.
+        for _ in 0..5 {
+            p.notify().unwrap();
+        }
+        p.wait(&mut events, Some(Duration::from_secs(10))).unwrap();
+        assert!(!events.is_empty());
         // No notification pending: the wait times out.
         let start = Instant::now();
         p.wait(&mut events, Some(Duration::from_millis(20)))
