@@ -369,6 +369,35 @@ async fn slowloris_connections_are_closed_after_the_header_read_timeout() {
     server.shutdown().await;
 }
 
+/// The header read timeout bounds only the wait for a request head: a
+/// request whose handler takes several timeouts is answered, the
+/// keep-alive connection then serves another, and it is closed one timeout
+/// after its last response, not after its first request or its accept.
+#[goro::test]
+async fn a_slow_request_is_not_cut_by_the_header_read_timeout() {
+    let limit = Duration::from_millis(300);
+    let (server, _) = start(Server::new().header_read_timeout(limit)).await;
+    let mut s = TcpStream::connect(server.addr).await.unwrap();
+    assert_eq!(get_on(&mut s, "/").await.unwrap(), (200, "ok".into()));
+    // In flight for three timeouts, counted from the first request.
+    assert_eq!(
+        get_on(&mut s, "/sleep/900").await.unwrap(),
+        (200, "slept 900".into())
+    );
+    // Idle for most of a timeout, then a request in time.
+    goro::time::sleep(limit * 2 / 3).await;
+    assert_eq!(get_on(&mut s, "/").await.unwrap(), (200, "ok".into()));
+    let idle = Instant::now();
+    let took = closed_within(&mut s, STEP).await.unwrap();
+    let since_idle = idle.elapsed();
+    assert!(
+        since_idle + Duration::from_millis(50) >= limit,
+        "closed {since_idle:?} after the last response, before the timeout"
+    );
+    assert!(took <= STEP, "{took:?}");
+    server.shutdown().await;
+}
+
 #[goro::test]
 async fn a_malformed_request_gets_400_and_others_are_still_served() {
     let (server, _) = start(Server::new()).await;

@@ -15,7 +15,7 @@
 //! auto builder (HTTP/1.1 and HTTP/2), with `TCP_NODELAY` and one task per
 //! connection.
 //!
-//! Options after `--`: a runtime filter (`goro`, `tokio`, `tokio-timer`, `go`), `--rounds N`
+//! Options after `--`: a runtime filter (`goro`, `goro-notimer`, `tokio`, `tokio-timer`, `go`), `--rounds N`
 //! (default 3), `--secs S` (default 5), `--conns N` (default 64).
 
 use std::convert::Infallible;
@@ -35,8 +35,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// `tokio` serves without a timer, as hyper-util's examples do (so no
 /// header read timeout); `tokio-timer` adds `TokioTimer` and hyper's 30 s
-/// `header_read_timeout`, which goro's `serve` always has.
-const SERVERS: &[&str] = &["goro", "tokio", "tokio-timer", "go"];
+/// `header_read_timeout`, which goro's `serve` has by default.
+/// `goro-notimer` is `serve` with `header_read_timeout(None)`: the same
+/// work per request as `tokio`, to split what the timer costs from the rest.
+const SERVERS: &[&str] = &["goro", "goro-notimer", "tokio", "tokio-timer", "go"];
 const WORKERS: usize = 2;
 
 async fn hello(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
@@ -46,7 +48,7 @@ async fn hello(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible
     Ok(resp)
 }
 
-fn serve_goro() {
+fn serve_goro(header_timeout: bool) {
     let rt = goro::Runtime::builder()
         .maxprocs(WORKERS)
         .build()
@@ -76,7 +78,12 @@ fn serve_goro() {
             .await
             .expect("bind");
         announce(listener.local_addr().expect("addr"));
-        goro::http::serve(listener, hyper::service::service_fn(hello))
+        let mut server = goro::http::Server::new();
+        if !header_timeout {
+            server = server.header_read_timeout(None);
+        }
+        server
+            .serve(listener, hyper::service::service_fn(hello))
             .await
             .expect("serve");
     });
@@ -200,10 +207,11 @@ fn main() {
             args.get(i + 1).map(String::as_str),
             args.get(i + 2).map(String::as_str),
         ) {
-            (Some("server"), Some("goro")) => serve_goro(),
+            (Some("server"), Some("goro")) => serve_goro(true),
+            (Some("server"), Some("goro-notimer")) => serve_goro(false),
             (Some("server"), Some("tokio")) => serve_tokio(false),
             (Some("server"), Some("tokio-timer")) => serve_tokio(true),
-            other => panic!("usage: --child server goro|tokio|tokio-timer: {other:?}"),
+            other => panic!("usage: --child server goro|goro-notimer|tokio|tokio-timer: {other:?}"),
         }
         return;
     }

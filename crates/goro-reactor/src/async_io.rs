@@ -72,6 +72,12 @@ impl<T: AsSource> Async<T> {
         })
     }
 
+    /// The registration (for the reactor's own tests).
+    #[cfg(test)]
+    pub(crate) fn source(&self) -> &Arc<Source> {
+        &self.source
+    }
+
     /// The inner I/O object.
     pub fn get_ref(&self) -> &T {
         self.io.as_ref().expect("io is present until drop")

@@ -1,4 +1,5 @@
-//! goro's I/O reactor: Go's netpoller design on the `polling` crate.
+//! goro's I/O reactor: Go's netpoller design, on `epoll` directly on Linux
+//! and on the `polling` crate elsewhere.
 //!
 //! One [`Reactor`] per process holds the poller (edge-triggered `epoll` on
 //! Linux, `kqueue` on macOS and the BSDs; one-shot IOCP on Windows, which
@@ -19,6 +20,7 @@ mod async_io;
 mod block_on;
 pub mod coop;
 pub mod net;
+mod poller;
 mod reactor;
 mod source;
 mod sys;

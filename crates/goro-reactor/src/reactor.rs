@@ -1,18 +1,17 @@
-//! The reactor: one `polling::Poller` for the process (like Go's netpoller),
+//! The reactor: one poller for the process (like Go's netpoller),
 //! the registered sources, and the timers. It has no thread of its own: the
 //! runtime's workers poll it (see `goro_executor::Driver`), one at a time.
 
 use std::io;
-use std::num::NonZeroUsize;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use polling::{Event, Events, Poller};
 use slab::Slab;
 
+use crate::poller::{Events, Poller};
 use crate::source::{Direction, Source};
 use crate::sys::{self, RawSource};
 use crate::time::shards::{TimerRef, Timers};
@@ -135,9 +134,7 @@ impl Reactor {
             poller,
             sources: Mutex::new(Slab::new()),
             num_sources: AtomicUsize::new(0),
-            events: Mutex::new(Events::with_capacity(
-                NonZeroUsize::new(EVENTS).expect("nonzero"),
-            )),
+            events: Mutex::new(Events::with_capacity(EVENTS)),
             polling: AtomicBool::new(false),
             blocked_until: AtomicU64::new(NOT_BLOCKED),
             last_poll: AtomicU64::new(0),
@@ -155,14 +152,11 @@ impl Reactor {
             entry.insert(source.clone());
             source
         };
-        #[cfg(unix)]
-        let interest = Event::all(source.key);
-        // One-shot: armed when a task waits (`Source::arm`).
-        #[cfg(windows)]
-        let interest = Event::none(source.key);
+        // On Windows, one-shot with no interest: armed when a task waits
+        // (`Source::arm`).
         // SAFETY: the caller (`Async`) owns the descriptor and calls
         // `deregister` before closing it.
-        let res = unsafe { self.poller.add_with_mode(fd, interest, sys::MODE) };
+        let res = unsafe { self.poller.add(fd, source.key) };
         if let Err(e) = res {
             lock(&self.sources).remove(source.key);
             return Err(e);
@@ -245,6 +239,9 @@ impl Reactor {
             let sources = lock(&self.sources);
             for ev in events.iter() {
                 if let Some(s) = sources.get(ev.key) {
+                    if ev.read_closed {
+                        s.read_closed();
+                    }
                     if ev.readable {
                         s.ready(Direction::Read, &mut wake);
                     }

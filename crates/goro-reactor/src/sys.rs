@@ -1,5 +1,6 @@
 //! What differs between Unix and Windows for the reactor: the handle type,
-//! non-blocking mode, the registration mode, and the "ready now?" check.
+//! non-blocking mode and the "ready now?" check (the poller itself is in
+//! `poller`).
 //!
 //! - **Unix** (epoll, kqueue): descriptors (`AsFd`), registered once,
 //!   edge-triggered; [`is_ready_now`] asks `poll(2)`.
@@ -12,20 +13,12 @@
 
 use std::io;
 
-use polling::PollMode;
-
 use crate::source::Direction;
 
 #[cfg(unix)]
 pub(crate) use std::os::fd::{AsFd as AsSource, RawFd as RawSource};
 #[cfg(windows)]
 pub(crate) use std::os::windows::io::{AsSocket as AsSource, RawSocket as RawSource};
-
-/// How sources are registered with the poller.
-#[cfg(unix)]
-pub(crate) const MODE: PollMode = PollMode::Edge;
-#[cfg(windows)]
-pub(crate) const MODE: PollMode = PollMode::Oneshot;
 
 /// The raw handle of `io`.
 pub(crate) fn raw_of<T: AsSource>(io: &T) -> RawSource {

@@ -1,11 +1,10 @@
 //! One connection's task: TLS (if configured), then hyper's auto builder,
-//! a deadline for the first request, and graceful shutdown.
+//! the header read timeout (`watchdog`), and graceful shutdown.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -15,6 +14,7 @@ use hyper::service::Service;
 use hyper_util::server::conn::auto;
 
 use super::shutdown::ConnGuard;
+use super::watchdog::{Finish, Progress, Respond, Watchdog};
 use super::{Protocols, Server, auto_builder};
 use crate::io::Io;
 use crate::rt::GoroExecutor;
@@ -26,7 +26,7 @@ pub(crate) struct Shared {
     http1: auto::Builder<GoroExecutor>,
     http2: auto::Builder<GoroExecutor>,
     protocols: Protocols,
-    first_request: Option<Duration>,
+    header_read_timeout: Option<Duration>,
     grace: Duration,
     remote_addr: bool,
     #[cfg(feature = "tls")]
@@ -35,13 +35,15 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(server: &Server, exec: GoroExecutor) -> Shared {
-        let b = || auto_builder(exec.clone(), server.header_read_timeout);
+        // The header read timeout is the connection's `Watchdog`, not
+        // hyper's timer per request.
+        let b = || auto_builder(exec.clone());
         Shared {
             auto: b(),
             http1: b().http1_only(),
             http2: b().http2_only(),
             protocols: server.protocols,
-            first_request: server.header_read_timeout,
+            header_read_timeout: server.header_read_timeout,
             grace: server.grace,
             remote_addr: server.remote_addr,
             #[cfg(feature = "tls")]
@@ -73,11 +75,12 @@ pub(crate) async fn serve_stream<S, B>(
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    let deadline = shared.first_request.map(|d| Instant::now() + d);
+    // The header read timeout runs from here, across the TLS handshake.
+    let accepted = Instant::now();
     #[cfg(feature = "tls")]
     if let Some(acceptor) = shared.tls.clone() {
         let handshake = acceptor.accept(stream);
-        let tls = match deadline {
+        let tls = match shared.header_read_timeout.map(|d| accepted + d) {
             Some(at) => match goro_reactor::time::timeout_at(at, handshake).await {
                 Ok(r) => r,
                 Err(_) => {
@@ -101,7 +104,7 @@ pub(crate) async fn serve_stream<S, B>(
             Protocols::Http1
         };
         let io = crate::io::FuturesIo::new(tls);
-        return run(io, peer, p, service, &shared, deadline, &guard).await;
+        return run(io, peer, p, service, &shared, accepted, &guard).await;
     }
     run(
         Io::new(stream),
@@ -109,21 +112,21 @@ pub(crate) async fn serve_stream<S, B>(
         shared.protocols,
         service,
         &shared,
-        deadline,
+        accepted,
         &guard,
     )
     .await
 }
 
-/// Runs hyper on `io` until the connection ends, the first request misses
-/// its deadline, or shutdown's grace runs out.
+/// Runs hyper on `io` until the connection ends, waits for a request head
+/// past the header read timeout, or shutdown's grace runs out.
 async fn run<I, S, B>(
     io: I,
     peer: SocketAddr,
     protocols: Protocols,
     service: S,
     shared: &Shared,
-    first_request: Option<Instant>,
+    accepted: Instant,
     guard: &ConnGuard,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
@@ -134,17 +137,18 @@ async fn run<I, S, B>(
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    // The first request's headers must arrive before the deadline; after
-    // that hyper's own header_read_timeout times each request.
-    let started = Arc::new(AtomicBool::new(first_request.is_none()));
-    let service = FirstRequest {
+    let progress = shared.header_read_timeout.map(|_| Progress::new(accepted));
+    let mut watchdog = shared
+        .header_read_timeout
+        .zip(progress.clone())
+        .map(|(t, p)| Watchdog::new(p, t));
+    let service = PerRequest {
         inner: service,
-        started: started.clone(),
+        progress,
         peer: shared.remote_addr.then_some(peer),
     };
     let builder = shared.builder(protocols);
     let mut conn = pin!(builder.serve_connection_with_upgrades(io, service));
-    let mut first = first_request.map(|at| Box::pin(goro_reactor::time::sleep_until(at)));
     let tracker = guard.tracker();
     let mut stop = pin!(tracker.stopped());
     let mut stop_registered = false;
@@ -153,11 +157,9 @@ async fn run<I, S, B>(
         if let Poll::Ready(r) = conn.as_mut().poll(cx) {
             return Poll::Ready(r.map_err(Ended::Error));
         }
-        if let Some(timer) = first.as_mut() {
-            if started.load(Ordering::Relaxed) {
-                first = None;
-            } else if timer.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Err(Ended::FirstRequestTimeout));
+        if let Some(w) = watchdog.as_mut() {
+            if w.poll_expired(cx).is_ready() {
+                return Poll::Ready(Err(Ended::HeaderTimeout));
             }
         }
         // Poll the stop listener once, to register this task's waker with
@@ -188,7 +190,7 @@ async fn run<I, S, B>(
     match outcome {
         Ok(()) => {}
         Err(Ended::Error(e)) => log::debug!("goro::http: {peer}: connection error: {e}"),
-        Err(Ended::FirstRequestTimeout) => {
+        Err(Ended::HeaderTimeout) => {
             log::debug!("goro::http: {peer}: no request headers before the header read timeout")
         }
         Err(Ended::GraceOver) => {
@@ -199,34 +201,33 @@ async fn run<I, S, B>(
 
 enum Ended {
     Error(BoxError),
-    FirstRequestTimeout,
+    HeaderTimeout,
     GraceOver,
 }
 
-/// The user's service, noting that a connection's first request arrived,
-/// and giving each request the client's address if asked to.
+/// The user's service, counting each request's head and response for the
+/// header read timeout (when there is one), and giving each request the
+/// client's address if asked to.
 #[derive(Clone)]
-struct FirstRequest<S> {
+struct PerRequest<S> {
     inner: S,
-    started: Arc<AtomicBool>,
+    progress: Option<Arc<Progress>>,
     peer: Option<SocketAddr>,
 }
 
-impl<S, B> Service<hyper::Request<B>> for FirstRequest<S>
+impl<S, B> Service<hyper::Request<Incoming>> for PerRequest<S>
 where
-    S: Service<hyper::Request<B>>,
+    S: Service<hyper::Request<Incoming>, Response = hyper::Response<B>>,
 {
-    type Response = S::Response;
+    type Response = hyper::Response<Finish<B>>;
     type Error = S::Error;
-    type Future = S::Future;
+    type Future = Respond<S::Future>;
 
-    fn call(&self, mut req: hyper::Request<B>) -> Self::Future {
-        if !self.started.load(Ordering::Relaxed) {
-            self.started.store(true, Ordering::Relaxed);
-        }
+    fn call(&self, mut req: hyper::Request<Incoming>) -> Self::Future {
+        let mark = self.progress.as_ref().map(|p| p.begin(req.version()));
         if let Some(peer) = self.peer {
             req.extensions_mut().insert(crate::RemoteAddr(peer));
         }
-        self.inner.call(req)
+        Respond::new(self.inner.call(req), mark)
     }
 }

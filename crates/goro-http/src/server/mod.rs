@@ -2,14 +2,15 @@
 //!
 //! One goro task per connection, `TCP_NODELAY` on, hyper-util's auto
 //! builder (HTTP/1.1 with keep-alive and upgrades, HTTP/2 with prior
-//! knowledge; over TLS, the protocol ALPN picked), a deadline for the first
-//! request and hyper's `header_read_timeout` for every later one, a
-//! connection limit, back-off on accept errors, and graceful shutdown.
+//! knowledge; over TLS, the protocol ALPN picked), a header read timeout
+//! (one timer per connection, see `watchdog`), a connection limit,
+//! back-off on accept errors, and graceful shutdown.
 
 mod backoff;
 mod conn;
 mod reject;
 mod shutdown;
+mod watchdog;
 
 use std::future::Future;
 use std::io;
@@ -157,7 +158,13 @@ impl Server {
     /// `ReadHeaderTimeout`). For a new connection it runs from the accept,
     /// across the TLS handshake, so a client that connects and sends
     /// nothing, or half a request line (slowloris), is closed once it
-    /// passes. `None` turns it off. Default: 30 s, as hyper's.
+    /// passes. On an HTTP/1.1 keep-alive connection it runs again from the
+    /// end of each response, so it is the idle timeout too (as hyper's
+    /// own); a request in flight, however slow, is never cut by it.
+    /// `None` turns it off. Default: 30 s, as hyper's.
+    ///
+    /// It costs one timer per connection, not one per request as hyper's
+    /// `header_read_timeout` does.
     pub fn header_read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Server {
         self.header_read_timeout = timeout.into();
         self
@@ -359,15 +366,14 @@ fn default_max_connections() -> usize {
 }
 
 /// The auto builder with goro's executor and timer, shared by connections.
-pub(crate) fn auto_builder(
-    exec: GoroExecutor,
-    header_read_timeout: Option<Duration>,
-) -> auto::Builder<GoroExecutor> {
+/// hyper's own header read timeout is off: `watchdog` keeps it, with one
+/// timer per connection instead of one per request.
+pub(crate) fn auto_builder(exec: GoroExecutor) -> auto::Builder<GoroExecutor> {
     let mut b = auto::Builder::new(exec);
     b.http1()
         .timer(GoroTimer)
         .keep_alive(true)
-        .header_read_timeout(header_read_timeout);
+        .header_read_timeout(None);
     b.http2().timer(GoroTimer);
     b
 }

@@ -253,8 +253,9 @@ impl TcpStream {
         cx: &mut Context<'_>,
         buf: &mut [std::mem::MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_read_with(cx, |s| socket2::SockRef::from(s).recv(buf))
+        self.io.poll_stream(cx, false, buf.len(), |s| {
+            socket2::SockRef::from(s).recv(buf)
+        })
     }
 
     /// The remote address.
@@ -382,7 +383,7 @@ fn poll_read(
     cx: &mut Context<'_>,
     buf: &mut [u8],
 ) -> Poll<io::Result<usize>> {
-    io.poll_read_with(cx, |mut s| s.read(buf))
+    io.poll_stream(cx, false, buf.len(), |mut s| s.read(buf))
 }
 
 fn poll_read_vectored(
@@ -390,7 +391,8 @@ fn poll_read_vectored(
     cx: &mut Context<'_>,
     bufs: &mut [IoSliceMut<'_>],
 ) -> Poll<io::Result<usize>> {
-    io.poll_read_with(cx, |mut s| s.read_vectored(bufs))
+    let len = bufs.iter().map(|b| b.len()).sum();
+    io.poll_stream(cx, false, len, |mut s| s.read_vectored(bufs))
 }
 
 fn poll_write(

@@ -165,8 +165,9 @@ impl UnixStream {
         cx: &mut Context<'_>,
         buf: &mut [std::mem::MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_read_with(cx, |s| socket2::SockRef::from(s).recv(buf))
+        self.io.poll_stream(cx, false, buf.len(), |s| {
+            socket2::SockRef::from(s).recv(buf)
+        })
     }
 
     /// The remote address.
@@ -206,7 +207,8 @@ macro_rules! impl_unix_io {
                 cx: &mut Context<'_>,
                 buf: &mut [u8],
             ) -> Poll<io::Result<usize>> {
-                self.io.poll_read_with(cx, |mut s| s.read(buf))
+                self.io
+                    .poll_stream(cx, false, buf.len(), |mut s| s.read(buf))
             }
         }
 
