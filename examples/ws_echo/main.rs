@@ -53,6 +53,10 @@ usage: ws_echo [OPTIONS]
 
 /// How often the status line is printed.
 const STATUS_EVERY: Duration = Duration::from_secs(5);
+/// How long after connections last fell the free memory is returned once
+/// more: by then the runtime's spare threads, which outlive a burst by
+/// their 10 s keep-alive, have exited and freed what they held.
+const TRIM_AGAIN_AFTER: Duration = Duration::from_secs(15);
 /// Descriptors kept free of connections: the listener, stdio, the
 /// runtime's own, and connections being refused with 503.
 #[cfg(unix)]
@@ -185,14 +189,20 @@ async fn main() -> ExitCode {
     let mut ticks = goro::time::interval_at(started + STATUS_EVERY, STATUS_EVERY);
     let mut last = (Instant::now(), 0);
     let mut last_open = 0;
+    let mut trim_again_at = None;
     loop {
         goro::select! {
             _ = ticks.tick() => {
                 let s = server.stats();
                 // Connections closed since the last tick: give what they
-                // freed back to the OS (see `release_free_memory`).
+                // freed back to the OS (see `release_free_memory`), and
+                // once more when the server has been quiet for a while.
                 if s.active < last_open {
                     server::release_free_memory();
+                    trim_again_at = Some(Instant::now() + TRIM_AGAIN_AFTER);
+                } else if trim_again_at.is_some_and(|at| Instant::now() >= at) {
+                    server::release_free_memory();
+                    trim_again_at = None;
                 }
                 last_open = s.active;
                 if quiet {

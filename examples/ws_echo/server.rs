@@ -721,8 +721,10 @@ async fn serve(stream: TcpStream, refuse: bool, shared: &Shared) {
 /// glibc keeps what closed connections freed in its arenas: after 15,000
 /// connections closed, the RSS stays near its peak (about 340 MiB) until
 /// `malloc_trim` returns the free pages. `ws_echo` calls this when the
-/// number of open connections has fallen; it does nothing with other
-/// allocators.
+/// number of open connections has fallen, and once more 15 s later, when
+/// the runtime's spare threads have exited; it does nothing with other
+/// allocators. What it cannot return (glibc's per-thread caches, the top of
+/// each thread's arena) is measured in benches/README.md ("Soak").
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: `malloc_trim` only returns free pages of glibc's own arenas to

@@ -7,6 +7,17 @@
 //! so a slot is drained whole and each key is checked against its entry's
 //! deadline). Deadlines are whole milliseconds since the reactor's epoch,
 //! rounded up, so a timer never fires early.
+//!
+//! Memory follows the live timers, not their peak. A timer cancelled long
+//! before its deadline (a connection's idle timeout, dropped when the
+//! connection closes) would otherwise leave its key in the heap until the
+//! deadline came near: under connection churn the heap would hold churn
+//! rate x timeout dead keys. So once more than half of the heap's keys
+//! are dead, they are removed in one pass (amortized O(1) per cancel; Go
+//! cleans its timer heap once a quarter of it is deleted timers,
+//! `runtime/time.go`). A slot's key list is freed once its millisecond
+//! is done, and the heap and the slab give back capacity once they are
+//! mostly empty.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -16,6 +27,9 @@ use slab::Slab;
 
 /// Width of the calendar, in milliseconds.
 const SLOTS: u64 = 1024;
+/// Below this many keys (or this capacity) the heap and the slab are left
+/// as they are: purging or shrinking them would save too little to pay.
+const SHRINK_MIN: usize = 64;
 
 struct Entry {
     deadline: u64,
@@ -36,6 +50,9 @@ pub(crate) struct Wheel {
     now: u64,
     slots: Box<[Vec<u32>]>,
     later: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Keys in `later` whose timer was cancelled (an upper bound: a dead
+    /// key that leaves the heap on its own is not always counted off).
+    later_dead: usize,
     entries: Slab<Entry>,
     next_id: u64,
 }
@@ -46,6 +63,7 @@ impl Wheel {
             now,
             slots: (0..SLOTS).map(|_| Vec::new()).collect(),
             later: BinaryHeap::new(),
+            later_dead: 0,
             entries: Slab::new(),
             next_id: 0,
         }
@@ -98,12 +116,47 @@ impl Wheel {
 
     /// Removes a timer if it has not fired.
     pub(crate) fn cancel(&mut self, t: TimerKey) {
-        if self
-            .entries
-            .get(t.key as usize)
-            .is_some_and(|e| e.id == t.id)
-        {
-            self.entries.remove(t.key as usize);
+        let Some(e) = self.entries.get(t.key as usize).filter(|e| e.id == t.id) else {
+            return;
+        };
+        // `place` and `fire` keep every key due within the calendar in a
+        // slot and every later one in the heap.
+        if e.deadline >= self.now + SLOTS {
+            self.later_dead += 1;
+        }
+        self.entries.remove(t.key as usize);
+        if self.later_dead * 2 > self.later.len() && self.later.len() >= SHRINK_MIN {
+            self.purge_later();
+        }
+        self.shrink();
+    }
+
+    /// Removes the dead keys from the heap.
+    fn purge_later(&mut self) {
+        let entries = &self.entries;
+        self.later
+            .retain(|&Reverse((deadline, key))| is_live(entries, deadline, key));
+        self.later_dead = 0;
+        if self.entries.len() * 4 < self.entries.capacity() {
+            // Only the vacant tail goes: keys are never moved.
+            self.entries.shrink_to_fit();
+        }
+    }
+
+    /// Gives back the heap's capacity once it is three-quarters empty, and
+    /// the slab's once no timer is left.
+    fn shrink(&mut self) {
+        if self.entries.is_empty() {
+            // Every key left in the heap is dead.
+            self.later.clear();
+            self.later_dead = 0;
+        }
+        let (len, cap) = (self.later.len(), self.later.capacity());
+        if cap > SHRINK_MIN && len * 4 < cap {
+            self.later.shrink_to((len * 2).max(SHRINK_MIN));
+        }
+        if self.entries.is_empty() && self.entries.capacity() > SHRINK_MIN {
+            self.entries = Slab::new();
         }
     }
 
@@ -115,16 +168,13 @@ impl Wheel {
         // After a long gap every slot comes due once; walk each at most once.
         let end = now.min(self.now + SLOTS - 1);
         for t in self.now..=end {
+            // The slot's list is freed, not kept for reuse: kept, the lists
+            // of all 1,024 slots would stay allocated at their largest,
+            // scattered over the heap, long after the timers are gone.
             let slot = std::mem::take(&mut self.slots[(t % SLOTS) as usize]);
             for &key in &slot {
                 self.fire_key(key, now, wake);
             }
-            // Keep the slot's allocation for reuse.
-            let mut slot = slot;
-            slot.clear();
-            let old = std::mem::replace(&mut self.slots[(t % SLOTS) as usize], slot);
-            // Nothing can have been placed meanwhile: `place` needs `&mut self`.
-            debug_assert!(old.is_empty());
         }
         self.now = now + 1;
         while let Some(&Reverse((deadline, key))) = self.later.peek() {
@@ -132,16 +182,15 @@ impl Wheel {
                 break;
             }
             self.later.pop();
-            if deadline <= now {
+            if !is_live(&self.entries, deadline, key) {
+                self.later_dead = self.later_dead.saturating_sub(1);
+            } else if deadline <= now {
                 self.fire_key(key, now, wake);
-            } else if self
-                .entries
-                .get(key as usize)
-                .is_some_and(|e| e.deadline == deadline)
-            {
+            } else {
                 self.place(deadline, key);
             }
         }
+        self.shrink();
     }
 
     fn fire_key(&mut self, key: u32, now: u64, wake: &mut Vec<Waker>) {
@@ -167,6 +216,14 @@ impl Wheel {
         }
         self.later.peek().map_or(u64::MAX, |r| r.0.0)
     }
+}
+
+/// Whether a heap key still stands for a pending timer with that deadline
+/// (a dead key's slab key may have been reused by a later timer).
+fn is_live(entries: &Slab<Entry>, deadline: u64, key: u32) -> bool {
+    entries
+        .get(key as usize)
+        .is_some_and(|e| e.deadline == deadline)
 }
 
 #[cfg(test)]
@@ -259,6 +316,108 @@ mod tests {
         }
         assert_eq!(fire(&mut w, 20_000), 6);
         assert_eq!(c.0.load(Ordering::SeqCst), 6);
+    }
+
+    /// Connection churn under an idle timeout: every connection's timer
+    /// is far off and cancelled when the connection closes. The heap must
+    /// hold about the live timers, not every timer cancelled since.
+    #[test]
+    fn cancelled_far_timers_do_not_pile_up() {
+        let mut w = Wheel::new(0);
+        let (_, wk) = waker();
+        let mut live = std::collections::VecDeque::new();
+        for i in 0..100_000u64 {
+            live.push_back(w.insert(300_000 + i, wk.clone()).unwrap());
+            if live.len() > 100 {
+                w.cancel(live.pop_front().unwrap());
+            }
+            assert!(
+                w.later.len() <= 2 * live.len() + SHRINK_MIN,
+                "{} keys in the heap for {} live timers",
+                w.later.len(),
+                live.len()
+            );
+        }
+        assert!(
+            w.later.capacity() <= 8 * SHRINK_MIN,
+            "{}",
+            w.later.capacity()
+        );
+        assert!(
+            w.entries.capacity() <= 8 * SHRINK_MIN,
+            "{}",
+            w.entries.capacity()
+        );
+    }
+
+    /// After a peak the heap, the slab and the slots give their memory
+    /// back.
+    #[test]
+    fn memory_is_given_back_after_a_peak() {
+        let mut w = Wheel::new(0);
+        let (c, wk) = waker();
+        let far: Vec<_> = (0..10_000)
+            .map(|i| w.insert(5_000 + i, wk.clone()).unwrap())
+            .collect();
+        for i in 0..10_000 {
+            w.insert(1 + i % 500, wk.clone()).unwrap();
+        }
+        assert!(w.later.capacity() >= 10_000);
+        assert_eq!(fire(&mut w, 600), 10_000);
+        for t in far {
+            w.cancel(t);
+        }
+        assert_eq!(w.len(), 0);
+        assert!(w.later.capacity() <= SHRINK_MIN, "{}", w.later.capacity());
+        assert!(
+            w.entries.capacity() <= SHRINK_MIN,
+            "{}",
+            w.entries.capacity()
+        );
+        let kept: usize = w.slots.iter().map(Vec::capacity).sum();
+        assert_eq!(kept, 0, "slot lists kept after firing");
+        assert_eq!(fire(&mut w, 100_000), 0);
+        assert_eq!(c.0.load(Ordering::SeqCst), 10_000);
+    }
+
+    /// Purging the dead keys keeps every live timer, including ones that
+    /// reuse a dead timer's slab key, and fires each once.
+    #[test]
+    fn purge_keeps_live_timers() {
+        let mut w = Wheel::new(0);
+        let (c, wk) = waker();
+        let mut keys: Vec<_> = (0..1_000)
+            .map(|i| w.insert(2_000 + i % 7, wk.clone()).unwrap())
+            .collect();
+        // Cancel 3 of 4, re-adding some on the freed keys with the same
+        // deadline and with later ones: the purge runs several times.
+        let mut expect = 0;
+        for (i, t) in keys.drain(..).enumerate() {
+            if i % 4 == 0 {
+                expect += 1;
+                continue;
+            }
+            w.cancel(t);
+            if i % 8 == 1 {
+                w.insert(2_000 + i as u64 % 7, wk.clone()).unwrap();
+                expect += 1;
+            }
+            if i % 8 == 3 {
+                w.insert(9_000, wk.clone()).unwrap();
+                expect += 1;
+            }
+        }
+        assert_eq!(w.len(), expect);
+        assert!(w.later.len() < 2 * expect, "{} keys", w.later.len());
+        let mut fired = 0;
+        let mut now = 0;
+        while now < 10_000 {
+            now += 97;
+            fired += fire(&mut w, now);
+        }
+        assert_eq!(fired, expect);
+        assert_eq!(c.0.load(Ordering::SeqCst), expect);
+        assert_eq!(w.len(), 0);
     }
 
     #[test]
