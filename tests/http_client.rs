@@ -107,7 +107,7 @@ fn get_and_post_against_the_goro_server() {
         assert_eq!(resp.status(), StatusCode::NOT_FOUND);
         assert_eq!(text(resp).await, "no such page");
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn sequential_requests_reuse_pooled_connections() {
             "100 sequential requests used {n} connections"
         );
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]
@@ -319,7 +319,7 @@ fn connection_refused_is_a_clear_error() {
             "the error does not say the connection to {addr} was refused: {text}"
         );
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]
@@ -389,7 +389,7 @@ fn full_backlog() -> Option<(std::net::TcpListener, Vec<std::net::TcpStream>)> {
 #[test]
 fn connect_timeout_fires_when_the_server_never_answers() {
     let Some((listener, _filling)) = full_backlog() else {
-        support::skip("the listen backlog on 127.0.0.1 did not fill after 64 connections");
+        goro_testkit::skip("the listen backlog on 127.0.0.1 did not fill after 64 connections");
         return;
     };
     let addr = listener.local_addr().unwrap();
@@ -423,5 +423,5 @@ fn connect_timeout_fires_when_the_server_never_answers() {
             "the 1 s connect timeout took {took:?}"
         );
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }

@@ -3,8 +3,6 @@
 //! real `curl --cacert` over both, goro's client trusting the CA, and bad
 //! certificates refused with an error that names the certificate problem.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -208,7 +206,7 @@ async fn curl(curl: &Path, ca: &Path, port: u16, version_flag: &str) -> (String,
 
 #[test]
 fn curl_gets_http1_and_h2_over_tls() {
-    let Some(curl_path) = support::require_tool("curl", "curl") else {
+    let Some(curl_path) = goro_testkit::tools::require_tool("curl", "curl") else {
         return;
     };
     let pki = Pki::new("curl");
@@ -223,12 +221,12 @@ fn curl_gets_http1_and_h2_over_tls() {
         assert_eq!(version, "2", "ALPN did not pick h2");
         assert_eq!(body, "hello over HTTP/2.0");
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]
 fn curl_rejects_a_certificate_its_ca_did_not_sign() {
-    let Some(curl_path) = support::require_tool("curl", "curl") else {
+    let Some(curl_path) = goro_testkit::tools::require_tool("curl", "curl") else {
         return;
     };
     let pki = Pki::new("curl-bad");
@@ -278,7 +276,7 @@ fn goro_client_negotiates_h2_by_alpn() {
             assert_eq!(body, "hello over HTTP/2.0");
         }
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]
@@ -314,7 +312,7 @@ fn goro_client_speaks_http1_over_tls() {
         assert_eq!(version, Version::HTTP_11);
         assert_eq!(body, "hello over HTTP/1.1");
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]

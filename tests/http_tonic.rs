@@ -364,7 +364,7 @@ fn unary_call_round_trips() {
         assert_eq!(reply.index, 8);
         assert_eq!(imp.calls.load(Ordering::Relaxed), 2);
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]
@@ -386,7 +386,7 @@ fn server_streaming_delivers_every_message_in_order() {
             got += 1;
         }
         assert_eq!(got, 100, "the stream ended after {got} of 100 messages");
-        support::assert_no_hidden_runtime();
+        goro_testkit::threads::assert_no_hidden_runtime();
     });
 }
 
@@ -444,7 +444,7 @@ fn concurrent_calls_share_one_connection() {
             "50 concurrent calls used {n} connections"
         );
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]
@@ -478,7 +478,7 @@ fn error_statuses_reach_the_client() {
             .unwrap();
         assert_eq!(ok.into_inner().message, "echo: still here");
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]

@@ -21,7 +21,7 @@ const PATIENCE: Duration = Duration::from_secs(20);
 const QUIET: Duration = Duration::from_millis(100);
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    goro_testkit::lock(&SERIAL)
 }
 
 /// Sends `kind` to this process (not to one thread), as `kill` does.

@@ -26,7 +26,7 @@ impl log::Log for Capture {
 }
 
 fn setup() -> std::sync::MutexGuard<'static, ()> {
-    let guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let guard = goro_testkit::lock(&SERIAL);
     let _ = log::set_logger(&Capture);
     log::set_max_level(log::LevelFilter::Warn);
     REPORTS.lock().unwrap().clear();

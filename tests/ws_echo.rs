@@ -4,9 +4,6 @@
 //! echoing, the connection limit, idle and handshake timeouts, a graceful
 //! shutdown, and 10,000 concurrent connections.
 
-mod support;
-use support::strict_env as strict;
-
 #[path = "../examples/ws_echo/args.rs"]
 mod args;
 #[allow(dead_code, reason = "the tests use only part of the example's server")]
@@ -674,13 +671,10 @@ async fn shutdown_closes_connections_with_1001_and_drops_those_that_never_answer
 
 #[goro::test]
 async fn python_websockets_client_gets_every_echo_and_the_right_close_codes() {
-    let (python, version) = match support::python_with_websockets() {
+    let (python, version) = match goro_testkit::tools::python_with_websockets() {
         Ok(p) => p,
         Err(why) => {
-            strict::skip(
-                "python_websockets_client_gets_every_echo_and_the_right_close_codes",
-                &why,
-            );
+            goro_testkit::skip(&why);
             return;
         }
     };
@@ -741,13 +735,10 @@ async fn ten_thousand_concurrent_connections_all_echo() {
     let n = match usize::try_from(limit.saturating_sub(SPARE_FDS)) {
         Ok(fit) if fit >= SCALE => SCALE,
         Ok(fit) => {
-            strict::skip(
-                "ten_thousand_concurrent_connections_all_echo",
-                &format!(
-                    "scaled down: the open-file hard limit is {limit}, room for {fit} \
+            goro_testkit::skip(&format!(
+                "scaled down: the open-file hard limit is {limit}, room for {fit} \
                      connections, not {SCALE}"
-                ),
-            );
+            ));
             fit
         }
         Err(_) => SCALE,
@@ -937,7 +928,7 @@ fn python_test_without_python(strict: &str) -> std::process::Output {
             "python_websockets_client_gets_every_echo_and_the_right_close_codes",
         ])
         .env("GORO_PYTHON", "/nonexistent/python")
-        .env(strict::STRICT_VAR, strict)
+        .env(goro_testkit::skip::STRICT_VAR, strict)
         .output()
         .unwrap()
 }
@@ -950,7 +941,9 @@ fn a_skip_is_loud_and_strict_mode_fails_it() {
     let stderr = String::from_utf8_lossy(&lax.stderr);
     assert!(lax.status.success(), "{stderr}");
     assert!(
-        stderr.contains("SKIPPED python_websockets_client")
+        stderr.contains("SKIPPED tests/ws_echo.rs:")
+            && stderr
+                .contains("(python_websockets_client_gets_every_echo_and_the_right_close_codes)")
             && stderr.contains("/nonexistent/python does not exist"),
         "{stderr}"
     );
@@ -1438,10 +1431,9 @@ fn churn_child() {
     let n = match usize::try_from(limit.saturating_sub(SPARE_FDS)) {
         Ok(fit) if fit >= CHURN => CHURN,
         Ok(fit) => {
-            strict::skip(
-                "rss_per_idle_connection_is_small_and_returns_to_baseline_after_15000",
-                &format!("scaled down: the open-file hard limit {limit} has room for {fit}"),
-            );
+            goro_testkit::skip(&format!(
+                "scaled down: the open-file hard limit {limit} has room for {fit}"
+            ));
             fit
         }
         Err(_) => CHURN,
@@ -1625,13 +1617,10 @@ async fn ws_load_idle_mode_holds_every_connection_from_spread_sources() {
         .map(|dir| dir.join("examples/ws_load"))
         .expect("the target directory");
     if !ws_load.exists() {
-        strict::skip(
-            "ws_load_idle_mode_holds_every_connection_from_spread_sources",
-            &format!(
-                "{} is not built (plain `cargo test` builds it; `--test ws_echo` alone does not)",
-                ws_load.display()
-            ),
-        );
+        goro_testkit::skip(&format!(
+            "{} is not built (plain `cargo test` builds it; `--test ws_echo` alone does not)",
+            ws_load.display()
+        ));
         return;
     }
     let mut server = start(config()).await;
