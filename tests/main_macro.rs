@@ -3,8 +3,6 @@
 //! test binary again as a child process, which calls a `#[goro::main]`
 //! function, so the test process's environment never changes.
 
-use std::process::Command;
-
 const CHILD: &str = "GORO_MAIN_MACRO_CHILD";
 
 mod plain {
@@ -52,14 +50,7 @@ fn child() {
 
 /// Runs `mode` with `GORO_MAXPROCS=maxprocs`: (exit code, stdout, stderr).
 fn run_child(mode: &str, maxprocs: &str) -> (Option<i32>, String, String) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let out = goro_testkit::child::ignored_test("child")
         .env(CHILD, mode)
         .env("GORO_MAXPROCS", maxprocs)
         .env("RUST_BACKTRACE", "1")

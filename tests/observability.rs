@@ -4,7 +4,6 @@
 //! so the test process's environment and signal dispositions never change.
 
 use std::collections::HashMap;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::Duration;
@@ -380,14 +379,7 @@ fn child() {
 }
 
 fn run_child(mode: &str, env: &[(&str, &str)]) -> (bool, String, String) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let out = goro_testkit::child::ignored_test("child")
         .env(CHILD, mode)
         .env_remove("GORO_SCHEDTRACE")
         .envs(env.iter().copied())

@@ -224,14 +224,7 @@ fn no_thread_child() {
 #[test]
 fn listening_starts_no_thread() {
     let _g = serial();
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "no_thread_child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let out = goro_testkit::child::ignored_test("no_thread_child")
         .env("GORO_SIGNAL_CHILD", "1")
         .output()
         .unwrap();

@@ -326,8 +326,7 @@ fn env_child() {
 }
 
 fn env_run(value: &str) -> String {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "env_child", "--ignored", "--nocapture"])
+    let out = goro_testkit::child::ignored_test("env_child")
         .env(ENV_CHILD, "1")
         .env("GORO_RETAKE_MS", value)
         .output()

@@ -753,12 +753,10 @@ async fn ten_thousand_concurrent_connections_all_echo() {
         ..config()
     })
     .await;
-    let exe = std::env::current_exe().expect("the test binary's path");
     let url = server.url();
     let t0 = Instant::now();
     let out = goro::unblock(move || {
-        Command::new(exe)
-            .args(["scale_client", "--exact", "--ignored", "--nocapture"])
+        goro_testkit::child::ignored_test("scale_client")
             .env("GORO_WS_SCALE_URL", url)
             .env("GORO_WS_SCALE_N", n.to_string())
             .output()
@@ -1198,8 +1196,7 @@ fn mib(bytes: usize) -> f64 {
 /// Runs the ignored test `name` of this binary in a child process with
 /// `var` set, and returns its stdout; fails with its output if it failed.
 fn run_child(name: &str, var: &str, value: &str) -> String {
-    let out = Command::new(std::env::current_exe().expect("the test binary's path"))
-        .args([name, "--exact", "--ignored", "--nocapture"])
+    let out = goro_testkit::child::ignored_test(name)
         .env(var, value)
         .output()
         .expect("running the child process");
@@ -1448,13 +1445,9 @@ fn churn_child() {
 /// sampled then.
 async fn churn(server: &Server, n: usize, idle: bool) -> Option<usize> {
     let before = server.stats().messages;
-    let (exe, url) = (
-        std::env::current_exe().expect("the test binary's path"),
-        server.url(),
-    );
+    let url = server.url();
     let out = goro::unblock(move || {
-        Command::new(exe)
-            .args(["scale_client", "--exact", "--ignored", "--nocapture"])
+        goro_testkit::child::ignored_test("scale_client")
             .env("GORO_WS_SCALE_URL", url)
             .env("GORO_WS_SCALE_N", n.to_string())
             .env("GORO_WS_SCALE_HOLD_MS", if idle { "3000" } else { "0" })
@@ -1610,19 +1603,9 @@ fn peers_of(port: u16) -> std::collections::BTreeSet<std::net::Ipv4Addr> {
 /// the source addresses asked for.
 #[goro::test]
 async fn ws_load_idle_mode_holds_every_connection_from_spread_sources() {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let ws_load = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| dir.join("examples/ws_load"))
-        .expect("the target directory");
-    if !ws_load.exists() {
-        goro_testkit::skip(&format!(
-            "{} is not built (plain `cargo test` builds it; `--test ws_echo` alone does not)",
-            ws_load.display()
-        ));
+    let Some(ws_load) = goro_testkit::example::binary("ws_load") else {
         return;
-    }
+    };
     let mut server = start(config()).await;
     let url = server.url();
     let port = server.local_addr().port();

@@ -13,6 +13,7 @@
 //! | [`stress`] | `GORO_STRESS_SCALE` and running under valgrind |
 //! | [`threads`] | the process's threads from `/proc`, counting a runtime's threads |
 //! | [`tools`] | third-party programs: finding and running them, the Python with `websockets` |
+//! | [`child`] | this test binary run again to run one of its ignored helper tests |
 //! | [`example`] | running one of the workspace's examples as a child process |
 //! | [`dir`] | temporary directories and free ports |
 //! | [`fixture`] | fake filesystem roots with `/proc/self` and cgroup mounts; with feature `procs`, detection against them |
@@ -21,6 +22,7 @@
 //! [`lock`] is the poison-ignoring mutex lock of `goro-lock`, the one the
 //! runtime crates use.
 
+pub mod child;
 pub mod dir;
 pub mod example;
 pub mod fixture;

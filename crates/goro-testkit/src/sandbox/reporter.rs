@@ -1,7 +1,7 @@
 //! Child processes inside the test cgroup and the reports they print.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -26,14 +26,7 @@ impl Reporter {
 
     /// Like [`start`](Self::start), with `env` set in the child.
     pub fn start_with_env(cgroup: &TestCgroup, env: &[(&str, &str)]) -> Reporter {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "child_reports",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+        let mut child = crate::child::ignored_test("child_reports")
             .env(CHILD, "1")
             .env_remove(goro_procs::ENV_VAR)
             .envs(env.iter().copied())
