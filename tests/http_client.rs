@@ -18,6 +18,7 @@ use goro::http::hyper::body::Incoming;
 use goro::http::hyper::service::service_fn;
 use goro::http::{Client, Server};
 use goro::net::TcpListener;
+use goro_testkit::error::chain;
 
 fn rt() -> goro::Runtime {
     goro::Runtime::builder().maxprocs(2).build().unwrap()
@@ -55,18 +56,6 @@ async fn start_server() -> SocketAddr {
 async fn text(resp: Response<Incoming>) -> String {
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8(body.to_vec()).unwrap()
-}
-
-/// `e` and its sources, joined.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(" <- ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 #[test]

@@ -17,6 +17,7 @@ use goro::http::hyper::service::service_fn;
 use goro::http::tls::pki_types::CertificateDer;
 use goro::http::tls::{rustls, server_config_from_pem};
 use goro::http::{Client, Server};
+use goro_testkit::error::chain;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -164,18 +165,6 @@ async fn get(client: &Client, uri: &str) -> Result<(Version, String, String), St
     let by = resp.headers()["x-served-by"].to_str().unwrap().to_owned();
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     Ok((version, by, String::from_utf8(body.to_vec()).unwrap()))
-}
-
-/// `e` and its sources, joined.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(" <- ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 /// Runs curl against `https://localhost:PORT/` (resolved to 127.0.0.1)

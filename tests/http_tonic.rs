@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use goro::http::{Client, Protocols, Server};
 use goro::net::TcpListener;
+use goro_testkit::error::chain;
 use tonic::{Code, Request, Response, Status};
 
 /// The messages, as `prost-build` would generate them from:
@@ -510,16 +511,4 @@ fn a_server_that_is_not_there_gives_unavailable() {
             chain(&status)
         );
     });
-}
-
-/// `e` and its sources, joined.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(" <- ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }

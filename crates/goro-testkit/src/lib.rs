@@ -14,6 +14,7 @@
 //! | [`threads`] | the process's threads from `/proc`, counting a runtime's threads |
 //! | [`tools`] | third-party programs: finding and running them, the Python with `websockets` |
 //! | [`child`] | this test binary run again to run one of its ignored helper tests |
+//! | [`error`] | an error and its sources in one line |
 //! | [`example`] | running one of the workspace's examples as a child process |
 //! | [`dir`] | temporary directories and free ports |
 //! | [`fixture`] | fake filesystem roots with `/proc/self` and cgroup mounts; with feature `procs`, detection against them |
@@ -24,6 +25,7 @@
 
 pub mod child;
 pub mod dir;
+pub mod error;
 pub mod example;
 pub mod fixture;
 #[cfg(all(feature = "procs", target_os = "linux"))]
