@@ -44,14 +44,14 @@
 //! child's: load from other processes; more than a few tenths of a second
 //! marks a disturbed run) and, for goro, the monitor's retakes. goro's
 //! monitor also prints one warning per retaken task to stderr; the spawn
-//! location it names is `benches/src/lib.rs` (`GoroRt::spawn_remote`,
+//! location it names is `benches/src/runtimes/goro_rt.rs` (`GoroRt::spawn_remote`,
 //! which calls `goro::Runtime::go` without `#[track_caller]`), not this
 //! file.
 //!
-//! **`sysmon_cost`** (goro only, one child). Goro versions of five shapes
-//! of `rt_multi_threaded` (`spawn_many_local` 10k, `spawn_many_remote_idle`,
-//! `ping_pong`, `yield_many`, `chained_spawn`; the same bodies, written
-//! against `goro::Runtime` / `goro::go` / `goro::yield_now`) run on the
+//! **`sysmon_cost`** (goro only, one child). Five shapes of
+//! `rt_multi_threaded` (`spawn_many_local` 10k, `spawn_many_remote_idle`,
+//! `ping_pong`, `yield_many`, `chained_spawn`: the same functions of
+//! `goro_benches::shapes`, on [`GoroRt`]) run on the
 //! default runtime (`maxprocs(2)`, retake after 10 ms) and on one built with
 //! `retake_after(Duration::ZERO)` (retake off; the monitor thread still
 //! runs, refreshing its clock and doing the 10 ms network-poll fallback).
