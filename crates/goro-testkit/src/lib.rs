@@ -8,8 +8,8 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`skip`] | loud skips on stderr, failures under `GORO_TEST_STRICT=1` |
-//! | [`wait`] | polling a condition with a generous deadline |
+//! | [`skip`](mod@skip) | loud skips on stderr, failures under `GORO_TEST_STRICT=1` |
+//! | [`wait`](mod@wait) | polling a condition with a generous deadline |
 //! | [`stress`] | `GORO_STRESS_SCALE` and running under valgrind |
 //! | [`threads`] | the process's threads from `/proc`, counting a runtime's threads |
 //! | [`tools`] | third-party programs: finding and running them, the Python with `websockets` |
