@@ -100,16 +100,12 @@ async fn chat_relays_lines_to_the_others_and_says_goodbye() {
 /// Runs `file_pipeline ARGS...` with its report under `tmp`; returns
 /// whether it succeeded, its stdout and its stderr.
 fn file_pipeline(tmp: &TempDir, args: &[&std::path::Path]) -> Option<(bool, String, String)> {
-    let out = Command::new(example::binary("file_pipeline")?)
-        .args(args)
-        .env("TMPDIR", tmp.path())
-        .output()
-        .unwrap();
-    Some((
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    ))
+    let out = goro_testkit::child::output(
+        Command::new(example::binary("file_pipeline")?)
+            .args(args)
+            .env("TMPDIR", tmp.path()),
+    );
+    Some((out.status.success(), out.stdout, out.stderr))
 }
 
 #[test]
@@ -176,11 +172,6 @@ fn fan_out_runs_its_three_parts() {
     };
     // Each part asserts its own result (the sum, and that the error
     // cancelled jobs): a failed part is a panic, and a failed exit.
-    let out = Command::new(fan_out).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = goro_testkit::child::output(&mut Command::new(fan_out));
+    assert!(out.status.success(), "{}\n{}", out.stdout, out.stderr);
 }

@@ -50,17 +50,13 @@ fn child() {
 
 /// Runs `mode` with `GORO_MAXPROCS=maxprocs`: (exit code, stdout, stderr).
 fn run_child(mode: &str, maxprocs: &str) -> (Option<i32>, String, String) {
-    let out = goro_testkit::child::ignored_test("child")
-        .env(CHILD, mode)
-        .env("GORO_MAXPROCS", maxprocs)
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = goro_testkit::child::output(
+        goro_testkit::child::ignored_test("child")
+            .env(CHILD, mode)
+            .env("GORO_MAXPROCS", maxprocs)
+            .env("RUST_BACKTRACE", "1"),
+    );
+    (out.status.code(), out.stdout, out.stderr)
 }
 
 #[test]

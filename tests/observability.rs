@@ -379,17 +379,13 @@ fn child() {
 }
 
 fn run_child(mode: &str, env: &[(&str, &str)]) -> (bool, String, String) {
-    let out = goro_testkit::child::ignored_test("child")
-        .env(CHILD, mode)
-        .env_remove("GORO_SCHEDTRACE")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = goro_testkit::child::output(
+        goro_testkit::child::ignored_test("child")
+            .env(CHILD, mode)
+            .env_remove("GORO_SCHEDTRACE")
+            .envs(env.iter().copied()),
+    );
+    (out.status.success(), out.stdout, out.stderr)
 }
 
 #[test]

@@ -18,3 +18,31 @@ pub fn ignored_test(name: &str) -> Command {
     ]);
     cmd
 }
+
+/// What a finished child process did: its exit status and its output as
+/// text.
+#[derive(Debug)]
+pub struct Output {
+    /// How it exited.
+    pub status: std::process::ExitStatus,
+    /// Its standard output.
+    pub stdout: String,
+    /// Its standard error.
+    pub stderr: String,
+}
+
+/// Runs `cmd` to completion with its output captured.
+///
+/// # Panics
+/// If the command cannot be started.
+#[track_caller]
+pub fn output(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    Output {
+        status: out.status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
