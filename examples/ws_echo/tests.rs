@@ -1,16 +1,9 @@
-//! The WebSocket echo example (`examples/ws_echo`), started in-process on an
-//! ephemeral port: a real third-party client (Python's `websockets`),
-//! hostile input on raw TCP connections while a healthy client keeps
-//! echoing, the connection limit, idle and handshake timeouts, a graceful
-//! shutdown, and 10,000 concurrent connections.
-
-#[path = "../examples/ws_echo/args.rs"]
-mod args;
-#[allow(dead_code, reason = "the tests use only part of the example's server")]
-#[path = "../examples/ws_echo/server.rs"]
-mod server;
-#[path = "../examples/common/units.rs"]
-mod units;
+//! The WebSocket echo example's tests (`cargo test` runs them: the example
+//! has `test = true`), with the server started in-process on an ephemeral
+//! port: a real third-party client (Python's `websockets`), hostile input
+//! on raw TCP connections while a healthy client keeps echoing, the
+//! connection limit, idle and handshake timeouts, a graceful shutdown, and
+//! 10,000 concurrent connections.
 
 use std::io;
 use std::net::SocketAddr;
@@ -20,6 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
+use crate::args;
+use crate::server::{self, Config, Server};
 use async_tungstenite::WebSocketStream;
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use async_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
@@ -28,7 +23,6 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use goro::CancelToken;
 use goro::net::TcpStream;
 use goro::time::timeout;
-use server::{Config, Server};
 
 /// How long any single step of a test may take before it counts as hung.
 const STEP: Duration = Duration::from_secs(10);
@@ -756,7 +750,7 @@ async fn ten_thousand_concurrent_connections_all_echo() {
     let url = server.url();
     let t0 = Instant::now();
     let out = goro::unblock(move || {
-        goro_testkit::child::ignored_test("scale_client")
+        goro_testkit::child::ignored_test("tests::scale_client")
             .env("GORO_WS_SCALE_URL", url)
             .env("GORO_WS_SCALE_N", n.to_string())
             .output()
@@ -923,7 +917,7 @@ fn python_test_without_python(strict: &str) -> std::process::Output {
     Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "python_websockets_client_gets_every_echo_and_the_right_close_codes",
+            "tests::python_websockets_client_gets_every_echo_and_the_right_close_codes",
         ])
         .env("GORO_PYTHON", "/nonexistent/python")
         .env(goro_testkit::skip::STRICT_VAR, strict)
@@ -939,9 +933,10 @@ fn a_skip_is_loud_and_strict_mode_fails_it() {
     let stderr = String::from_utf8_lossy(&lax.stderr);
     assert!(lax.status.success(), "{stderr}");
     assert!(
-        stderr.contains("SKIPPED tests/ws_echo.rs:")
-            && stderr
-                .contains("(python_websockets_client_gets_every_echo_and_the_right_close_codes)")
+        stderr.contains("SKIPPED examples/ws_echo/tests.rs:")
+            && stderr.contains(
+                "(tests::python_websockets_client_gets_every_echo_and_the_right_close_codes)"
+            )
             && stderr.contains("/nonexistent/python does not exist"),
         "{stderr}"
     );
@@ -1221,7 +1216,7 @@ const BUDGET_CHILD: &str = "GORO_WS_BUDGET_CHILD";
 
 #[test]
 fn clients_that_send_large_messages_and_never_read_stay_within_the_budget() {
-    let out = run_child("budget_child", BUDGET_CHILD, "1");
+    let out = run_child("tests::budget_child", BUDGET_CHILD, "1");
     let line = out.lines().find(|l| l.starts_with("budget child:"));
     println!("{}", line.unwrap_or("budget child: no report"));
 }
@@ -1409,7 +1404,7 @@ const MAX_PER_IDLE: usize = 6 << 10;
 
 #[test]
 fn rss_per_idle_connection_is_small_and_returns_to_baseline_after_15000() {
-    let out = run_child("churn_child", CHURN_CHILD, "1");
+    let out = run_child("tests::churn_child", CHURN_CHILD, "1");
     let line = out.lines().find(|l| l.starts_with("churn child:"));
     println!("{}", line.unwrap_or("churn child: no report"));
 }
@@ -1447,7 +1442,7 @@ async fn churn(server: &Server, n: usize, idle: bool) -> Option<usize> {
     let before = server.stats().messages;
     let url = server.url();
     let out = goro::unblock(move || {
-        goro_testkit::child::ignored_test("scale_client")
+        goro_testkit::child::ignored_test("tests::scale_client")
             .env("GORO_WS_SCALE_URL", url)
             .env("GORO_WS_SCALE_N", n.to_string())
             .env("GORO_WS_SCALE_HOLD_MS", if idle { "3000" } else { "0" })
