@@ -30,9 +30,11 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{self, AtomicBool};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
+
+use goro_lock::lock;
 
 use event_listener::{Event, EventListener};
 
@@ -88,11 +90,6 @@ struct Children {
     list: Vec<Weak<Node>>,
     /// Prune dead entries when the list reaches this length.
     prune_at: usize,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // No code path panics while holding these locks; poison is harmless.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Node {

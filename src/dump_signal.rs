@@ -68,7 +68,7 @@ pub fn install_dump_signal_on(signal: i32) -> io::Result<()> {
             format!("goro: signal {signal} cannot carry a task dump"),
         ));
     }
-    let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+    let mut installed = goro_lock::lock(&INSTALLED);
     if let Some((handle, signals)) = installed.as_mut() {
         if !signals.contains(&signal) {
             handle.add_signal(signal)?;

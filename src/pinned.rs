@@ -28,9 +28,11 @@ use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll, Waker};
 use std::thread;
+
+use goro_lock::lock;
 
 use async_task::{FallibleTask, Runnable, Task};
 
@@ -298,11 +300,6 @@ struct Slot<T> {
     task: Option<Task<T>>,
     handle_gone: bool,
     waker: Option<Waker>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Nothing panics while holding the lock; poison is harmless.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 enum State<T> {

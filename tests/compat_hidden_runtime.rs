@@ -3,13 +3,11 @@
 //! makes it panic. (A binary of its own, so the fake threads cannot trip
 //! the real checks in `compat_postgres`, `compat_redis` and `compat_tls`.)
 
-mod support;
-
 use std::sync::mpsc;
 
 #[test]
 fn a_thread_named_like_a_hidden_runtime_is_caught() {
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
     for name in ["async-compat/tokio-1", "tokio-runtime-worker"] {
         let (stop, wait) = mpsc::channel::<()>();
         let (started, ready) = mpsc::channel::<()>();
@@ -21,12 +19,12 @@ fn a_thread_named_like_a_hidden_runtime_is_caught() {
             })
             .unwrap();
         ready.recv().unwrap();
-        let caught = std::panic::catch_unwind(support::assert_no_hidden_runtime);
+        let caught = std::panic::catch_unwind(goro_testkit::threads::assert_no_hidden_runtime);
         drop(stop);
         t.join().unwrap();
         // The kernel truncates thread names to 15 bytes; the check still
         // matches.
         assert!(caught.is_err(), "a thread named {name:?} was not reported");
     }
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }

@@ -14,8 +14,6 @@
 //! `GORO_REQUIRE_SERVICES=1` (CI) or `GORO_TEST_STRICT=1` that is a
 //! failure.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -31,7 +29,7 @@ fn rt() -> goro::Runtime {
 /// Where Debian keeps the server binaries: `initdb` on `PATH`, or the
 /// newest `/usr/lib/postgresql/*/bin`.
 fn pg_bindir() -> Option<PathBuf> {
-    if let Some(initdb) = support::tool("initdb") {
+    if let Some(initdb) = goro_testkit::tools::tool("initdb") {
         let real = std::fs::canonicalize(&initdb).unwrap_or(initdb);
         return real.parent().map(Path::to_path_buf);
     }
@@ -56,7 +54,7 @@ fn pg_bindir() -> Option<PathBuf> {
 /// (immediately) and deleted when dropped.
 struct Postgres {
     bindir: PathBuf,
-    dir: support::TempDir,
+    dir: goro_testkit::dir::TempDir,
     port: u16,
     as_postgres: bool,
 }
@@ -66,19 +64,19 @@ impl Postgres {
     #[track_caller]
     fn start() -> Option<Postgres> {
         let Some(bindir) = pg_bindir() else {
-            support::skip_service(
+            goro_testkit::skip_service(
                 "PostgreSQL's initdb/pg_ctl not found on PATH or in /usr/lib/postgresql/*/bin (apt-get install postgresql)",
             );
             return None;
         };
         // SAFETY: geteuid has no preconditions.
         let as_postgres = unsafe { libc::geteuid() } == 0;
-        let dir = support::TempDir::new("pg");
+        let dir = goro_testkit::dir::TempDir::new("pg");
         if as_postgres {
             // PostgreSQL refuses to run as root: the cluster belongs to the
             // `postgres` user.
             let Some((uid, gid)) = user_ids("postgres") else {
-                support::skip_service(
+                goro_testkit::skip_service(
                     "running as root and there is no `postgres` user to run PostgreSQL as",
                 );
                 return None;
@@ -92,7 +90,7 @@ impl Postgres {
         let mut pg = Postgres {
             bindir,
             dir,
-            port: support::free_port(),
+            port: goro_testkit::dir::free_port(),
             as_postgres,
         };
         let data = pg.data();
@@ -112,14 +110,14 @@ impl Postgres {
             .output()
             .expect("running initdb");
         if !out.status.success() {
-            support::skip_service(&format!(
+            goro_testkit::skip_service(&format!(
                 "initdb failed: {}",
                 String::from_utf8_lossy(&out.stderr).trim()
             ));
             return None;
         }
         if let Err(e) = pg.pg_ctl_start() {
-            support::skip_service(&format!("pg_ctl start failed: {e}"));
+            goro_testkit::skip_service(&format!("pg_ctl start failed: {e}"));
             return None;
         }
         Some(pg)
@@ -326,7 +324,7 @@ fn crud_prepared_statements_and_transactions() {
             .unwrap();
         assert_eq!(row.get::<_, i32>(0), 1);
 
-        support::assert_no_hidden_runtime();
+        goro_testkit::threads::assert_no_hidden_runtime();
     });
 }
 
@@ -353,7 +351,7 @@ fn large_result_set_streamed_row_by_row() {
         }
         assert_eq!(expect - 1, N, "rows received");
         assert_eq!(rows.rows_affected(), Some(N as u64));
-        support::assert_no_hidden_runtime();
+        goro_testkit::threads::assert_no_hidden_runtime();
     });
 }
 
@@ -415,7 +413,7 @@ fn hundred_tasks_share_a_pool_of_four_connections() {
             .await
             .unwrap();
         assert_eq!(row.get::<_, i64>(0), CONNS as i64);
-        support::assert_no_hidden_runtime();
+        goro_testkit::threads::assert_no_hidden_runtime();
     });
 }
 
@@ -495,7 +493,7 @@ fn server_stopped_mid_query_fails_every_waiter_then_reconnects() {
         let fresh = pg.connect().await;
         let row = fresh.query_one("SELECT 41 + 1", &[]).await.unwrap();
         assert_eq!(row.get::<_, i32>(0), 42);
-        support::assert_no_hidden_runtime();
+        goro_testkit::threads::assert_no_hidden_runtime();
     });
 }
 
@@ -509,7 +507,7 @@ fn example_binary() -> Option<PathBuf> {
         .expect("target/<profile>/deps")
         .join("examples/postgres");
     if !bin.is_file() {
-        support::skip(&format!(
+        goro_testkit::skip(&format!(
             "{} is not built (run `cargo test`, which builds the examples, or `cargo build --example postgres`)",
             bin.display()
         ));
@@ -552,7 +550,7 @@ fn example_postgres_queries_from_eight_tasks() {
 #[test]
 fn example_postgres_says_how_to_start_a_server() {
     let Some(bin) = example_binary() else { return };
-    let port = support::free_port();
+    let port = goro_testkit::dir::free_port();
     let out = Command::new(&bin)
         .env(
             "DATABASE_URL",

@@ -12,8 +12,6 @@
 //! `GORO_REQUIRE_SERVICES=1` (CI) or `GORO_TEST_STRICT=1` that is a
 //! failure.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -32,24 +30,26 @@ fn rt() -> goro::Runtime {
 struct Redis {
     child: Option<Child>,
     port: u16,
-    dir: support::TempDir,
+    dir: goro_testkit::dir::TempDir,
 }
 
 impl Redis {
     /// Starts a server, or says (loudly) why it cannot and returns `None`.
     #[track_caller]
     fn start() -> Option<Redis> {
-        if support::tool("redis-server").is_none() {
-            support::skip_service("`redis-server` is not installed (apt-get install redis-server)");
+        if goro_testkit::tools::tool("redis-server").is_none() {
+            goro_testkit::skip_service(
+                "`redis-server` is not installed (apt-get install redis-server)",
+            );
             return None;
         }
         let mut r = Redis {
             child: None,
-            port: support::free_port(),
-            dir: support::TempDir::new("redis"),
+            port: goro_testkit::dir::free_port(),
+            dir: goro_testkit::dir::TempDir::new("redis"),
         };
         if let Err(e) = r.launch() {
-            support::skip_service(&format!("redis-server did not start: {e}"));
+            goro_testkit::skip_service(&format!("redis-server did not start: {e}"));
             return None;
         }
         Some(r)
@@ -179,7 +179,7 @@ fn set_get_and_a_pipeline_of_1000_commands() {
         let keys: Vec<String> = (0..50).map(|t| format!("t{t}")).collect();
         let counts: Vec<i64> = con.mget(&keys).await.unwrap();
         assert_eq!(counts, vec![20; 50]);
-        support::assert_no_hidden_runtime();
+        goro_testkit::threads::assert_no_hidden_runtime();
     });
 }
 
@@ -225,7 +225,7 @@ fn pubsub_with_a_subscriber_task() {
             .unwrap();
         let want: Vec<String> = (0..N).map(|i| format!("item {i}")).collect();
         assert_eq!(got, want);
-        support::assert_no_hidden_runtime();
+        goro_testkit::threads::assert_no_hidden_runtime();
         drop(sub);
     });
 }
@@ -269,6 +269,6 @@ fn restarted_server_gives_an_error_then_a_reconnect() {
         assert_eq!(before, None);
         let () = con.set("after", 2).await.unwrap();
         assert_eq!(con.get::<_, i64>("after").await.unwrap(), 2);
-        support::assert_no_hidden_runtime();
+        goro_testkit::threads::assert_no_hidden_runtime();
     });
 }

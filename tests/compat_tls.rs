@@ -5,8 +5,6 @@
 //! exists. (The test name avoids "tokio": the test thread is named
 //! after it, and the hidden-runtime check matches thread names.)
 
-mod support;
-
 use std::sync::Arc;
 
 use futures_lite::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -88,6 +86,6 @@ fn tls_server_and_client_over_goro_sockets() {
         tls.read_to_end(&mut rest).await.unwrap();
         assert!(rest.is_empty());
         assert_eq!(server.await.unwrap(), message.len());
-        support::assert_no_hidden_runtime();
+        goro_testkit::threads::assert_no_hidden_runtime();
     });
 }

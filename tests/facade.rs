@@ -103,8 +103,7 @@ fn no_fds_child() {
 /// (after retrying for about half a second) instead of panicking.
 #[test]
 fn build_without_descriptors_is_an_error() {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "no_fds_child", "--ignored", "--nocapture"])
+    let out = goro_testkit::child::ignored_test("no_fds_child")
         .env(NO_FDS_CHILD, "1")
         .output()
         .unwrap();

@@ -18,6 +18,7 @@ use goro::http::hyper::body::Incoming;
 use goro::http::hyper::service::service_fn;
 use goro::http::{Client, Server};
 use goro::net::TcpListener;
+use goro_testkit::error::chain;
 
 fn rt() -> goro::Runtime {
     goro::Runtime::builder().maxprocs(2).build().unwrap()
@@ -55,18 +56,6 @@ async fn start_server() -> SocketAddr {
 async fn text(resp: Response<Incoming>) -> String {
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8(body.to_vec()).unwrap()
-}
-
-/// `e` and its sources, joined.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(" <- ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 #[test]
@@ -107,7 +96,7 @@ fn get_and_post_against_the_goro_server() {
         assert_eq!(resp.status(), StatusCode::NOT_FOUND);
         assert_eq!(text(resp).await, "no such page");
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]
@@ -147,7 +136,7 @@ fn sequential_requests_reuse_pooled_connections() {
             "100 sequential requests used {n} connections"
         );
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]
@@ -319,7 +308,7 @@ fn connection_refused_is_a_clear_error() {
             "the error does not say the connection to {addr} was refused: {text}"
         );
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]
@@ -389,7 +378,7 @@ fn full_backlog() -> Option<(std::net::TcpListener, Vec<std::net::TcpStream>)> {
 #[test]
 fn connect_timeout_fires_when_the_server_never_answers() {
     let Some((listener, _filling)) = full_backlog() else {
-        support::skip("the listen backlog on 127.0.0.1 did not fill after 64 connections");
+        goro_testkit::skip("the listen backlog on 127.0.0.1 did not fill after 64 connections");
         return;
     };
     let addr = listener.local_addr().unwrap();
@@ -423,5 +412,5 @@ fn connect_timeout_fires_when_the_server_never_answers() {
             "the 1 s connect timeout took {took:?}"
         );
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }

@@ -7,8 +7,6 @@
 //! Third-party tools come from apt (`curl`, `wrk`, `nghttp2-client`);
 //! without one a test skips loudly, and fails under `GORO_TEST_STRICT=1`.
 
-mod support;
-
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
@@ -27,7 +25,7 @@ use goro::http::{OverLimit, Server};
 use goro::io::{AsyncReadExt, AsyncWriteExt};
 use goro::net::{TcpListener, TcpStream};
 use goro::time::timeout;
-use support::Example;
+use goro_testkit::example::Example;
 
 /// How long one step may take before it counts as hung: generous, for a
 /// loaded machine and valgrind.
@@ -160,14 +158,14 @@ async fn closed_within(s: &mut TcpStream, limit: Duration) -> Result<Duration, S
 
 #[test]
 fn curl_gets_hello_over_http1_and_h2_and_the_example_stops_on_sigterm() {
-    let Some(curl) = support::require_tool("curl", "curl") else {
+    let Some(curl) = goro_testkit::tools::require_tool("curl", "curl") else {
         return;
     };
     let Some(mut hello) = Example::start("http_hello", &[]) else {
         return;
     };
     for (flag, version) in [("--http1.1", "1.1"), ("--http2-prior-knowledge", "2")] {
-        let out = support::run(Command::new(&curl).args([
+        let out = goro_testkit::tools::run(Command::new(&curl).args([
             "-sS",
             "-i",
             flag,
@@ -205,7 +203,7 @@ fn curl_gets_hello_over_http1_and_h2_and_the_example_stops_on_sigterm() {
 
 #[test]
 fn curl_drives_the_axum_app_json_api_stream_timeout_and_ws_route() {
-    let Some(curl) = support::require_tool("curl", "curl") else {
+    let Some(curl) = goro_testkit::tools::require_tool("curl", "curl") else {
         return;
     };
     let Some(app) = Example::start("http_app", &["--request-timeout", "300ms"]) else {
@@ -213,7 +211,7 @@ fn curl_drives_the_axum_app_json_api_stream_timeout_and_ws_route() {
     };
     for flag in ["--http1.1", "--http2-prior-knowledge"] {
         let curl = |args: &[&str]| {
-            support::run(
+            goro_testkit::tools::run(
                 Command::new(&curl)
                     .args(["-sS", flag, "-w", "\n%{http_code}"])
                     .args(args),
@@ -259,16 +257,16 @@ fn curl_drives_the_axum_app_json_api_stream_timeout_and_ws_route() {
 
 #[test]
 fn python_websockets_client_echoes_on_the_apps_ws_route() {
-    let (python, version) = match support::python_with_websockets() {
+    let (python, version) = match goro_testkit::tools::python_with_websockets() {
         Ok(p) => p,
-        Err(why) => return support::skip(&format!("the Python client: {why}")),
+        Err(why) => return goro_testkit::skip(&format!("the Python client: {why}")),
     };
     let Some(app) = Example::start("http_app", &[]) else {
         return;
     };
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/http_ws_client.py");
     let url = format!("ws://{}/ws", app.addr);
-    let out = support::run(Command::new(python).arg(script).arg(url));
+    let out = goro_testkit::tools::run(Command::new(python).arg(script).arg(url));
     assert!(
         out.starts_with("ok: 5 echoes"),
         "websockets {version}: {out}"
@@ -277,13 +275,14 @@ fn python_websockets_client_echoes_on_the_apps_ws_route() {
 
 #[test]
 fn wrk_keep_alive_load_gets_only_2xx_answers() {
-    let Some(wrk) = support::require_tool("wrk", "wrk") else {
+    let Some(wrk) = goro_testkit::tools::require_tool("wrk", "wrk") else {
         return;
     };
     let Some(hello) = Example::start("http_hello", &[]) else {
         return;
     };
-    let out = support::run(Command::new(wrk).args(["-t1", "-c64", "-d2s", &hello.url("/")]));
+    let out =
+        goro_testkit::tools::run(Command::new(wrk).args(["-t1", "-c64", "-d2s", &hello.url("/")]));
     let requests: u64 = out
         .lines()
         .find_map(|l| l.trim().split_once(" requests in "))
@@ -296,14 +295,14 @@ fn wrk_keep_alive_load_gets_only_2xx_answers() {
 
 #[test]
 fn h2load_runs_many_streams_over_few_connections_without_a_failure() {
-    let Some(h2load) = support::require_tool("h2load", "nghttp2-client") else {
+    let Some(h2load) = goro_testkit::tools::require_tool("h2load", "nghttp2-client") else {
         return;
     };
     let Some(hello) = Example::start("http_hello", &[]) else {
         return;
     };
     let n = 20_000;
-    let out = support::run(Command::new(h2load).args([
+    let out = goro_testkit::tools::run(Command::new(h2load).args([
         "-n",
         &n.to_string(),
         "-c",
@@ -572,7 +571,7 @@ async fn connections_are_goro_tasks_and_no_tokio_thread_exists() {
         );
         goro::time::sleep(Duration::from_millis(10)).await;
     }
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
     drop(conns);
     server.shutdown().await;
 }
@@ -599,7 +598,7 @@ async fn ten_thousand_keep_alive_connections_are_served_at_once() {
     }
     let need = SCALE as u64 + 200;
     if lim.rlim_cur < need {
-        return support::skip(&format!(
+        return goro_testkit::skip(&format!(
             "the open-file limit is {} here, {need} are needed",
             lim.rlim_cur
         ));

@@ -3,8 +3,6 @@
 //! real `curl --cacert` over both, goro's client trusting the CA, and bad
 //! certificates refused with an error that names the certificate problem.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,6 +17,7 @@ use goro::http::hyper::service::service_fn;
 use goro::http::tls::pki_types::CertificateDer;
 use goro::http::tls::{rustls, server_config_from_pem};
 use goro::http::{Client, Server};
+use goro_testkit::error::chain;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -168,18 +167,6 @@ async fn get(client: &Client, uri: &str) -> Result<(Version, String, String), St
     Ok((version, by, String::from_utf8(body.to_vec()).unwrap()))
 }
 
-/// `e` and its sources, joined.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(" <- ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
-
 /// Runs curl against `https://localhost:PORT/` (resolved to 127.0.0.1)
 /// and returns the body and `%{http_version}`.
 async fn curl(curl: &Path, ca: &Path, port: u16, version_flag: &str) -> (String, String) {
@@ -208,7 +195,7 @@ async fn curl(curl: &Path, ca: &Path, port: u16, version_flag: &str) -> (String,
 
 #[test]
 fn curl_gets_http1_and_h2_over_tls() {
-    let Some(curl_path) = support::require_tool("curl", "curl") else {
+    let Some(curl_path) = goro_testkit::tools::require_tool("curl", "curl") else {
         return;
     };
     let pki = Pki::new("curl");
@@ -223,12 +210,12 @@ fn curl_gets_http1_and_h2_over_tls() {
         assert_eq!(version, "2", "ALPN did not pick h2");
         assert_eq!(body, "hello over HTTP/2.0");
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]
 fn curl_rejects_a_certificate_its_ca_did_not_sign() {
-    let Some(curl_path) = support::require_tool("curl", "curl") else {
+    let Some(curl_path) = goro_testkit::tools::require_tool("curl", "curl") else {
         return;
     };
     let pki = Pki::new("curl-bad");
@@ -278,7 +265,7 @@ fn goro_client_negotiates_h2_by_alpn() {
             assert_eq!(body, "hello over HTTP/2.0");
         }
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]
@@ -314,7 +301,7 @@ fn goro_client_speaks_http1_over_tls() {
         assert_eq!(version, Version::HTTP_11);
         assert_eq!(body, "hello over HTTP/1.1");
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]

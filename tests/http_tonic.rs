@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use goro::http::{Client, Protocols, Server};
 use goro::net::TcpListener;
+use goro_testkit::error::chain;
 use tonic::{Code, Request, Response, Status};
 
 /// The messages, as `prost-build` would generate them from:
@@ -364,7 +365,7 @@ fn unary_call_round_trips() {
         assert_eq!(reply.index, 8);
         assert_eq!(imp.calls.load(Ordering::Relaxed), 2);
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]
@@ -386,7 +387,7 @@ fn server_streaming_delivers_every_message_in_order() {
             got += 1;
         }
         assert_eq!(got, 100, "the stream ended after {got} of 100 messages");
-        support::assert_no_hidden_runtime();
+        goro_testkit::threads::assert_no_hidden_runtime();
     });
 }
 
@@ -444,7 +445,7 @@ fn concurrent_calls_share_one_connection() {
             "50 concurrent calls used {n} connections"
         );
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]
@@ -478,7 +479,7 @@ fn error_statuses_reach_the_client() {
             .unwrap();
         assert_eq!(ok.into_inner().message, "echo: still here");
     });
-    support::assert_no_hidden_runtime();
+    goro_testkit::threads::assert_no_hidden_runtime();
 }
 
 #[test]
@@ -510,16 +511,4 @@ fn a_server_that_is_not_there_gives_unavailable() {
             chain(&status)
         );
     });
-}
-
-/// `e` and its sources, joined.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(" <- ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }

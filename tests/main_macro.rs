@@ -3,8 +3,6 @@
 //! test binary again as a child process, which calls a `#[goro::main]`
 //! function, so the test process's environment never changes.
 
-use std::process::Command;
-
 const CHILD: &str = "GORO_MAIN_MACRO_CHILD";
 
 mod plain {
@@ -52,24 +50,13 @@ fn child() {
 
 /// Runs `mode` with `GORO_MAXPROCS=maxprocs`: (exit code, stdout, stderr).
 fn run_child(mode: &str, maxprocs: &str) -> (Option<i32>, String, String) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD, mode)
-        .env("GORO_MAXPROCS", maxprocs)
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = goro_testkit::child::output(
+        goro_testkit::child::ignored_test("child")
+            .env(CHILD, mode)
+            .env("GORO_MAXPROCS", maxprocs)
+            .env("RUST_BACKTRACE", "1"),
+    );
+    (out.status.code(), out.stdout, out.stderr)
 }
 
 #[test]

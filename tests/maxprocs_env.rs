@@ -3,8 +3,6 @@
 //! variable from the global runtime. Each case runs this test binary again
 //! as a child process, so the test process's environment never changes.
 
-use std::process::Command;
-
 const CHILD: &str = "GORO_MAXPROCS_ENV_CHILD";
 
 #[test]
@@ -31,14 +29,7 @@ fn child_reports() {
 }
 
 fn run_child(mode: &str, value: &str) -> (bool, String) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_reports",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let out = goro_testkit::child::ignored_test("child_reports")
         .env(CHILD, mode)
         .env("GORO_MAXPROCS", value)
         .output()
@@ -99,14 +90,7 @@ fn an_explicit_value_turns_automatic_updates_off() {
 
 #[test]
 fn without_the_variable_updates_are_automatic() {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_reports",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let out = goro_testkit::child::ignored_test("child_reports")
         .env(CHILD, "automatic")
         .env_remove("GORO_MAXPROCS")
         .output()

@@ -12,13 +12,12 @@
 //! prints `skipped: <reason>` and passes. The cgroup sandbox is shared with
 //! `goro-procs`'s `real_cgroup.rs`, which checks the detection itself.
 
-#[path = "../crates/goro-procs/tests/sandbox/mod.rs"]
-mod sandbox;
-
 use std::path::Path;
 use std::time::Duration;
 
-use sandbox::{FOLLOW, PERIOD, REPORT, Reporter, START, TestCgroup, pin_to_one_cpu, unpin};
+use goro_testkit::sandbox::{
+    self, FOLLOW, PERIOD, REPORT, Reporter, START, TestCgroup, pin_to_one_cpu, unpin,
+};
 
 /// Set in a child to the CPU count its watcher should assume.
 const STAND_IN_CPUS: &str = "GORO_TEST_STAND_IN_CPUS";
@@ -88,7 +87,7 @@ fn the_runtime_follows_real_cgroup_limits() {
     let cgroup = match TestCgroup::create() {
         Ok(cgroup) => cgroup,
         Err(reason) => {
-            sandbox::skip("the_runtime_follows_real_cgroup_limits", &reason);
+            goro_testkit::skip(&reason);
             return;
         }
     };
@@ -143,10 +142,7 @@ fn the_runtime_follows_real_cgroup_limits() {
         });
         println!("unpinned: {}", report.line);
     } else {
-        sandbox::skip(
-            "the_runtime_follows_real_cgroup_limits (affinity steps)",
-            "only 1 CPU",
-        );
+        goro_testkit::skip("the affinity steps need 2 CPUs, this machine has 1");
     }
     drop(child);
 

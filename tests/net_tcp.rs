@@ -2,9 +2,6 @@
 //! 10,000 concurrent connections, EMFILE on accept, dropping a socket in the
 //! middle of an operation, and the cooperative budget.
 
-#[path = "common/strict.rs"]
-mod strict;
-
 use std::io;
 use std::process::Command;
 use std::sync::Arc;
@@ -279,10 +276,9 @@ fn ten_thousand_concurrent_connections() {
     // child process with its own descriptor table.
     let n = 10_000.min(limit.saturating_sub(100) as usize);
     if n < 10_000 {
-        strict::skip(
-            "ten_thousand_concurrent_connections",
-            &format!("RLIMIT_NOFILE hard limit is {limit}: testing {n} connections, not 10,000"),
-        );
+        goro_testkit::skip(&format!(
+            "RLIMIT_NOFILE hard limit is {limit}: testing {n} connections, not 10,000"
+        ));
     }
     let rt = rt(2);
     let accepted = Arc::new(AtomicUsize::new(0));

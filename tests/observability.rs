@@ -4,25 +4,15 @@
 //! so the test process's environment and signal dispositions never change.
 
 use std::collections::HashMap;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use goro::{Stats, TaskState};
+use goro_testkit::wait_until;
 
 fn runtime(maxprocs: usize) -> goro::Runtime {
     goro::Runtime::builder().maxprocs(maxprocs).build().unwrap()
-}
-
-/// Polls `cond` every millisecond for up to 10 s.
-fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    // Only what never happens takes this long, even on a loaded machine.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
 }
 
 /// A task body that waits on `rx` until the channel closes.
@@ -43,7 +33,7 @@ fn stats_tasks_rises_by_exactly_n_parked_tasks_and_falls_back() {
     let tasks: Vec<_> = (0..N).map(|_| rt.spawn(wait_on(rx.clone()))).collect();
     // Counted at spawn, before any has run.
     assert_eq!(h.stats().tasks, N);
-    wait_for("every task to park", || {
+    wait_until("every task to park", || {
         h.dump_tasks()
             .tasks()
             .filter(|t| t.state == TaskState::Waiting)
@@ -73,7 +63,7 @@ fn stats_tasks_rises_by_exactly_n_parked_tasks_and_falls_back() {
 fn stats_workers_threads_and_parks() {
     let rt = runtime(2);
     let h = rt.handle().clone();
-    wait_for("both workers to sleep", || h.stats().idle_workers == 2);
+    wait_until("both workers to sleep", || h.stats().idle_workers == 2);
     let s = h.stats();
     assert_eq!(s.maxprocs, 2);
     assert_eq!(
@@ -87,7 +77,7 @@ fn stats_workers_threads_and_parks() {
     assert!(s.uptime > Duration::ZERO);
     // The monitor thread counts its first wakeup when it first runs, which
     // on a loaded machine may come after both workers went to sleep.
-    wait_for("the monitor's first wakeup", || {
+    wait_until("the monitor's first wakeup", || {
         h.stats().monitor_wakeups >= 1
     });
 }
@@ -143,7 +133,7 @@ fn dump_shows_three_waiting_tasks_at_their_spawn_locations() {
     let b = rt.spawn(wait_on(rx.clone()));
     std::thread::sleep(Duration::from_millis(30));
     let h = rt.handle().clone();
-    wait_for("three listed tasks", || h.dump_tasks().tasks().count() == 3);
+    wait_until("three listed tasks", || h.dump_tasks().tasks().count() == 3);
     let dump = h.dump_tasks();
     assert_eq!(dump.live, 3);
     assert_eq!(dump.unlisted, 0);
@@ -214,11 +204,11 @@ fn dump_tells_running_queued_and_waiting_apart() {
         }
     });
     let state_of = |id| h.dump_tasks().tasks().find(|t| t.id == id).map(|t| t.state);
-    wait_for("the spinner to run", || {
+    wait_until("the spinner to run", || {
         state_of(spinner.id()) == Some(TaskState::Running)
     });
     // Listed from inside its first poll (as running) until that returns.
-    wait_for("the receiver to wait", || {
+    wait_until("the receiver to wait", || {
         state_of(woken.id()) == Some(TaskState::Waiting)
     });
     tx.try_send(()).unwrap();
@@ -249,7 +239,7 @@ fn dump_counts_tasks_that_have_not_waited_yet() {
             std::hint::spin_loop();
         }
     });
-    wait_for("the busy task to start", || started.load(Relaxed));
+    wait_until("the busy task to start", || started.load(Relaxed));
     let queued = rt.spawn(async {});
     let dump = rt.handle().dump_tasks();
     assert_eq!((dump.live, dump.unlisted), (2, 2), "{dump}");
@@ -324,7 +314,7 @@ fn schedtrace_line_parses_and_agrees_with_stats() {
     let (tx, rx) = goro::chan::bounded::<()>(1);
     let tasks: Vec<_> = (0..7).map(|_| rt.spawn(wait_on(rx.clone()))).collect();
     let h = rt.handle().clone();
-    wait_for("parked tasks", || h.dump_tasks().tasks().count() == 7);
+    wait_until("parked tasks", || h.dump_tasks().tasks().count() == 7);
     let s = h.stats();
     let line = parse_sched(&s.schedtrace()).unwrap();
     assert_agrees(&line, &s);
@@ -353,7 +343,7 @@ fn child() {
             let (tx, rx) = goro::chan::bounded::<()>(1);
             let _tasks: Vec<_> = (0..5).map(|_| rt.spawn(wait_on(rx.clone()))).collect();
             let h = rt.handle().clone();
-            wait_for("parked tasks", || h.dump_tasks().tasks().count() == 5);
+            wait_until("parked tasks", || h.dump_tasks().tasks().count() == 5);
             std::thread::sleep(Duration::from_millis(150));
             println!("\nSTATS {}", h.stats().schedtrace());
             // Stop the trace before the tasks end, so the last line shows them.
@@ -377,7 +367,7 @@ fn child() {
             println!("\nSPAWN LINE {}", line!() + 1);
             let _tasks: Vec<_> = (0..3).map(|_| rt.spawn(wait_on(rx.clone()))).collect();
             let h = rt.handle().clone();
-            wait_for("parked tasks", || h.dump_tasks().tasks().count() == 3);
+            wait_until("parked tasks", || h.dump_tasks().tasks().count() == 3);
             // SAFETY: `raise` has no memory-safety preconditions.
             assert_eq!(unsafe { libc::raise(libc::SIGUSR1) }, 0);
             std::thread::sleep(Duration::from_millis(300));
@@ -389,24 +379,13 @@ fn child() {
 }
 
 fn run_child(mode: &str, env: &[(&str, &str)]) -> (bool, String, String) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD, mode)
-        .env_remove("GORO_SCHEDTRACE")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = goro_testkit::child::output(
+        goro_testkit::child::ignored_test("child")
+            .env(CHILD, mode)
+            .env_remove("GORO_SCHEDTRACE")
+            .envs(env.iter().copied()),
+    );
+    (out.status.success(), out.stdout, out.stderr)
 }
 
 #[test]

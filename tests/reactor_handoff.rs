@@ -47,11 +47,7 @@ fn ping_pong_pairs(rt: &goro::Runtime, pairs: usize, rounds: u32, sleep_every: u
 
 /// Rounds per pair, scaled down under valgrind (GORO_STRESS_SCALE=50).
 fn rounds() -> u32 {
-    let scale: u32 = std::env::var("GORO_STRESS_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
-    (2_000 / scale.max(1)).max(20)
+    u32::try_from(goro_testkit::stress::scaled_at_least(2_000, 20)).unwrap()
 }
 
 /// Many pairs on more workers than cores, with timers mixed in.

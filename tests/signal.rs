@@ -21,7 +21,7 @@ const PATIENCE: Duration = Duration::from_secs(20);
 const QUIET: Duration = Duration::from_millis(100);
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    goro_testkit::lock(&SERIAL)
 }
 
 /// Sends `kind` to this process (not to one thread), as `kill` does.
@@ -224,14 +224,7 @@ fn no_thread_child() {
 #[test]
 fn listening_starts_no_thread() {
     let _g = serial();
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "no_thread_child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let out = goro_testkit::child::ignored_test("no_thread_child")
         .env("GORO_SIGNAL_CHILD", "1")
         .output()
         .unwrap();

@@ -26,7 +26,7 @@ impl log::Log for Capture {
 }
 
 fn setup() -> std::sync::MutexGuard<'static, ()> {
-    let guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let guard = goro_testkit::lock(&SERIAL);
     let _ = log::set_logger(&Capture);
     log::set_max_level(log::LevelFilter::Warn);
     REPORTS.lock().unwrap().clear();
@@ -326,8 +326,7 @@ fn env_child() {
 }
 
 fn env_run(value: &str) -> String {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "env_child", "--ignored", "--nocapture"])
+    let out = goro_testkit::child::ignored_test("env_child")
         .env(ENV_CHILD, "1")
         .env("GORO_RETAKE_MS", value)
         .output()

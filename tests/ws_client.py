@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A third-party WebSocket client for tests/ws_echo.rs.
+"""A third-party WebSocket client for examples/ws_echo/tests.rs.
 
 Drives goro's ws_echo server with Python's `websockets` library (installed
 into .venv-ws by .ci/venv-ws): text, binary, fragmented and large messages,

@@ -44,10 +44,11 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use goro_benches::{
-    ALLOCATOR, GoroRt, Offload, SmolRt, Spawn, ThreadSampler, TokioRt, WORKERS, process_threads,
-    run_child,
-};
+use goro_benches::child::run_child;
+use goro_benches::lines::{field, num};
+use goro_benches::procfs::{ThreadSampler, process_threads};
+use goro_benches::stats::median;
+use goro_benches::{ALLOCATOR, GoroRt, Offload, SmolRt, Spawn, TokioRt, WORKERS};
 
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
@@ -239,31 +240,13 @@ fn child_contention<R: Offload>(n: usize) {
         "CONTENTION rt={} submitters={n} ops={total} submits_per_s={:.0} \
          completions_per_s={:.0} peak_threads={peak} pool_peak={pool_peak}",
         R::NAME,
-        total / median(&mut submit),
-        total / median(&mut complete)
+        total / median(&submit),
+        total / median(&complete)
     );
     drop(rt);
 }
 
 // ---------------------------------------------------------------- parent
-
-/// Median of a non-empty slice (the upper one of two middles).
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// The value of `key=value` in a result line.
-fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    line.split_whitespace()
-        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
-}
-
-fn num(line: &str, key: &str) -> f64 {
-    field(line, key)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN)
-}
 
 /// One runtime's `offload` rounds.
 #[derive(Debug, Default)]
@@ -314,7 +297,7 @@ fn offload(exe: &Path, file: &Path, failed: &mut bool) {
             if r.ops_per_s.is_empty() {
                 f64::NAN
             } else {
-                median(&mut r.ops_per_s.clone())
+                median(&r.ops_per_s)
             }
         })
         .collect();

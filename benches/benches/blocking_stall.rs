@@ -44,14 +44,14 @@
 //! child's: load from other processes; more than a few tenths of a second
 //! marks a disturbed run) and, for goro, the monitor's retakes. goro's
 //! monitor also prints one warning per retaken task to stderr; the spawn
-//! location it names is `benches/src/lib.rs` (`GoroRt::spawn_remote`,
+//! location it names is `benches/src/runtimes/goro_rt.rs` (`GoroRt::spawn_remote`,
 //! which calls `goro::Runtime::go` without `#[track_caller]`), not this
 //! file.
 //!
-//! **`sysmon_cost`** (goro only, one child). Goro versions of five shapes
-//! of `rt_multi_threaded` (`spawn_many_local` 10k, `spawn_many_remote_idle`,
-//! `ping_pong`, `yield_many`, `chained_spawn`; the same bodies, written
-//! against `goro::Runtime` / `goro::go` / `goro::yield_now`) run on the
+//! **`sysmon_cost`** (goro only, one child). Five shapes of
+//! `rt_multi_threaded` (`spawn_many_local` 10k, `spawn_many_remote_idle`,
+//! `ping_pong`, `yield_many`, `chained_spawn`: the same functions of
+//! `goro_benches::shapes`, on [`GoroRt`]) run on the
 //! default runtime (`maxprocs(2)`, retake after 10 ms) and on one built with
 //! `retake_after(Duration::ZERO)` (retake off; the monitor thread still
 //! runs, refreshing its clock and doing the 10 ms network-poll fallback).
@@ -77,12 +77,15 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use goro_benches::io::{
-    IoRt, cpu_secs, field, flag, machine_busy_secs, mean, num, selected, verdict,
+use goro_benches::child::run_child;
+use goro_benches::cli::{flag, selected};
+use goro_benches::lines::{field, num, verdict};
+use goro_benches::procfs::{cpu_secs, machine_busy_secs, process_threads};
+use goro_benches::shapes::{
+    self, CHAIN_DEPTH, Countdown, NUM_PINGS, NUM_SPAWN, NUM_YIELD, YIELD_TASKS, stall,
 };
-use goro_benches::{
-    Countdown, GoroRt, SmolRt, Spawn, TokioRt, WORKERS, process_threads, run_child, stall,
-};
+use goro_benches::stats::{mean, median};
+use goro_benches::{GoroRt, IoRt, SmolRt, Spawn, TokioRt, WORKERS};
 
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
@@ -366,17 +369,6 @@ fn no_extra() -> String {
 
 // ---------------------------------------------------------------- cost child
 
-/// Spawns per iteration of `spawn_many_local` / `spawn_many_remote_idle`.
-const NUM_SPAWN: usize = 10_000;
-/// Task pairs per iteration of `ping_pong`.
-const NUM_PINGS: usize = 1_000;
-/// Tasks in `yield_many`.
-const YIELD_TASKS: usize = 200;
-/// Yields per task in `yield_many`.
-const NUM_YIELD: usize = 1_000;
-/// Depth of `chained_spawn`.
-const CHAIN_DEPTH: usize = 1_000;
-
 /// The `sysmon_cost` shapes: name and elements per iteration.
 const SHAPES: &[(&str, usize)] = &[
     ("spawn_many_local", NUM_SPAWN),
@@ -387,95 +379,30 @@ const SHAPES: &[(&str, usize)] = &[
 ];
 
 /// One iteration of shape `name` on `rt` (the bodies of
-/// `rt_multi_threaded.rs`, goro only).
-fn iterate(rt: &goro::Runtime, name: &str, done: &Countdown) {
+/// `rt_multi_threaded.rs`, from [`shapes`]).
+fn iterate(rt: &GoroRt, name: &str, done: &Countdown) {
     match name {
-        "spawn_many_local" => {
-            done.arm(NUM_SPAWN);
-            rt.block_on(async {
-                for _ in 0..NUM_SPAWN {
-                    let done = done.clone();
-                    drop(goro::go(async move { done.tick() }));
-                }
-                done.wait().await;
-            });
-        }
+        "spawn_many_local" => shapes::spawn_many_local(rt, done, NUM_SPAWN),
         "spawn_many_remote_idle" => {
-            let handles: Vec<_> = (0..NUM_SPAWN).map(|_| rt.go(async {})).collect();
-            rt.block_on(async {
-                for h in handles {
-                    assert!(h.await.is_ok(), "goro task failed");
-                }
-            });
+            shapes::spawn_many_remote_idle(rt, &mut Vec::with_capacity(NUM_SPAWN));
         }
-        "ping_pong" => {
-            done.arm(NUM_PINGS);
-            rt.block_on(async {
-                let outer_done = done.clone();
-                drop(goro::go(async move {
-                    for _ in 0..NUM_PINGS {
-                        let done = outer_done.clone();
-                        drop(goro::go(async move {
-                            let (ping_tx, ping_rx) = async_channel::bounded::<()>(1);
-                            let (pong_tx, pong_rx) = async_channel::bounded::<()>(1);
-                            drop(goro::go(async move {
-                                ping_rx.recv().await.expect("ping");
-                                pong_tx.send(()).await.expect("pong");
-                            }));
-                            ping_tx.send(()).await.expect("ping");
-                            pong_rx.recv().await.expect("pong");
-                            done.tick();
-                        }));
-                    }
-                }));
-                done.wait().await;
-            });
-        }
-        "yield_many" => {
-            done.arm(YIELD_TASKS);
-            for _ in 0..YIELD_TASKS {
-                let done = done.clone();
-                drop(rt.go(async move {
-                    for _ in 0..NUM_YIELD {
-                        goro::yield_now().await;
-                    }
-                    done.tick();
-                }));
-            }
-            rt.block_on(done.wait());
-        }
-        "chained_spawn" => {
-            done.arm(1);
-            rt.block_on(async {
-                chain(done.clone(), CHAIN_DEPTH);
-                done.wait().await;
-            });
-        }
+        "ping_pong" => shapes::ping_pong(rt, done),
+        "yield_many" => shapes::yield_many(rt, done),
+        "chained_spawn" => shapes::chained_spawn(rt, done),
         other => panic!("unknown shape {other:?}"),
-    }
-}
-
-/// One link of `chained_spawn`: spawn a task that spawns the next link.
-fn chain(done: Countdown, n: usize) {
-    if n == 0 {
-        done.tick();
-    } else {
-        drop(goro::go(async move {
-            chain(done, std::hint::black_box(n - 1));
-        }));
     }
 }
 
 /// The runtime of one `sysmon_cost` sample: goro's default monitor (`on`)
 /// or retake off.
-fn cost_runtime(on: bool) -> goro::Runtime {
+fn cost_runtime(on: bool) -> GoroRt {
     let b = goro::Runtime::builder().maxprocs(WORKERS);
     let b = if on {
         b
     } else {
         b.retake_after(Duration::ZERO)
     };
-    b.build().expect("build goro runtime")
+    GoroRt::from_runtime(b.build().expect("build goro runtime"))
 }
 
 /// One sample: a fresh runtime, 2 unmeasured iterations, then `iters`
@@ -490,13 +417,13 @@ fn cost_sample(on: bool, name: &str, elems: usize, iters: usize) -> (f64, f64, f
     }
     let pid = std::process::id();
     let (cpu0, busy0) = (cpu_secs(pid), machine_busy_secs());
-    let wake0 = rt.handle().stats().monitor_wakeups;
+    let wake0 = rt.runtime().handle().stats().monitor_wakeups;
     let t0 = Instant::now();
     for _ in 0..iters {
         iterate(&rt, name, &done);
     }
     let secs = t0.elapsed().as_secs_f64();
-    let wake1 = rt.handle().stats().monitor_wakeups;
+    let wake1 = rt.runtime().handle().stats().monitor_wakeups;
     let (cpu1, busy1) = (cpu_secs(pid), machine_busy_secs());
     drop(rt);
     let other = match (cpu0, cpu1, busy0, busy1) {
@@ -508,21 +435,6 @@ fn cost_sample(on: bool, name: &str, elems: usize, iters: usize) -> (f64, f64, f
         (wake1 - wake0) as f64 / secs,
         other,
     )
-}
-
-/// Median of `v` (NaN if empty).
-fn median(v: &[f64]) -> f64 {
-    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    if s.is_empty() {
-        return f64::NAN;
-    }
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
-    }
 }
 
 /// Child: the `sysmon_cost` part; prints one `COST` line per shape.

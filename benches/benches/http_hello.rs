@@ -23,7 +23,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
-use goro_benches::io::{ServerProc, announce, cpu_secs, flag, go_binary, selected, self_child};
+use goro_benches::child::{ServerProc, announce, self_child};
+use goro_benches::cli::{flag, selected};
+use goro_benches::go::go_binary;
+use goro_benches::procfs::cpu_secs;
+use goro_benches::stats::median;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
@@ -195,11 +199,6 @@ fn measure(server: Command, conns: usize, secs: u64) -> Result<Run, String> {
     })
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
@@ -260,7 +259,7 @@ fn main() {
         }
     }
     results.retain(|(_, r)| !r.is_empty());
-    let med = |runs: &[Run], f: fn(&Run) -> f64| median(runs.iter().map(f).collect());
+    let med = |runs: &[Run], f: fn(&Run) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
     let row = |name: &str| {
         results.iter().find(|(n, _)| *n == name).map(|(_, r)| {
             (

@@ -38,8 +38,9 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use goro_benches::GoroRt;
-use goro_benches::{ALLOCATOR, BenchRt, Countdown, SmolRt, Spawn, TokioRt, rss_bytes};
+use goro_benches::procfs::rss_bytes;
+use goro_benches::shapes::{self, Countdown};
+use goro_benches::{ALLOCATOR, BenchRt, GoroRt, SmolRt, Spawn, TokioRt};
 
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
@@ -188,15 +189,7 @@ fn child<R: BenchRt>(payload: Payload) {
     let sp = rt.spawner();
 
     // Warm-up: touch every worker's lazily created state.
-    let warm = Countdown::new();
-    warm.arm(1_000);
-    rt.block_on(async {
-        for _ in 0..1_000 {
-            let warm = warm.clone();
-            sp.spawn_detached(async move { warm.tick() });
-        }
-        warm.wait().await;
-    });
+    shapes::spawn_many_local(&rt, &Countdown::new(), 1_000);
     thread::sleep(SETTLE);
 
     let (release_tx, release_rx) = async_channel::bounded::<()>(1);
@@ -271,7 +264,7 @@ fn parse(line: &str) -> Option<Sample> {
 
 /// Parent side: runs one child per runtime with a timeout.
 fn run_child(exe: &std::path::Path, runtime: &str, payload: Payload) -> Result<Sample, String> {
-    let line = goro_benches::run_child(
+    let line = goro_benches::child::run_child(
         exe,
         &[runtime, payload.name()],
         CHILD_TIMEOUT,

@@ -23,7 +23,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use goro_benches::io::{flag, selected, self_child};
+use goro_benches::child::self_child;
+use goro_benches::cli::{flag, selected};
+use goro_benches::stats::median;
 
 const RUNTIMES: &[&str] = &["goro", "tokio"];
 const WORKERS: usize = 2;
@@ -292,11 +294,6 @@ struct Run {
     cpu_us: f64,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let queries: usize = flag(&args, "--queries", 20_000);
@@ -365,8 +362,8 @@ fn main() {
     let row = |name: &str| {
         results.iter().find(|(n, _)| *n == name).map(|(_, r)| {
             (
-                median(r.iter().map(|r| r.qps).collect()),
-                median(r.iter().map(|r| r.cpu_us).collect()),
+                median(&r.iter().map(|r| r.qps).collect::<Vec<_>>()),
+                median(&r.iter().map(|r| r.cpu_us).collect::<Vec<_>>()),
             )
         })
     };

@@ -20,7 +20,6 @@
 //! | `yield_many` | yield | 200 tasks × 1,000 `yield_now` |
 //! | `chained_spawn` | spawn | a chain of 1,000 tasks, each spawning the next |
 
-use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -30,25 +29,17 @@ use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
     criterion_main,
 };
-use goro_benches::GoroRt;
-use goro_benches::{BenchRt, Countdown, SmolRt, Spawn, TokioRt, WORKERS, stall};
+use goro_benches::shapes::{
+    self, CHAIN_DEPTH, Countdown, NUM_PINGS, NUM_SPAWN, NUM_YIELD, YIELD_TASKS, stall,
+};
+use goro_benches::{BenchRt, GoroRt, SmolRt, Spawn, TokioRt, WORKERS};
 
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Spawns per iteration of the small spawn shapes.
-const NUM_SPAWN: usize = 10_000;
 /// Spawns per iteration of the large `spawn_many_local` case.
 const NUM_SPAWN_LARGE: usize = 1_000_000;
-/// Task pairs per iteration of `ping_pong`.
-const NUM_PINGS: usize = 1_000;
-/// Tasks in `yield_many`.
-const YIELD_TASKS: usize = 200;
-/// Yields per task in `yield_many`.
-const NUM_YIELD: usize = 1_000;
-/// Depth of `chained_spawn`.
-const CHAIN_DEPTH: usize = 1_000;
 /// Busy-wait between yields of the busy loops (tokio's `STALL_DUR`).
 const STALL_DUR: Duration = Duration::from_micros(10);
 /// Busy loops in `spawn_many_remote_busy1`: one per worker.
@@ -63,45 +54,21 @@ macro_rules! for_each_rt {
     }};
 }
 
-/// `spawn_many_local`: from inside `block_on`, spawn `n` detached tasks that
-/// each decrement a shared counter; the last one wakes the `block_on` future.
-/// Measures spawn + schedule + run + free of a trivial task when spawned from
-/// runtime context (ns per element = per task).
+/// `spawn_many_local` ([`shapes::spawn_many_local`]) with `n` tasks.
 fn spawn_many_local<R: BenchRt>(g: &mut BenchmarkGroup<'_, WallTime>, n: usize) {
     let rt = R::new();
-    let sp = rt.spawner();
     let done = Countdown::new();
     g.bench_function(BenchmarkId::new(R::NAME, n), |b| {
-        b.iter(|| {
-            done.arm(n);
-            rt.block_on(async {
-                for _ in 0..n {
-                    let done = done.clone();
-                    sp.spawn_detached(async move { done.tick() });
-                }
-                done.wait().await;
-            });
-        });
+        b.iter(|| shapes::spawn_many_local(&rt, &done, n));
     });
 }
 
-/// `spawn_many_remote_idle`: spawn `NUM_SPAWN` empty tasks from the bench
-/// thread (outside any runtime context) and then await every handle. Measures
-/// the injection path into idle workers plus join-handle completion.
+/// `spawn_many_remote_idle` ([`shapes::spawn_many_remote_idle`]).
 fn spawn_many_remote_idle<R: BenchRt>(g: &mut BenchmarkGroup<'_, WallTime>) {
     let rt = R::new();
     let mut handles = Vec::with_capacity(NUM_SPAWN);
     g.bench_function(R::NAME, |b| {
-        b.iter(|| {
-            for _ in 0..NUM_SPAWN {
-                handles.push(rt.spawn_remote(async {}));
-            }
-            rt.block_on(async {
-                for h in handles.drain(..) {
-                    <R::Spawner as Spawn>::join(h).await;
-                }
-            });
-        });
+        b.iter(|| shapes::spawn_many_remote_idle(&rt, &mut handles));
     });
 }
 
@@ -128,16 +95,7 @@ fn spawn_many_remote_busy1<R: BenchRt>(g: &mut BenchmarkGroup<'_, WallTime>) {
                 }));
             }
         }
-        b.iter(|| {
-            for _ in 0..NUM_SPAWN {
-                handles.push(rt.spawn_remote(async {}));
-            }
-            rt.block_on(async {
-                for h in handles.drain(..) {
-                    <R::Spawner as Spawn>::join(h).await;
-                }
-            });
-        });
+        b.iter(|| shapes::spawn_many_remote_idle(&rt, &mut handles));
     });
     running.store(false, Ordering::Relaxed);
     rt.block_on(async {
@@ -147,94 +105,25 @@ fn spawn_many_remote_busy1<R: BenchRt>(g: &mut BenchmarkGroup<'_, WallTime>) {
     });
 }
 
-/// `ping_pong`: one task spawns `NUM_PINGS` "ping" tasks; each ping spawns a
-/// "pong", sends it a message and waits for the reply. Both messages use
-/// `async_channel::bounded(1)` on every runtime, so the channel cost is equal.
-/// Measures wake-up latency and cross-task handoff (ns per element = per
-/// pair: 2 spawns, 2 sends, 2 wakes).
+/// `ping_pong` ([`shapes::ping_pong`]).
 fn ping_pong<R: BenchRt>(g: &mut BenchmarkGroup<'_, WallTime>) {
     let rt = R::new();
-    let sp = rt.spawner();
     let done = Countdown::new();
-    g.bench_function(R::NAME, |b| {
-        b.iter(|| {
-            done.arm(NUM_PINGS);
-            rt.block_on(async {
-                let outer_sp = sp.clone();
-                let outer_done = done.clone();
-                sp.spawn_detached(async move {
-                    for _ in 0..NUM_PINGS {
-                        let sp = outer_sp.clone();
-                        let done = outer_done.clone();
-                        outer_sp.spawn_detached(async move {
-                            let (ping_tx, ping_rx) = async_channel::bounded::<()>(1);
-                            let (pong_tx, pong_rx) = async_channel::bounded::<()>(1);
-                            sp.spawn_detached(async move {
-                                ping_rx.recv().await.expect("ping");
-                                pong_tx.send(()).await.expect("pong");
-                            });
-                            ping_tx.send(()).await.expect("ping");
-                            pong_rx.recv().await.expect("pong");
-                            done.tick();
-                        });
-                    }
-                });
-                done.wait().await;
-            });
-        });
-    });
+    g.bench_function(R::NAME, |b| b.iter(|| shapes::ping_pong(&rt, &done)));
 }
 
-/// `yield_many`: `YIELD_TASKS` tasks spawned from the bench thread, each
-/// calling the runtime's `yield_now` `NUM_YIELD` times. Measures the
-/// reschedule path of a running task (ns per element = per yield).
+/// `yield_many` ([`shapes::yield_many`]).
 fn yield_many<R: BenchRt>(g: &mut BenchmarkGroup<'_, WallTime>) {
     let rt = R::new();
     let done = Countdown::new();
-    g.bench_function(R::NAME, |b| {
-        b.iter(|| {
-            done.arm(YIELD_TASKS);
-            for _ in 0..YIELD_TASKS {
-                let done = done.clone();
-                rt.spawn_remote_detached(async move {
-                    for _ in 0..NUM_YIELD {
-                        <R::Spawner as Spawn>::yield_now().await;
-                    }
-                    done.tick();
-                });
-            }
-            rt.block_on(done.wait());
-        });
-    });
+    g.bench_function(R::NAME, |b| b.iter(|| shapes::yield_many(&rt, &done)));
 }
 
-/// One link of `chained_spawn`: spawn a task that spawns the next link.
-fn chain<S: Spawn>(sp: S, done: Countdown, n: usize) {
-    if n == 0 {
-        done.tick();
-    } else {
-        let next = sp.clone();
-        sp.spawn_detached(async move { chain(next, done, black_box(n - 1)) });
-    }
-}
-
-/// `chained_spawn`: a chain of `CHAIN_DEPTH` tasks where each task spawns the
-/// next and exits. Only one task is runnable at a time, so this measures the
-/// spawn-to-run latency of a task spawned from a worker (the LIFO / `runnext`
-/// path) rather than throughput.
+/// `chained_spawn` ([`shapes::chained_spawn`]).
 fn chained_spawn<R: BenchRt>(g: &mut BenchmarkGroup<'_, WallTime>) {
     let rt = R::new();
-    let sp = rt.spawner();
     let done = Countdown::new();
-    g.bench_function(R::NAME, |b| {
-        b.iter(|| {
-            done.arm(1);
-            rt.block_on(async {
-                chain(sp.clone(), done.clone(), CHAIN_DEPTH);
-                done.wait().await;
-            });
-        });
-    });
+    g.bench_function(R::NAME, |b| b.iter(|| shapes::chained_spawn(&rt, &done)));
 }
 
 /// Group `spawn_many_local`: ids `<rt>/10000` and `<rt>/1000000`.

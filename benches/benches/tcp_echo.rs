@@ -16,7 +16,7 @@
 //! Every server is the same: accept in a loop on one task (goroutine),
 //! `TCP_NODELAY` on, one task per connection that reads up to 4 KiB and
 //! writes back what it read. The client is a tokio runtime with
-//! [`goro_benches::io::LOAD_THREADS`] workers whatever the server.
+//! [`goro_benches::load::LOAD_THREADS`] workers whatever the server.
 //!
 //! Options after `--`: a runtime name filter (`goro`, `tokio`, `smol`, `go`),
 //! `--rounds N` (default 2, servers interleaved), `--secs S` (measured
@@ -26,10 +26,12 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use goro_benches::io::{
-    LoadConfig, LoadConn, flag, go_binary, load_config, measure_rounds, print_load_table,
-    raise_nofile, run_load, selected, self_child,
-};
+use goro_benches::child::{self_child, server_or_load_child};
+use goro_benches::cli::{flag, selected};
+use goro_benches::go::go_binary;
+use goro_benches::load::runs::measure_rounds;
+use goro_benches::load::table::print_load_table;
+use goro_benches::load::{LoadConfig, LoadConn, load_config, raise_nofile, run_load};
 use goro_benches::serve::{ConnHandlers, serve_child};
 
 #[cfg(feature = "mimalloc")]
@@ -145,12 +147,7 @@ fn child_load(rest: &[String]) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if let Some(i) = args.iter().position(|a| a == "--child") {
-        match args.get(i + 1).map(String::as_str) {
-            Some("server") => child_server(args.get(i + 2).expect("--child server <rt>")),
-            Some("load") => child_load(&args[i + 3..]),
-            other => panic!("usage: --child server <rt> | load tcp <...>: {other:?}"),
-        }
+    if server_or_load_child(&args, child_server, child_load) {
         return;
     }
 

@@ -41,8 +41,14 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use goro_benches::io::{IoRt, field, flag, go_binary, mean, num, selected, verdict};
-use goro_benches::{Countdown, GoroRt, SmolRt, Spawn, TokioRt, rss_bytes, run_child};
+use goro_benches::child::run_child;
+use goro_benches::cli::{flag, selected};
+use goro_benches::go::go_binary;
+use goro_benches::lines::{field, num, verdict};
+use goro_benches::procfs::rss_bytes;
+use goro_benches::shapes::Countdown;
+use goro_benches::stats::mean;
+use goro_benches::{GoroRt, IoRt, SmolRt, Spawn, TokioRt};
 
 #[cfg(feature = "mimalloc")]
 #[global_allocator]

@@ -23,7 +23,7 @@
 //!   detached `async_executor` task.
 //!
 //! The client is `tokio-tungstenite` on a tokio runtime with
-//! [`goro_benches::io::LOAD_THREADS`] workers whatever the server; every
+//! [`goro_benches::load::LOAD_THREADS`] workers whatever the server; every
 //! echo is checked byte for byte.
 //!
 //! Options after `--`: a runtime filter, `--rounds N` (default 2), `--secs S`
@@ -34,10 +34,11 @@ use std::time::Duration;
 
 use futures_lite::{AsyncRead, AsyncWrite};
 use futures_util::{SinkExt, StreamExt};
-use goro_benches::io::{
-    LoadConfig, LoadConn, flag, load_config, measure_rounds, print_load_table, raise_nofile,
-    run_load, selected, self_child,
-};
+use goro_benches::child::{self_child, server_or_load_child};
+use goro_benches::cli::{flag, selected};
+use goro_benches::load::runs::measure_rounds;
+use goro_benches::load::table::print_load_table;
+use goro_benches::load::{LoadConfig, LoadConn, load_config, raise_nofile, run_load};
 use goro_benches::serve::{ConnHandlers, serve_child};
 
 #[cfg(feature = "mimalloc")]
@@ -153,12 +154,7 @@ fn child_load(rest: &[String]) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if let Some(i) = args.iter().position(|a| a == "--child") {
-        match args.get(i + 1).map(String::as_str) {
-            Some("server") => child_server(args.get(i + 2).expect("--child server <rt>")),
-            Some("load") => child_load(&args[i + 3..]),
-            other => panic!("usage: --child server <rt> | load ws <...>: {other:?}"),
-        }
+    if server_or_load_child(&args, child_server, child_load) {
         return;
     }
 

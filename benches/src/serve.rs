@@ -3,15 +3,16 @@
 //! connection.
 //!
 //! Each server binds an ephemeral loopback port, prints `LISTEN <addr>` for
-//! [`crate::io::ServerProc`], accepts in a loop on one task of its runtime
+//! [`crate::child::ServerProc`], accepts in a loop on one task of its runtime
 //! (so only the runtime's 2 workers serve), sets `TCP_NODELAY` and hands
 //! every connection to a task of its own, until the parent kills it.
 
 use std::future::Future;
 use std::net::SocketAddr;
 
-use crate::io::{IoRt, announce, raise_nofile};
-use crate::{BenchRt, GoroRt, SmolRt, Spawn, TokioRt};
+use crate::child::announce;
+use crate::load::raise_nofile;
+use crate::runtimes::{BenchRt, GoroRt, IoRt, SmolRt, Spawn, TokioRt};
 
 /// What serves one connection, per runtime.
 pub struct ConnHandlers<G, T, S> {

@@ -1,6 +1,6 @@
 //! `ws_echo`'s command line: every flag's value is checked here, at
 //! start-up, and a bad one is an error naming the flag, not a panic later in
-//! a connection's task. `tests/ws_echo.rs` includes this file.
+//! a connection's task. The tests (`tests.rs`) call it too.
 
 use crate::server::{Config, FREE_PER_MESSAGE};
 use crate::units::flag_duration;

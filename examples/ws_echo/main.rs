@@ -15,6 +15,8 @@
 
 mod args;
 mod server;
+#[cfg(test)]
+mod tests;
 #[path = "../common/units.rs"]
 mod units;
 

@@ -2,13 +2,9 @@
 //! connection, with the limits a public server needs and RFC 6455's answers
 //! to clients that break the protocol.
 //!
-//! It lives apart from `main.rs` so that `tests/ws_echo.rs` can start the
-//! very same server in-process on an ephemeral port:
-//!
-//! ```text
-//! #[path = "../examples/ws_echo/server.rs"]
-//! mod server;
-//! ```
+//! It lives apart from `main.rs` so that the example's tests (`tests.rs`,
+//! run by `cargo test`: the example has `test = true`) can start the very
+//! same server in-process on an ephemeral port.
 //!
 //! # What a connection's task does
 //!

@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::resume_unwind;
 use std::pin::pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 mod admission;
 
@@ -216,7 +216,7 @@ impl<E: Send + 'static> TaskGroup<E> {
             };
             let out = token.run_until_cancelled(cancel_on_panic(&token, future));
             if let Some(Err(e)) = out.await {
-                let mut slot = first_error.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut slot = goro_lock::lock(&first_error);
                 if slot.is_none() {
                     *slot = Some(e);
                 }
@@ -263,11 +263,7 @@ impl<E: Send + 'static> TaskGroup<E> {
         if let Some(payload) = panic {
             resume_unwind(payload);
         }
-        let first = self
-            .first_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let first = goro_lock::lock(&self.first_error).take();
         match first {
             Some(e) => Err(e),
             None => Ok(()),

@@ -12,7 +12,7 @@
 
 use std::sync::atomic::AtomicU8;
 use std::sync::atomic::Ordering::SeqCst;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
@@ -76,7 +76,7 @@ impl Monitor {
     }
 
     pub(crate) fn unpark(&self) {
-        let t = self.thread.lock().unwrap_or_else(PoisonError::into_inner);
+        let t = goro_lock::lock(&self.thread);
         if let Some(t) = t.as_ref() {
             t.unpark();
         }
@@ -98,7 +98,7 @@ impl Monitor {
 
 fn run(shared: &Arc<Shared>) {
     let me = &shared.monitor;
-    *me.thread.lock().unwrap_or_else(PoisonError::into_inner) = Some(thread::current());
+    *goro_lock::lock(&me.thread) = Some(thread::current());
     loop {
         thread::sleep(GROW_TICK);
         if !shared.queue.is_empty() {

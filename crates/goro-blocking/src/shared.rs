@@ -28,7 +28,7 @@
 
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicUsize, fence};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 
 use concurrent_queue::ConcurrentQueue;
@@ -164,7 +164,7 @@ impl Shared {
     }
 
     pub(crate) fn registry(&self) -> MutexGuard<'_, Vec<Arc<WorkerSlot>>> {
-        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+        goro_lock::lock(&self.registry)
     }
 
     pub(crate) fn unregister(&self, slot: &Arc<WorkerSlot>) {

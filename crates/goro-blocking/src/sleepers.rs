@@ -18,7 +18,7 @@
 
 use std::sync::atomic::Ordering::{Acquire, SeqCst};
 use std::sync::atomic::{AtomicU8, AtomicUsize, fence};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
@@ -66,7 +66,7 @@ impl Sleepers {
     }
 
     fn stack(&self) -> MutexGuard<'_, Vec<Arc<Sleeper>>> {
-        self.stack.lock().unwrap_or_else(PoisonError::into_inner)
+        goro_lock::lock(&self.stack)
     }
 
     /// Wakes the most recently parked thread that is still waiting.

@@ -6,12 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures_lite::future::block_on;
 use goro_blocking::Pool;
-
-fn process_threads() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("Threads:")).unwrap();
-    line["Threads:".len()..].trim().parse().unwrap()
-}
+use goro_testkit::threads::process_threads;
 
 #[test]
 fn threads_exit_after_the_keep_alive() {

@@ -8,15 +8,10 @@ use std::time::{Duration, Instant};
 
 use futures_lite::future::block_on;
 use goro_blocking::Pool;
+use goro_testkit::threads::process_threads;
 
 /// The storms count the whole process's threads: run them one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-fn process_threads() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("Threads:")).unwrap();
-    line["Threads:".len()..].trim().parse().unwrap()
-}
 
 /// Runs `n` one-millisecond sleeps on `pool` while sampling the process's
 /// thread count; returns (highest count seen, thread count before).
@@ -59,7 +54,7 @@ const SLACK: usize = 4;
 
 #[test]
 fn storm_with_a_cap_of_64() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = goro_testkit::lock(&SERIAL);
     let pool = Pool::builder()
         .max_threads(64)
         .thread_name("storm64")
@@ -119,7 +114,7 @@ fn drop_and_wait(pool: Pool, name: &str) {
 
 #[test]
 fn storm_with_the_default_cap_of_512() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = goro_testkit::lock(&SERIAL);
     let pool = Pool::builder()
         .thread_name("storm512")
         .keep_alive(KEEP_ALIVE)

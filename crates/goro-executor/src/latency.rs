@@ -23,6 +23,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::{Duration, Instant};
 
+use goro_lock::lock;
+
 /// Sub-buckets per power of two (2 bits).
 const SUB_BITS: u32 = 2;
 const SUB: u64 = 1 << SUB_BITS;
@@ -277,11 +279,6 @@ impl WakeSamples {
         };
         Some(at.elapsed())
     }
-}
-
-/// Locks a std mutex, ignoring poisoning: the slots hold plain values.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(all(test, not(loom)))]

@@ -42,6 +42,20 @@ pub(crate) trait IntoRaw: Sized {
     unsafe fn from_raw(ptr: NonNull<()>) -> Self;
 }
 
+/// Boxes stand in for tasks in the ring's unit tests and loom models: a
+/// lost or doubled item shows up as a leak or a double free.
+#[cfg(test)]
+impl<T> IntoRaw for Box<T> {
+    fn into_raw(self) -> NonNull<()> {
+        NonNull::from(Box::leak(self)).cast()
+    }
+    unsafe fn from_raw(ptr: NonNull<()>) -> Self {
+        // SAFETY: the caller passes a pointer from `into_raw` of a
+        // `Box<T>` of the same `T`, exactly once.
+        unsafe { Box::from_raw(ptr.as_ptr().cast()) }
+    }
+}
+
 impl<M> IntoRaw for async_task::Runnable<M> {
     fn into_raw(self) -> NonNull<()> {
         async_task::Runnable::into_raw(self)
@@ -348,16 +362,6 @@ mod tests {
     use super::*;
 
     /// A boxed integer stands in for a task.
-    impl IntoRaw for Box<u32> {
-        fn into_raw(self) -> NonNull<()> {
-            NonNull::new(Box::into_raw(self).cast()).unwrap()
-        }
-        unsafe fn from_raw(ptr: NonNull<()>) -> Self {
-            // SAFETY: `ptr` came from `Box::into_raw` in `into_raw`.
-            unsafe { Box::from_raw(ptr.as_ptr().cast()) }
-        }
-    }
-
     /// Not a `debug_assert`: in a release build a steal into a non-empty
     /// ring would overwrite its queued items (`cargo test --release`).
     #[test]
@@ -449,15 +453,6 @@ mod tests {
         impl Drop for Counted {
             fn drop(&mut self) {
                 DROPS.fetch_add(1, SeqCst);
-            }
-        }
-        impl IntoRaw for Box<Counted> {
-            fn into_raw(self) -> NonNull<()> {
-                NonNull::new(Box::into_raw(self).cast()).unwrap()
-            }
-            unsafe fn from_raw(ptr: NonNull<()>) -> Self {
-                // SAFETY: `ptr` came from `Box::into_raw` in `into_raw`.
-                unsafe { Box::from_raw(ptr.as_ptr().cast()) }
             }
         }
         let (mut local, stealer) = new::<Box<Counted>>();

@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use goro_executor::{Runtime, blocking, spawn};
 
-mod common;
-use common::counting_threads;
+use goro_testkit::threads::{LiveThreads, process_threads};
 
 /// How long a blocked task waits to be released before it gives up: only a
 /// broken hand-off (the queued tasks never run while it blocks) reaches it.
@@ -117,7 +116,11 @@ fn outside_a_worker_blocking_just_runs() {
 
 #[test]
 fn handed_off_threads_are_joined_at_shutdown() {
-    let (builder, live) = counting_threads(Runtime::builder().maxprocs(2));
+    let live = LiveThreads::new();
+    let builder = Runtime::builder()
+        .maxprocs(2)
+        .on_thread_start(live.on_start())
+        .on_thread_stop(live.on_stop());
     let rt = builder.build().unwrap();
     for _ in 0..5 {
         rt.block_on(rt.spawn(async { blocking(|| std::thread::sleep(Duration::from_millis(5))) }))
@@ -125,7 +128,7 @@ fn handed_off_threads_are_joined_at_shutdown() {
     }
     drop(rt);
     assert_eq!(
-        live.load(SeqCst),
+        live.get(),
         0,
         "every thread, old and new, stopped before drop returned"
     );
@@ -155,12 +158,6 @@ fn threads_left_without_a_p_are_reused_as_spares() {
         "{} threads started",
         started.load(SeqCst)
     );
-}
-
-fn process_threads() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("Threads:")).unwrap();
-    line["Threads:".len()..].trim().parse().unwrap()
 }
 
 /// Threads left without a P exit after their 10 s keep-alive and are joined

@@ -4,14 +4,11 @@
 //! machine) drives a real runtime through `Builder::maxprocs_watcher`. The
 //! real-cgroup version of this is the facade's `tests/maxprocs_live.rs`.
 
-#[path = "../../goro-procs/tests/common/mod.rs"]
-mod fixture;
-
 use std::time::{Duration, Instant};
 
-use fixture::Fixture;
 use goro_executor::Runtime;
 use goro_procs::MaxProcsWatcher;
+use goro_testkit::fixture::Fixture;
 
 const CPU_MAX: &str = "sys/fs/cgroup/app/cpu.max";
 

@@ -1,8 +1,6 @@
 //! Live resizes (`Handle::set_maxprocs`): workers added and retired while
 //! tasks run, queued tasks moved off retired workers, nothing lost.
 
-mod common;
-
 use std::collections::HashSet;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
@@ -10,15 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use goro_executor::{Runtime, current_proc};
-
-/// Waits until `cond` holds, failing with `what` after 10 s.
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
+use goro_testkit::stress::scaled;
+use goro_testkit::threads::LiveThreads;
+use goro_testkit::wait_until;
 
 /// `n` tasks that each hold their worker until all `n` run at once: this
 /// completes only with at least `n` workers. Returns the Ps they ran on.
@@ -171,7 +163,7 @@ fn tasks_queued_on_a_retired_worker_move_to_the_global_queue() {
 #[test]
 fn stress_resizing_under_a_wakeup_storm() {
     let pairs = 8;
-    let rounds = common::scaled(150_000);
+    let rounds = scaled(150_000);
     let rt = runtime(2);
     let stop = Arc::new(AtomicBool::new(false));
     let resizer = {
@@ -213,7 +205,7 @@ fn stress_resizing_under_a_wakeup_storm() {
         })
         .collect();
     let yields = Arc::new(AtomicUsize::new(0));
-    let yielders: Vec<_> = (0..common::scaled(2_000))
+    let yielders: Vec<_> = (0..scaled(2_000))
         .map(|_| {
             let yields = yields.clone();
             rt.spawn(async move {
@@ -228,7 +220,7 @@ fn stress_resizing_under_a_wakeup_storm() {
         rt.block_on(h).unwrap();
     }
     stop.store(true, SeqCst);
-    assert_eq!(yields.load(SeqCst), common::scaled(2_000) * 50);
+    assert_eq!(yields.load(SeqCst), scaled(2_000) * 50);
     let resizes = resizer.join().unwrap();
     assert_eq!(total.load(SeqCst), pairs * rounds * 2);
     assert!(resizes > 0);
@@ -278,8 +270,12 @@ fn a_runtime_shrunk_and_grown_again_shuts_down_cleanly() {
         }
     }
     for _ in 0..20 {
-        let (builder, alive) =
-            common::counting_threads(Runtime::builder().maxprocs(3).retake_after(Duration::ZERO));
+        let alive = LiveThreads::new();
+        let builder = Runtime::builder()
+            .maxprocs(3)
+            .retake_after(Duration::ZERO)
+            .on_thread_start(alive.on_start())
+            .on_thread_stop(alive.on_stop());
         let rt = builder.build().unwrap();
         let dropped = Arc::new(AtomicUsize::new(0));
         let parked = Dropped(dropped.clone());
@@ -302,7 +298,7 @@ fn a_runtime_shrunk_and_grown_again_shuts_down_cleanly() {
         assert_eq!(rt.maxprocs(), 2);
         assert_eq!(rt.handle().stats().local_queues.len(), 2);
         drop(rt);
-        assert_eq!(alive.load(SeqCst), 0, "a thread outlived the runtime");
+        assert_eq!(alive.get(), 0, "a thread outlived the runtime");
         assert_eq!(dropped.load(SeqCst), 1, "the parked task was not dropped");
     }
 }

@@ -1,8 +1,6 @@
 //! Scheduling policy: runnext, yield to the tail, the runnext chain cap, the
 //! global queue's fairness check, and runnext being stealable.
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -227,7 +225,7 @@ fn yielding_tasks_let_the_global_queue_in() {
     }
     assert_eq!(sum, (0..2_000).sum::<usize>());
     println!("2,000 remote spawns: {took:?}, {ticked} ticks of the busy tasks");
-    if common::under_valgrind() {
+    if goro_testkit::stress::under_valgrind() {
         return; // the tick count follows the wall clock; see under_valgrind
     }
     assert!(

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use goro_executor::{Runtime, yield_now};
 
-mod common;
-use common::{counting_threads, scaled};
+use goro_testkit::stress::scaled;
+use goro_testkit::threads::LiveThreads;
 
 /// Counts drops of the future that owns it.
 struct DropCounter(Arc<AtomicUsize>);
@@ -143,12 +143,16 @@ fn a_task_parked_on_an_outside_waker_is_dropped_at_shutdown() {
 
 #[test]
 fn worker_threads_are_joined_on_drop() {
-    let (builder, alive) = counting_threads(Runtime::builder().maxprocs(4));
+    let alive = LiveThreads::new();
+    let builder = Runtime::builder()
+        .maxprocs(4)
+        .on_thread_start(alive.on_start())
+        .on_thread_stop(alive.on_stop());
     let rt = builder.build().unwrap();
     rt.block_on(rt.spawn(async {})).unwrap();
     drop(rt);
     assert_eq!(
-        alive.load(SeqCst),
+        alive.get(),
         0,
         "every worker ran its stop hook before drop returned"
     );
@@ -240,7 +244,11 @@ fn shutdown_background_does_not_wait() {
 
 #[test]
 fn shutdown_timeout_of_a_runtime_that_stops_in_time_joins_every_thread() {
-    let (builder, alive) = counting_threads(Runtime::builder().maxprocs(2));
+    let alive = LiveThreads::new();
+    let builder = Runtime::builder()
+        .maxprocs(2)
+        .on_thread_start(alive.on_start())
+        .on_thread_stop(alive.on_stop());
     let rt = builder.build().unwrap();
     let drops = Arc::new(AtomicUsize::new(0));
     let c = DropCounter(drops.clone());
@@ -249,7 +257,7 @@ fn shutdown_timeout_of_a_runtime_that_stops_in_time_joins_every_thread() {
         std::future::pending::<()>().await
     });
     assert!(rt.shutdown_timeout(PROMPT), "an idle runtime stops in time");
-    assert_eq!(alive.load(SeqCst), 0, "every worker stopped and was joined");
+    assert_eq!(alive.get(), 0, "every worker stopped and was joined");
     assert_eq!(drops.load(SeqCst), 1);
     assert!(
         futures_lite::future::block_on(h)

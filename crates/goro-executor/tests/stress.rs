@@ -6,8 +6,7 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::Relaxed};
 
 use goro_executor::{Runtime, spawn, yield_now};
 
-mod common;
-use common::scaled;
+use goro_testkit::stress::scaled;
 
 #[test]
 fn a_million_spawns_each_joined_exactly_once() {

@@ -1,9 +1,9 @@
 //! Missing, unreadable and malformed files never panic: detection falls back
 //! to what it could read and says why.
 
-mod common;
-
-use common::{Fixture, assert_affinity, cgroup_limit, fallback, fallback_reason, v2_mount};
+use goro_testkit::fixture::{
+    Fixture, assert_affinity, cgroup_limit, fallback, fallback_reason, v2_mount,
+};
 
 #[test]
 fn missing_proc_files() {

@@ -1,9 +1,7 @@
 //! cgroup v1: the `cpu` controller's `cpu.cfs_quota_us` and `cpu.cfs_period_us`.
 
-mod common;
-
-use common::{Fixture, assert_affinity, cgroup_limit, fallback};
 use goro_procs::CgroupVersion;
+use goro_testkit::fixture::{Fixture, assert_affinity, cgroup_limit, fallback};
 
 const DIR: &str = "sys/fs/cgroup/cpu,cpuacct/app";
 
@@ -62,8 +60,8 @@ fn separate_cpu_mount() {
     let fx = Fixture::new("v1-cpu-alone")
         .proc_cgroup("3:cpuacct:/x\n2:cpu:/x\n")
         .mountinfo(&[
-            &common::v1_mount("/", "/sys/fs/cgroup/cpuacct", "cpuacct"),
-            &common::v1_mount("/", "/sys/fs/cgroup/cpu", "cpu"),
+            &goro_testkit::fixture::v1_mount("/", "/sys/fs/cgroup/cpuacct", "cpuacct"),
+            &goro_testkit::fixture::v1_mount("/", "/sys/fs/cgroup/cpu", "cpu"),
         ])
         .write("sys/fs/cgroup/cpuacct/x/cpu.cfs_quota_us", "10000\n") // must not be read
         .write("sys/fs/cgroup/cpuacct/x/cpu.cfs_period_us", "100000\n")

@@ -1,9 +1,7 @@
 //! cgroup v2: `cpu.max` in the unified hierarchy.
 
-mod common;
-
-use common::{Fixture, assert_affinity, cgroup_limit};
 use goro_procs::CgroupVersion;
+use goro_testkit::fixture::{Fixture, assert_affinity, cgroup_limit};
 
 #[test]
 fn limit_in_own_cgroup() {

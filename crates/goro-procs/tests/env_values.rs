@@ -1,13 +1,11 @@
 //! GORO_MAXPROCS values, through the pure functions (no process environment).
 
-mod common;
-
 use std::path::Path;
 
-use common::Fixture;
 use goro_procs::{
     InvalidValue, MaxProcsWatcher, Source, detect_with, detect_with_cpus, parse_env_value,
 };
+use goro_testkit::fixture::Fixture;
 
 #[test]
 fn every_bad_value_names_the_variable_and_the_value() {

@@ -1,9 +1,7 @@
 //! Hybrid hosts: v1 hierarchies and the v2 unified hierarchy side by side.
 
-mod common;
-
-use common::{Fixture, assert_affinity, cgroup_limit, fallback, v1_mount, v2_mount};
 use goro_procs::CgroupVersion;
+use goro_testkit::fixture::{Fixture, assert_affinity, cgroup_limit, fallback, v1_mount, v2_mount};
 
 fn hybrid(name: &str, cgroup_lines: &str) -> Fixture {
     Fixture::new(name)

@@ -1,9 +1,7 @@
 //! Cgroup hierarchies mounted away from /sys/fs/cgroup, or only in part.
 
-mod common;
-
-use common::{Fixture, cgroup_limit, fallback, v1_mount, v2_mount};
 use goro_procs::CgroupVersion;
+use goro_testkit::fixture::{Fixture, cgroup_limit, fallback, v1_mount, v2_mount};
 
 #[test]
 fn v2_mounted_at_cgroup2() {

@@ -1,9 +1,7 @@
 //! goro walks from the process's cgroup up to the mount root and keeps the
 //! tightest limit (Go reads the leaf only).
 
-mod common;
-
-use common::{Fixture, cgroup_limit, v2_mount};
+use goro_testkit::fixture::{Fixture, cgroup_limit, v2_mount};
 
 const BASE: &str = "sys/fs/cgroup";
 

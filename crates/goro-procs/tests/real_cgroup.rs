@@ -7,13 +7,14 @@
 //! and passes, or fails with `GORO_TEST_STRICT=1` (as in CI). Every cgroup it creates is removed on the way out, panics
 //! included, after killing the children placed in it.
 
-mod sandbox;
-
 use std::thread;
 use std::time::Duration;
 
 use goro_procs::{MaxProcs, MaxProcsWatcher, Source, available_cpus};
-use sandbox::{FOLLOW, PERIOD, REPORT, Reporter, START, TestCgroup, pin_to_one_cpu, skip};
+use goro_testkit::sandbox::{
+    self, FOLLOW, PERIOD, REPORT, Reporter, START, TestCgroup, pin_to_one_cpu,
+};
+use goro_testkit::skip;
 
 // ---------------------------------------------------------------------------
 // The child.
@@ -57,7 +58,7 @@ fn follows_real_cgroup_limits() {
     let cgroup = match TestCgroup::create() {
         Ok(cgroup) => cgroup,
         Err(reason) => {
-            skip("follows_real_cgroup_limits", &reason);
+            skip(&reason);
             return;
         }
     };
@@ -126,6 +127,6 @@ fn follows_real_cgroup_limits() {
         assert_eq!(report.kind, "cgroup", "{}", report.line);
         println!("pinned: {}", report.line);
     } else {
-        skip("follows_real_cgroup_limits (affinity step)", "only 1 CPU");
+        skip("the affinity step needs 2 CPUs, this machine has 1");
     }
 }

@@ -1,11 +1,9 @@
 //! Go 1.25's rule end to end: min(affinity, max(ceil(quota / period), 2)).
 
-mod common;
-
 use std::path::Path;
 
-use common::{Fixture, cgroup_limit};
 use goro_procs::{Source, available_cpus, detect_with};
+use goro_testkit::fixture::{Fixture, cgroup_limit};
 
 fn with_quota(name: &str, quota_us: u64) -> Fixture {
     Fixture::v2(name, "/app").write("sys/fs/cgroup/app/cpu.max", format!("{quota_us} 100000\n"))

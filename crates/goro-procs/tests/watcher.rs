@@ -1,9 +1,7 @@
 //! MaxProcsWatcher: files opened once, re-read on refresh.
 
-mod common;
-
-use common::{Fixture, assert_affinity, cgroup_limit, fallback};
 use goro_procs::{MaxProcsWatcher, Source, available_cpus};
+use goro_testkit::fixture::{Fixture, assert_affinity, cgroup_limit, fallback};
 
 #[test]
 fn follows_cpu_max_rewrites() {

@@ -5,10 +5,11 @@
 use std::io;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
+use goro_lock::lock;
 use slab::Slab;
 
 use crate::poller::{Events, Poller};
@@ -67,10 +68,6 @@ impl std::fmt::Debug for Reactor {
             .field("sources", &self.num_sources.load(Relaxed))
             .finish_non_exhaustive()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Reactor {

@@ -18,6 +18,8 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::task::{Context, Poll, Waker};
 
+use goro_lock::lock;
+
 use crate::coop;
 use crate::poller;
 use crate::sys::{self, RawSource};
@@ -51,10 +53,6 @@ pub(crate) struct Source {
     /// before it started.
     #[cfg(windows)]
     arm: Mutex<()>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Source {

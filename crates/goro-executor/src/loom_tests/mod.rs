@@ -26,24 +26,12 @@ mod lend;
 mod resize;
 mod ring;
 
-use std::ptr::NonNull;
-
 pub(super) use crate::builder::loom_runtime;
-use crate::ring::IntoRaw;
 
-/// A numbered item standing in for a task; boxed so a double take or a
-/// lost item shows up as a wrong count.
+/// A numbered item standing in for a task; boxed (the ring's test
+/// `IntoRaw for Box<T>`) so a double take or a lost item shows up as a
+/// wrong count.
 pub(super) struct Item(pub(super) usize);
-
-impl IntoRaw for Box<Item> {
-    fn into_raw(self) -> NonNull<()> {
-        NonNull::new(Box::into_raw(self).cast()).unwrap()
-    }
-    unsafe fn from_raw(ptr: NonNull<()>) -> Self {
-        // SAFETY: `ptr` came from `Box::into_raw` in `into_raw`.
-        unsafe { Box::from_raw(ptr.as_ptr().cast()) }
-    }
-}
 
 pub(super) fn assert_each_once(mut seen: Vec<usize>, n: usize) {
     seen.sort_unstable();

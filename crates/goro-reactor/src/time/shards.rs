@@ -9,9 +9,11 @@
 use std::cell::Cell;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::task::Waker;
 use std::time::Instant;
+
+use goro_lock::lock;
 
 use super::wheel::{TimerKey, Wheel};
 
@@ -42,10 +44,6 @@ static PROC_HINT: OnceLock<fn() -> Option<usize>> = OnceLock::new();
 /// passes `goro_executor::current_proc`; only the first call counts.
 pub fn set_proc_hint(f: fn() -> Option<usize>) {
     let _ = PROC_HINT.set(f);
-}
-
-fn lock(m: &Mutex<Wheel>) -> MutexGuard<'_, Wheel> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Timers {

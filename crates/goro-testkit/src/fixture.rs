@@ -1,13 +1,12 @@
-//! Fixture filesystem trees for detection tests: a fake `/` with `proc/self/`
-//! and cgroup mounts, generated under the system temp dir and removed on drop.
-
-#![allow(dead_code)] // each test binary uses a different part
+//! Fixture filesystem trees for maxprocs detection: a fake `/` with
+//! `proc/self/` and cgroup mounts, generated under the system temp dir and
+//! removed on drop. With the `procs` feature, detection against a fixture
+//! and the assertions on its result.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use goro_procs::{MaxProcs, detect_with_cpus};
+use crate::dir::TempDir;
 
 /// Non-cgroup mounts every fixture's mountinfo starts with, as on a real host.
 const BASE_MOUNTS: &str = "\
@@ -19,21 +18,15 @@ const BASE_MOUNTS: &str = "\
 /// A fake filesystem root.
 #[derive(Debug)]
 pub struct Fixture {
-    root: PathBuf,
+    root: TempDir,
 }
 
 impl Fixture {
     /// An empty root, unique to this process and call.
     pub fn new(name: &str) -> Fixture {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let root = std::env::temp_dir().join(format!(
-            "goro-procs-{name}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&root);
-        fs::create_dir_all(&root).unwrap();
-        Fixture { root }
+        Fixture {
+            root: TempDir::new(&format!("procs-{name}")),
+        }
     }
 
     /// A root whose process is in `cgroup` of the v2 hierarchy mounted at
@@ -95,23 +88,18 @@ impl Fixture {
     /// The fixture path of `rel`, an absolute path as the process would see it
     /// (a leading `/` is allowed).
     pub fn path(&self, rel: &str) -> PathBuf {
-        self.root.join(rel.trim_start_matches('/'))
+        self.root.0.join(rel.trim_start_matches('/'))
     }
 
     /// The fake root.
     pub fn root(&self) -> &Path {
-        &self.root
+        self.root.path()
     }
 
     /// Detection against this root with `cpus` CPUs and `GORO_MAXPROCS` unset.
-    pub fn detect(&self, cpus: usize) -> MaxProcs {
-        detect_with_cpus(&self.root, None, cpus).unwrap()
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.root);
+    #[cfg(feature = "procs")]
+    pub fn detect(&self, cpus: usize) -> goro_procs::MaxProcs {
+        goro_procs::detect_with_cpus(self.root(), None, cpus).unwrap()
     }
 }
 
@@ -131,35 +119,44 @@ pub fn v1_mount(root: &str, point: &str, controllers: &str) -> String {
     )
 }
 
-/// The limit of a [`Source::Cgroup`](goro_procs::Source::Cgroup) result;
-/// panics with the actual source otherwise.
-pub fn cgroup_limit(procs: &MaxProcs) -> &goro_procs::CpuLimit {
-    match &procs.source {
-        goro_procs::Source::Cgroup { limit, .. } => limit,
-        other => panic!("expected a cgroup limit, got {other:?}"),
+#[cfg(feature = "procs")]
+pub use procs::*;
+
+/// The assertions on detection results.
+#[cfg(feature = "procs")]
+mod procs {
+    use goro_procs::MaxProcs;
+
+    /// The limit of a [`Source::Cgroup`](goro_procs::Source::Cgroup) result;
+    /// panics with the actual source otherwise.
+    pub fn cgroup_limit(procs: &MaxProcs) -> &goro_procs::CpuLimit {
+        match &procs.source {
+            goro_procs::Source::Cgroup { limit, .. } => limit,
+            other => panic!("expected a cgroup limit, got {other:?}"),
+        }
     }
-}
 
-/// The reason and readable limit of a
-/// [`Source::Fallback`](goro_procs::Source::Fallback) result; panics with the
-/// actual source otherwise.
-pub fn fallback(procs: &MaxProcs) -> (&str, Option<&goro_procs::CpuLimit>) {
-    match &procs.source {
-        goro_procs::Source::Fallback { reason, limit, .. } => (reason, limit.as_ref()),
-        other => panic!("expected a fallback, got {other:?}"),
+    /// The reason and readable limit of a
+    /// [`Source::Fallback`](goro_procs::Source::Fallback) result; panics with the
+    /// actual source otherwise.
+    pub fn fallback(procs: &MaxProcs) -> (&str, Option<&goro_procs::CpuLimit>) {
+        match &procs.source {
+            goro_procs::Source::Fallback { reason, limit, .. } => (reason, limit.as_ref()),
+            other => panic!("expected a fallback, got {other:?}"),
+        }
     }
-}
 
-/// Asserts `procs` is a no-limit result over `cpus` CPUs.
-pub fn assert_affinity(procs: &MaxProcs, cpus: usize) {
-    assert!(
-        matches!(procs.source, goro_procs::Source::Affinity { cpus: c, .. } if c == cpus),
-        "expected affinity with {cpus} CPUs, got {procs:?}"
-    );
-    assert_eq!(procs.n, cpus);
-}
+    /// Asserts `procs` is a no-limit result over `cpus` CPUs.
+    pub fn assert_affinity(procs: &MaxProcs, cpus: usize) {
+        assert!(
+            matches!(procs.source, goro_procs::Source::Affinity { cpus: c, .. } if c == cpus),
+            "expected affinity with {cpus} CPUs, got {procs:?}"
+        );
+        assert_eq!(procs.n, cpus);
+    }
 
-/// The reason of a fallback result, owned; panics if it is not one.
-pub fn fallback_reason(procs: &MaxProcs) -> String {
-    fallback(procs).0.to_owned()
+    /// The reason of a fallback result, owned; panics if it is not one.
+    pub fn fallback_reason(procs: &MaxProcs) -> String {
+        fallback(procs).0.to_owned()
+    }
 }

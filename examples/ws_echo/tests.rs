@@ -1,19 +1,9 @@
-//! The WebSocket echo example (`examples/ws_echo`), started in-process on an
-//! ephemeral port: a real third-party client (Python's `websockets`),
-//! hostile input on raw TCP connections while a healthy client keeps
-//! echoing, the connection limit, idle and handshake timeouts, a graceful
-//! shutdown, and 10,000 concurrent connections.
-
-mod support;
-use support::strict_env as strict;
-
-#[path = "../examples/ws_echo/args.rs"]
-mod args;
-#[allow(dead_code, reason = "the tests use only part of the example's server")]
-#[path = "../examples/ws_echo/server.rs"]
-mod server;
-#[path = "../examples/common/units.rs"]
-mod units;
+//! The WebSocket echo example's tests (`cargo test` runs them: the example
+//! has `test = true`), with the server started in-process on an ephemeral
+//! port: a real third-party client (Python's `websockets`), hostile input
+//! on raw TCP connections while a healthy client keeps echoing, the
+//! connection limit, idle and handshake timeouts, a graceful shutdown, and
+//! 10,000 concurrent connections.
 
 use std::io;
 use std::net::SocketAddr;
@@ -23,6 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
+use crate::args;
+use crate::server::{self, Config, Server};
 use async_tungstenite::WebSocketStream;
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use async_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
@@ -31,7 +23,6 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use goro::CancelToken;
 use goro::net::TcpStream;
 use goro::time::timeout;
-use server::{Config, Server};
 
 /// How long any single step of a test may take before it counts as hung.
 const STEP: Duration = Duration::from_secs(10);
@@ -674,13 +665,10 @@ async fn shutdown_closes_connections_with_1001_and_drops_those_that_never_answer
 
 #[goro::test]
 async fn python_websockets_client_gets_every_echo_and_the_right_close_codes() {
-    let (python, version) = match support::python_with_websockets() {
+    let (python, version) = match goro_testkit::tools::python_with_websockets() {
         Ok(p) => p,
         Err(why) => {
-            strict::skip(
-                "python_websockets_client_gets_every_echo_and_the_right_close_codes",
-                &why,
-            );
+            goro_testkit::skip(&why);
             return;
         }
     };
@@ -741,13 +729,10 @@ async fn ten_thousand_concurrent_connections_all_echo() {
     let n = match usize::try_from(limit.saturating_sub(SPARE_FDS)) {
         Ok(fit) if fit >= SCALE => SCALE,
         Ok(fit) => {
-            strict::skip(
-                "ten_thousand_concurrent_connections_all_echo",
-                &format!(
-                    "scaled down: the open-file hard limit is {limit}, room for {fit} \
+            goro_testkit::skip(&format!(
+                "scaled down: the open-file hard limit is {limit}, room for {fit} \
                      connections, not {SCALE}"
-                ),
-            );
+            ));
             fit
         }
         Err(_) => SCALE,
@@ -762,12 +747,10 @@ async fn ten_thousand_concurrent_connections_all_echo() {
         ..config()
     })
     .await;
-    let exe = std::env::current_exe().expect("the test binary's path");
     let url = server.url();
     let t0 = Instant::now();
     let out = goro::unblock(move || {
-        Command::new(exe)
-            .args(["scale_client", "--exact", "--ignored", "--nocapture"])
+        goro_testkit::child::ignored_test("tests::scale_client")
             .env("GORO_WS_SCALE_URL", url)
             .env("GORO_WS_SCALE_N", n.to_string())
             .output()
@@ -934,10 +917,10 @@ fn python_test_without_python(strict: &str) -> std::process::Output {
     Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "python_websockets_client_gets_every_echo_and_the_right_close_codes",
+            "tests::python_websockets_client_gets_every_echo_and_the_right_close_codes",
         ])
         .env("GORO_PYTHON", "/nonexistent/python")
-        .env(strict::STRICT_VAR, strict)
+        .env(goro_testkit::skip::STRICT_VAR, strict)
         .output()
         .unwrap()
 }
@@ -950,7 +933,10 @@ fn a_skip_is_loud_and_strict_mode_fails_it() {
     let stderr = String::from_utf8_lossy(&lax.stderr);
     assert!(lax.status.success(), "{stderr}");
     assert!(
-        stderr.contains("SKIPPED python_websockets_client")
+        stderr.contains("SKIPPED examples/ws_echo/tests.rs:")
+            && stderr.contains(
+                "(tests::python_websockets_client_gets_every_echo_and_the_right_close_codes)"
+            )
             && stderr.contains("/nonexistent/python does not exist"),
         "{stderr}"
     );
@@ -1205,8 +1191,7 @@ fn mib(bytes: usize) -> f64 {
 /// Runs the ignored test `name` of this binary in a child process with
 /// `var` set, and returns its stdout; fails with its output if it failed.
 fn run_child(name: &str, var: &str, value: &str) -> String {
-    let out = Command::new(std::env::current_exe().expect("the test binary's path"))
-        .args([name, "--exact", "--ignored", "--nocapture"])
+    let out = goro_testkit::child::ignored_test(name)
         .env(var, value)
         .output()
         .expect("running the child process");
@@ -1231,7 +1216,7 @@ const BUDGET_CHILD: &str = "GORO_WS_BUDGET_CHILD";
 
 #[test]
 fn clients_that_send_large_messages_and_never_read_stay_within_the_budget() {
-    let out = run_child("budget_child", BUDGET_CHILD, "1");
+    let out = run_child("tests::budget_child", BUDGET_CHILD, "1");
     let line = out.lines().find(|l| l.starts_with("budget child:"));
     println!("{}", line.unwrap_or("budget child: no report"));
 }
@@ -1419,7 +1404,7 @@ const MAX_PER_IDLE: usize = 6 << 10;
 
 #[test]
 fn rss_per_idle_connection_is_small_and_returns_to_baseline_after_15000() {
-    let out = run_child("churn_child", CHURN_CHILD, "1");
+    let out = run_child("tests::churn_child", CHURN_CHILD, "1");
     let line = out.lines().find(|l| l.starts_with("churn child:"));
     println!("{}", line.unwrap_or("churn child: no report"));
 }
@@ -1438,10 +1423,9 @@ fn churn_child() {
     let n = match usize::try_from(limit.saturating_sub(SPARE_FDS)) {
         Ok(fit) if fit >= CHURN => CHURN,
         Ok(fit) => {
-            strict::skip(
-                "rss_per_idle_connection_is_small_and_returns_to_baseline_after_15000",
-                &format!("scaled down: the open-file hard limit {limit} has room for {fit}"),
-            );
+            goro_testkit::skip(&format!(
+                "scaled down: the open-file hard limit {limit} has room for {fit}"
+            ));
             fit
         }
         Err(_) => CHURN,
@@ -1456,13 +1440,9 @@ fn churn_child() {
 /// sampled then.
 async fn churn(server: &Server, n: usize, idle: bool) -> Option<usize> {
     let before = server.stats().messages;
-    let (exe, url) = (
-        std::env::current_exe().expect("the test binary's path"),
-        server.url(),
-    );
+    let url = server.url();
     let out = goro::unblock(move || {
-        Command::new(exe)
-            .args(["scale_client", "--exact", "--ignored", "--nocapture"])
+        goro_testkit::child::ignored_test("tests::scale_client")
             .env("GORO_WS_SCALE_URL", url)
             .env("GORO_WS_SCALE_N", n.to_string())
             .env("GORO_WS_SCALE_HOLD_MS", if idle { "3000" } else { "0" })
@@ -1618,22 +1598,9 @@ fn peers_of(port: u16) -> std::collections::BTreeSet<std::net::Ipv4Addr> {
 /// the source addresses asked for.
 #[goro::test]
 async fn ws_load_idle_mode_holds_every_connection_from_spread_sources() {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let ws_load = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| dir.join("examples/ws_load"))
-        .expect("the target directory");
-    if !ws_load.exists() {
-        strict::skip(
-            "ws_load_idle_mode_holds_every_connection_from_spread_sources",
-            &format!(
-                "{} is not built (plain `cargo test` builds it; `--test ws_echo` alone does not)",
-                ws_load.display()
-            ),
-        );
+    let Some(ws_load) = goro_testkit::example::binary("ws_load") else {
         return;
-    }
+    };
     let mut server = start(config()).await;
     let url = server.url();
     let port = server.local_addr().port();
