@@ -18,7 +18,12 @@
 //! writes back what it read. The client is a tokio runtime with
 //! [`goro_benches::load::LOAD_THREADS`] workers whatever the server.
 //!
-//! Options after `--`: a runtime name filter (`goro`, `tokio`, `smol`, `go`),
+//! On Linux there is one more server, `uring`: not a runtime but a minimal
+//! io_uring echo loop on 2 threads ([`goro_benches::uring`], issue 23), to
+//! measure what an io_uring backend could save before building one.
+//!
+//! Options after `--`: a runtime name filter (`goro`, `tokio`, `smol`, `go`,
+//! `uring`; several separated by commas, as in `goro,tokio,uring`),
 //! `--rounds N` (default 2, servers interleaved), `--secs S` (measured
 //! window, default 5), `--conns N` (default 200).
 
@@ -47,6 +52,10 @@ const WARMUP: Duration = Duration::from_secs(1);
 /// Measured window.
 const MEASURE: Duration = Duration::from_secs(5);
 /// Servers, in table order.
+#[cfg(target_os = "linux")]
+const SERVERS: &[&str] = &["goro", "tokio", "smol", "go", "uring"];
+/// Servers, in table order (no io_uring outside Linux).
+#[cfg(not(target_os = "linux"))]
 const SERVERS: &[&str] = &["goro", "tokio", "smol", "go"];
 /// Server read buffer.
 const BUF: usize = 4096;
@@ -83,6 +92,11 @@ async fn echo_tokio(mut s: tokio::net::TcpStream) {
 }
 
 fn child_server(rt: &str) {
+    #[cfg(target_os = "linux")]
+    if rt == "uring" {
+        goro_benches::uring::serve_echo(BUF);
+        return;
+    }
     serve_child(
         rt,
         ConnHandlers {

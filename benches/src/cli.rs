@@ -16,7 +16,9 @@ pub fn flag<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T 
 
 /// The runtimes to run: all of `all`, or those whose name contains the
 /// first argument that is neither a flag nor a flag's value (so
-/// `cargo bench --bench tcp_echo -- goro` runs only goro's server).
+/// `cargo bench --bench tcp_echo -- goro` runs only goro's server); a
+/// comma-separated filter selects those matching any part
+/// (`goro,tokio`).
 pub fn selected<'a>(args: &[String], all: &[&'a str]) -> Vec<&'a str> {
     let mut filter = None;
     let mut i = 1;
@@ -33,6 +35,6 @@ pub fn selected<'a>(args: &[String], all: &[&'a str]) -> Vec<&'a str> {
     }
     all.iter()
         .copied()
-        .filter(|rt| filter.is_none_or(|f| rt.contains(f)))
+        .filter(|rt| filter.is_none_or(|f| f.split(',').any(|p| rt.contains(p))))
         .collect()
 }

@@ -17,6 +17,7 @@
 //! | [`stats`] | mean and median |
 //! | [`lines`] | `key=value` result lines and pass/fail words |
 //! | [`cli`] | flags and the runtime filter |
+//! | `uring` | (Linux) the minimal io_uring echo server of `tcp_echo` (issue 23) |
 
 pub mod child;
 pub mod cli;
@@ -28,5 +29,7 @@ pub mod runtimes;
 pub mod serve;
 pub mod shapes;
 pub mod stats;
+#[cfg(target_os = "linux")]
+pub mod uring;
 
 pub use runtimes::{ALLOCATOR, BenchRt, GoroRt, IoRt, Offload, SmolRt, Spawn, TokioRt, WORKERS};
