@@ -77,7 +77,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use goro_benches::child::run_child;
+use goro_benches::child::{run_child, run_child_lines};
 use goro_benches::cli::{flag, selected};
 use goro_benches::lines::{field, num, verdict};
 use goro_benches::procfs::{cpu_secs, machine_busy_secs, process_threads};
@@ -506,38 +506,9 @@ fn child_cost(reps: usize) {
 
 /// Runs the `sysmon_cost` child and returns its `COST` lines.
 fn run_cost(reps: usize) -> Result<Vec<String>, String> {
-    use std::process::{Command, Stdio};
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut child = Command::new(exe)
-        .args(["--child", "cost", &reps.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("spawn cost child: {e}"))?;
-    let deadline = Instant::now() + COST_TIMEOUT;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(50)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("cost child timed out after {COST_TIMEOUT:?}"));
-            }
-            Err(e) => return Err(format!("wait: {e}")),
-        }
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("read output: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("cost child exited with {}", out.status));
-    }
-    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.starts_with("COST "))
-        .map(str::to_owned)
-        .collect();
+    let lines = run_child_lines(&exe, &["cost", &reps.to_string()], COST_TIMEOUT, "COST ")
+        .map_err(|e| format!("cost child: {e}"))?;
     if lines.len() == SHAPES.len() {
         Ok(lines)
     } else {

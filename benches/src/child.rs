@@ -23,6 +23,23 @@ pub fn run_child(
     timeout: Duration,
     prefix: &str,
 ) -> Result<String, String> {
+    run_child_lines(exe, args, timeout, prefix)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| format!("no {prefix} line"))
+}
+
+/// Like [`run_child`], but returns every line of the child's stdout that
+/// starts with `prefix` (none is not an error).
+///
+/// # Errors
+/// A description of what went wrong: spawn, timeout or exit status.
+pub fn run_child_lines(
+    exe: &Path,
+    args: &[&str],
+    timeout: Duration,
+    prefix: &str,
+) -> Result<Vec<String>, String> {
     let mut child = Command::new(exe)
         .arg("--child")
         .args(args)
@@ -49,11 +66,11 @@ pub fn run_child(
     if !out.status.success() {
         return Err(format!("child exited with {}", out.status));
     }
-    String::from_utf8_lossy(&out.stdout)
+    Ok(String::from_utf8_lossy(&out.stdout)
         .lines()
-        .find(|l| l.starts_with(prefix))
+        .filter(|l| l.starts_with(prefix))
         .map(str::to_owned)
-        .ok_or_else(|| format!("no {prefix} line"))
+        .collect())
 }
 
 /// A server child process. It must print `LISTEN <addr>` on stdout once it
