@@ -155,6 +155,19 @@ fn client_config(ca: CertificateDer<'static>, alpn: &[&[u8]]) -> rustls::ClientC
 }
 
 /// GETs `uri` and returns the version, the `x-served-by` header and body.
+/// A client that trusts the test CA (and webpki's public roots).
+fn trusting(pki: &Pki) -> Client {
+    Client::builder()
+        .add_root_certificate(pki.ca_der.clone())
+        .unwrap()
+        .build()
+}
+
+/// The root URI of a TLS server on `addr`.
+fn https(addr: SocketAddr) -> String {
+    format!("https://127.0.0.1:{}/", addr.port())
+}
+
 async fn get(client: &Client, uri: &str) -> Result<(Version, String, String), String> {
     let resp = client
         .get(uri.parse().unwrap())
@@ -252,14 +265,9 @@ fn goro_client_negotiates_h2_by_alpn() {
     pki.server_cert("server", &["localhost", "127.0.0.1"]);
     rt().block_on(async {
         let addr = serve_tls(pki.server_config("server")).await;
-        let client: Client = Client::builder()
-            .add_root_certificate(pki.ca_der.clone())
-            .unwrap()
-            .build();
+        let client = trusting(&pki);
         for _ in 0..3 {
-            let (version, by, body) = get(&client, &format!("https://127.0.0.1:{}/", addr.port()))
-                .await
-                .unwrap();
+            let (version, by, body) = get(&client, &https(addr)).await.unwrap();
             assert_eq!(version, Version::HTTP_2);
             assert_eq!(by, "goro");
             assert_eq!(body, "hello over HTTP/2.0");
@@ -278,7 +286,7 @@ fn goro_client_speaks_http1_over_tls() {
         let client: Client = Client::builder()
             .tls_config(client_config(pki.ca_der.clone(), &[b"http/1.1"]))
             .build();
-        let uri = format!("https://127.0.0.1:{}/", addr.port());
+        let uri = https(addr);
         for _ in 0..3 {
             let (version, by, body) = get(&client, &uri).await.unwrap();
             assert_eq!(version, Version::HTTP_11);
@@ -291,13 +299,8 @@ fn goro_client_speaks_http1_over_tls() {
         let mut config = pki.server_config("server");
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         let addr = serve_tls(config).await;
-        let client: Client = Client::builder()
-            .add_root_certificate(pki.ca_der.clone())
-            .unwrap()
-            .build();
-        let (version, _, body) = get(&client, &format!("https://127.0.0.1:{}/", addr.port()))
-            .await
-            .unwrap();
+        let client = trusting(&pki);
+        let (version, _, body) = get(&client, &https(addr)).await.unwrap();
         assert_eq!(version, Version::HTTP_11);
         assert_eq!(body, "hello over HTTP/1.1");
     });
@@ -310,7 +313,7 @@ fn a_certificate_from_an_unknown_ca_is_rejected() {
     pki.server_cert("server", &["127.0.0.1"]);
     rt().block_on(async {
         let addr = serve_tls(pki.server_config("server")).await;
-        let uri = format!("https://127.0.0.1:{}/", addr.port());
+        let uri = https(addr);
         // Only webpki's public roots: our CA is not among them.
         let client = Client::new();
         let err = get(&client, &uri).await.unwrap_err();
@@ -332,10 +335,7 @@ fn a_certificate_from_an_unknown_ca_is_rejected() {
         assert!(err.contains("UnknownIssuer"), "{err}");
 
         // The server is unharmed: a client that trusts the CA gets through.
-        let client: Client = Client::builder()
-            .add_root_certificate(pki.ca_der.clone())
-            .unwrap()
-            .build();
+        let client = trusting(&pki);
         let (_, _, body) = get(&client, &uri).await.unwrap();
         assert_eq!(body, "hello over HTTP/2.0");
     });
@@ -347,13 +347,8 @@ fn a_certificate_for_another_name_is_rejected() {
     pki.server_cert("server", &["wrong.example"]);
     rt().block_on(async {
         let addr = serve_tls(pki.server_config("server")).await;
-        let client: Client = Client::builder()
-            .add_root_certificate(pki.ca_der.clone())
-            .unwrap()
-            .build();
-        let err = get(&client, &format!("https://127.0.0.1:{}/", addr.port()))
-            .await
-            .unwrap_err();
+        let client = trusting(&pki);
+        let err = get(&client, &https(addr)).await.unwrap_err();
         assert!(
             err.contains("invalid peer certificate")
                 && err.contains("not valid for name \"127.0.0.1\"")

@@ -27,7 +27,6 @@
 //! `--rounds N` (default 2, servers interleaved), `--secs S` (measured
 //! window, default 5), `--conns N` (default 200).
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -36,7 +35,7 @@ use goro_benches::cli::{flag, selected};
 use goro_benches::go::go_binary;
 use goro_benches::load::runs::measure_rounds;
 use goro_benches::load::table::print_load_table;
-use goro_benches::load::{LoadConfig, LoadConn, load_config, raise_nofile, run_load};
+use goro_benches::load::{LoadConn, connect_nodelay, load_config, run_load};
 use goro_benches::serve::{ConnHandlers, serve_child};
 
 #[cfg(feature = "mimalloc")]
@@ -137,14 +136,9 @@ impl LoadConn for TcpConn {
 }
 
 fn child_load(rest: &[String]) {
-    raise_nofile();
-    let (addr, cfg): (String, LoadConfig) = load_config(rest);
-    let addr: SocketAddr = addr.parse().expect("server address");
+    let (addr, cfg) = load_config(rest);
     run_load(&cfg, move || async move {
-        let s = tokio::net::TcpStream::connect(addr)
-            .await
-            .map_err(|e| format!("connect {addr}: {e}"))?;
-        s.set_nodelay(true).map_err(|e| e.to_string())?;
+        let s = connect_nodelay(addr).await?;
         let mut req = [0u8; MSG];
         for (i, b) in req.iter_mut().enumerate() {
             *b = i as u8;

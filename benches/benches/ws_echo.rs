@@ -29,7 +29,6 @@
 //! Options after `--`: a runtime filter, `--rounds N` (default 2), `--secs S`
 //! (default 5), `--conns N` (only that connection count).
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_lite::{AsyncRead, AsyncWrite};
@@ -38,7 +37,7 @@ use goro_benches::child::{self_child, server_or_load_child};
 use goro_benches::cli::{flag, selected};
 use goro_benches::load::runs::measure_rounds;
 use goro_benches::load::table::print_load_table;
-use goro_benches::load::{LoadConfig, LoadConn, load_config, raise_nofile, run_load};
+use goro_benches::load::{LoadConn, connect_nodelay, load_config, run_load};
 use goro_benches::serve::{ConnHandlers, serve_child};
 
 #[cfg(feature = "mimalloc")]
@@ -134,14 +133,9 @@ impl LoadConn for WsConn {
 }
 
 fn child_load(rest: &[String]) {
-    raise_nofile();
-    let (addr, cfg): (String, LoadConfig) = load_config(rest);
-    let addr: SocketAddr = addr.parse().expect("server address");
+    let (addr, cfg) = load_config(rest);
     run_load(&cfg, move || async move {
-        let s = tokio::net::TcpStream::connect(addr)
-            .await
-            .map_err(|e| format!("connect {addr}: {e}"))?;
-        s.set_nodelay(true).map_err(|e| e.to_string())?;
+        let s = connect_nodelay(addr).await?;
         let (ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/"), s)
             .await
             .map_err(|e| format!("handshake: {e}"))?;

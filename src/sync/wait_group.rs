@@ -167,15 +167,7 @@ impl WaitGroup {
     /// assert_eq!(wg.count(), 0);
     /// ```
     pub async fn wait(&self) {
-        loop {
-            if self.is_zero() {
-                return;
-            }
-            let listener = self.inner.zero.listen();
-            // Checked again after listening, so a `done` in between is seen.
-            if self.is_zero() {
-                return;
-            }
+        while let Some(listener) = self.listen_unless_zero() {
             crate::wait::Noting::new(crate::WaitReason::WaitGroup, listener).await;
         }
     }
@@ -192,16 +184,19 @@ impl WaitGroup {
     /// wg.wait_blocking();
     /// ```
     pub fn wait_blocking(&self) {
-        loop {
-            if self.is_zero() {
-                return;
-            }
-            let listener = self.inner.zero.listen();
-            if self.is_zero() {
-                return;
-            }
+        while let Some(listener) = self.listen_unless_zero() {
             listener.wait();
         }
+    }
+
+    /// A listener for the counter's next zero, or `None` if it is zero now.
+    fn listen_unless_zero(&self) -> Option<event_listener::EventListener> {
+        if self.is_zero() {
+            return None;
+        }
+        let listener = self.inner.zero.listen();
+        // Checked again after listening, so a `done` in between is seen.
+        if self.is_zero() { None } else { Some(listener) }
     }
 
     /// Spawns `future` as a task counted by this group: `add(1)` now, and

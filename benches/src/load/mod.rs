@@ -8,6 +8,7 @@
 //! prints the results.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -208,12 +209,14 @@ where
     rt.shutdown_timeout(Duration::from_millis(100));
 }
 
-/// Parses the arguments after `--child load <proto>`:
+/// Sets up a load child: raises the descriptor limit and parses the
+/// arguments after `--child load <proto>`:
 /// `<addr> <pid> <conns> <warmup_ms> <measure_ms>`.
 ///
 /// # Panics
 /// On malformed arguments.
-pub fn load_config(rest: &[String]) -> (String, LoadConfig) {
+pub fn load_config(rest: &[String]) -> (SocketAddr, LoadConfig) {
+    raise_nofile();
     let get = |i: usize| {
         rest.get(i).unwrap_or_else(|| {
             panic!("--child load <proto> <addr> <pid> <conns> <warmup_ms> <measure_ms>")
@@ -226,7 +229,19 @@ pub fn load_config(rest: &[String]) -> (String, LoadConfig) {
         measure: ms(4),
         server_pid: get(1).parse().expect("server pid"),
     };
-    (get(0).clone(), cfg)
+    (get(0).parse().expect("server address"), cfg)
+}
+
+/// A load connection's socket: connected to `addr`, `TCP_NODELAY` set.
+///
+/// # Errors
+/// The connect or setsockopt error, as text naming the address.
+pub async fn connect_nodelay(addr: SocketAddr) -> Result<tokio::net::TcpStream, String> {
+    let s = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect {addr}: {e}"))?;
+    s.set_nodelay(true).map_err(|e| e.to_string())?;
+    Ok(s)
 }
 
 /// Raises `RLIMIT_NOFILE` to its hard limit (1,000 connections on both ends

@@ -2,7 +2,7 @@
 //! ([`parse_max_threads`]) and the wrapper that reads the environment
 //! ([`max_threads_from_env`]).
 
-use crate::error::{InvalidValue, MaxThreadsError};
+use crate::MaxThreadsError;
 
 /// The environment variable that sets the default pool's thread cap.
 ///
@@ -45,19 +45,7 @@ pub const MAX_THREADS_LIMIT: usize = 10_000;
 /// );
 /// ```
 pub fn parse_max_threads(value: &str) -> Result<usize, MaxThreadsError> {
-    let reject = |kind| Err(MaxThreadsError::new(value, kind));
-    if value.is_empty() {
-        return reject(InvalidValue::Empty);
-    }
-    if !value.bytes().all(|b| b.is_ascii_digit()) {
-        return reject(InvalidValue::NotANumber);
-    }
-    // All digits: the only way `parse` fails now is overflow.
-    match value.parse::<usize>() {
-        Ok(0) => reject(InvalidValue::Zero),
-        Ok(n) if n <= MAX_THREADS_LIMIT => Ok(n),
-        _ => reject(InvalidValue::TooLarge),
-    }
+    goro_procs::parse_env_count(ENV_VAR, value, MAX_THREADS_LIMIT)
 }
 
 /// Reads [`ENV_VAR`]: `Ok(None)` when it is unset, `Ok(Some(cap))` when it
@@ -77,14 +65,7 @@ pub fn parse_max_threads(value: &str) -> Result<usize, MaxThreadsError> {
 /// }
 /// ```
 pub fn max_threads_from_env() -> Result<Option<usize>, MaxThreadsError> {
-    match std::env::var_os(ENV_VAR) {
-        None => Ok(None),
-        Some(raw) => match raw.to_str() {
-            Some(s) => parse_max_threads(s).map(Some),
-            None => Err(MaxThreadsError::new(
-                raw.to_string_lossy(),
-                InvalidValue::NotUnicode,
-            )),
-        },
-    }
+    goro_procs::read_env_var(ENV_VAR, MAX_THREADS_LIMIT)?
+        .map(|value| parse_max_threads(&value))
+        .transpose()
 }

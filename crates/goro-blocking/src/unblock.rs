@@ -168,6 +168,17 @@ impl<T> Unblock<T> {
             .expect("goro-blocking: Unblock used after its blocking value panicked")
     }
 
+    /// Waits for the operation in flight, then gives the slot, or the
+    /// error an earlier write left in it (taken, so it is reported once).
+    fn poll_slot(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&mut Slot<T>>> {
+        ready!(self.poll_idle(cx));
+        let slot = self.slot_mut();
+        Poll::Ready(match slot.error.take() {
+            Some(e) => Err(e),
+            None => Ok(slot),
+        })
+    }
+
     /// Waits for the operation in flight, then gives access to the value.
     /// Bytes already read ahead stay buffered.
     ///
@@ -363,12 +374,8 @@ impl<T: Write + Send + 'static> AsyncWrite for Unblock<T> {
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        ready!(this.poll_idle(cx));
         let cap = this.cap;
-        let slot = this.slot_mut();
-        if let Some(e) = slot.error.take() {
-            return Poll::Ready(Err(e));
-        }
+        let slot = ready!(this.poll_slot(cx))?;
         if data.is_empty() {
             return Poll::Ready(Ok(0));
         }
@@ -386,11 +393,7 @@ impl<T: Write + Send + 'static> AsyncWrite for Unblock<T> {
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
         loop {
-            ready!(this.poll_idle(cx));
-            let slot = this.slot_mut();
-            if let Some(e) = slot.error.take() {
-                return Poll::Ready(Err(e));
-            }
+            let slot = ready!(this.poll_slot(cx))?;
             // A flush result is fresh: any later write would have replaced it.
             if let Some(Outcome::Flush(r)) = slot.done.take() {
                 return Poll::Ready(r);
@@ -412,11 +415,7 @@ impl<T: Seek + Send + 'static> AsyncSeek for Unblock<T> {
     ) -> Poll<io::Result<u64>> {
         let this = &mut *self;
         loop {
-            ready!(this.poll_idle(cx));
-            let slot = this.slot_mut();
-            if let Some(e) = slot.error.take() {
-                return Poll::Ready(Err(e));
-            }
+            let slot = ready!(this.poll_slot(cx))?;
             if let Some(Outcome::Seek(p, r)) = slot.done.take() {
                 if p == pos {
                     return Poll::Ready(r);

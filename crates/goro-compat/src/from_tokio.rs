@@ -1,7 +1,7 @@
 //! [`FromTokio`]: futures-io's `AsyncRead`/`AsyncWrite` over a stream that
 //! has tokio's traits.
 
-use std::io::{self, IoSlice};
+use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
@@ -39,20 +39,7 @@ impl<T> FromTokio<T> {
         FromTokio { inner }
     }
 
-    /// The wrapped stream.
-    pub fn get_ref(&self) -> &T {
-        &self.inner
-    }
-
-    /// The wrapped stream, mutably.
-    pub fn get_mut(&mut self) -> &mut T {
-        &mut self.inner
-    }
-
-    /// Unwraps the stream.
-    pub fn into_inner(self) -> T {
-        self.inner
-    }
+    goro_reactor::wrapper_accessors!(inner: T);
 }
 
 impl<T: tokio::io::AsyncRead + Unpin> futures_io::AsyncRead for FromTokio<T> {
@@ -69,27 +56,5 @@ impl<T: tokio::io::AsyncRead + Unpin> futures_io::AsyncRead for FromTokio<T> {
 }
 
 impl<T: tokio::io::AsyncWrite + Unpin> futures_io::AsyncWrite for FromTokio<T> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
+    goro_reactor::forward_write!(inner, poll_close => poll_shutdown);
 }

@@ -91,6 +91,6 @@ mod socket;
 mod tokio_io;
 
 pub use from_tokio::FromTokio;
-pub use goro_reactor::net::ReadUninit;
+pub use goro_reactor::net::{ReadUninit, ZeroFill};
 pub use socket::Socket;
-pub use tokio_io::{TokioIo, ZeroFill};
+pub use tokio_io::TokioIo;

@@ -1,13 +1,12 @@
 //! [`TokioIo`]: tokio's `AsyncRead`/`AsyncWrite` over goro's streams and
 //! any futures-io stream.
 
-use std::io::{self, IoSlice};
-use std::mem::MaybeUninit;
+use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use futures_io::{AsyncRead, AsyncWrite};
-use goro_reactor::net::ReadUninit;
+use futures_io::AsyncWrite;
+use goro_reactor::net::{ReadUninit, ZeroFill};
 use tokio::io::ReadBuf;
 
 /// tokio's I/O traits over a goro stream: hand it to a crate that wants
@@ -55,20 +54,7 @@ impl<T> TokioIo<T> {
         TokioIo { inner }
     }
 
-    /// The wrapped stream.
-    pub fn get_ref(&self) -> &T {
-        &self.inner
-    }
-
-    /// The wrapped stream, mutably.
-    pub fn get_mut(&mut self) -> &mut T {
-        &mut self.inner
-    }
-
-    /// Unwraps the stream.
-    pub fn into_inner(self) -> T {
-        self.inner
-    }
+    goro_reactor::wrapper_accessors!(inner: T);
 }
 
 impl<T> TokioIo<ZeroFill<T>> {
@@ -91,7 +77,7 @@ impl<T> TokioIo<ZeroFill<T>> {
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
     pub fn from_futures_io(inner: T) -> TokioIo<ZeroFill<T>> {
-        TokioIo::new(ZeroFill { inner })
+        TokioIo::new(ZeroFill::new(inner))
     }
 }
 
@@ -117,114 +103,12 @@ impl<T: ReadUninit> tokio::io::AsyncRead for TokioIo<T> {
 }
 
 impl<T: AsyncWrite + Unpin> tokio::io::AsyncWrite for TokioIo<T> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
+    goro_reactor::forward_write!(inner, poll_shutdown => poll_close);
 
     fn is_write_vectored(&self) -> bool {
         // goro's sockets write every slice with one `writev(2)`; other
         // futures-io streams fall back to their first slice, which is
         // still correct.
         true
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_close(cx)
-    }
-}
-
-/// A futures-io stream made [`ReadUninit`] by zero-filling at most
-/// [`ZeroFill::MAX_READ`] bytes before each read. Made by
-/// [`TokioIo::from_futures_io`].
-#[derive(Debug)]
-pub struct ZeroFill<T> {
-    inner: T,
-}
-
-impl<T> ZeroFill<T> {
-    /// The most bytes one read asks for (and zero-fills first).
-    pub const MAX_READ: usize = 16 * 1024;
-
-    /// The wrapped stream.
-    pub fn get_ref(&self) -> &T {
-        &self.inner
-    }
-
-    /// The wrapped stream, mutably.
-    pub fn get_mut(&mut self) -> &mut T {
-        &mut self.inner
-    }
-
-    /// Unwraps the stream.
-    pub fn into_inner(self) -> T {
-        self.inner
-    }
-}
-
-impl<T: AsyncRead + Unpin> AsyncRead for ZeroFill<T> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl<T: AsyncWrite + Unpin> AsyncWrite for ZeroFill<T> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_close(cx)
-    }
-}
-
-impl<T: AsyncRead + AsyncWrite + Unpin> ReadUninit for ZeroFill<T> {
-    fn poll_read_uninit(
-        &mut self,
-        cx: &mut Context<'_>,
-        buf: &mut [MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        let len = buf.len().min(Self::MAX_READ);
-        let part = &mut buf[..len];
-        part.fill(MaybeUninit::new(0));
-        // SAFETY: every byte of `part` was just initialised, and
-        // `MaybeUninit<u8>` has the layout of `u8`.
-        let init = unsafe { &mut *(part as *mut [MaybeUninit<u8>] as *mut [u8]) };
-        Pin::new(&mut self.inner).poll_read(cx, init)
     }
 }

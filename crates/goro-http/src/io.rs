@@ -13,13 +13,13 @@
 //! - [`HyperStream`] gives futures-io's traits to a hyper I/O object, so
 //!   async-tungstenite can run on an upgraded connection.
 
-use std::io::{self, IoSlice};
-use std::mem::MaybeUninit;
+use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use futures_io::{AsyncRead, AsyncWrite};
 pub use goro_reactor::net::ReadUninit;
+use goro_reactor::net::ZeroFill;
 use hyper::rt::ReadBufCursor;
 
 /// hyper's I/O traits over a goro stream: hand it to hyper's connection
@@ -49,68 +49,42 @@ impl<T> Io<T> {
         Io { inner }
     }
 
-    /// The wrapped stream.
-    pub fn get_ref(&self) -> &T {
-        &self.inner
-    }
-
-    /// The wrapped stream, mutably.
-    pub fn get_mut(&mut self) -> &mut T {
-        &mut self.inner
-    }
-
-    /// Unwraps the stream.
-    pub fn into_inner(self) -> T {
-        self.inner
-    }
+    goro_reactor::wrapper_accessors!(inner: T);
 }
 
 impl<T: ReadUninit> hyper::rt::Read for Io<T> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        mut buf: ReadBufCursor<'_>,
+        buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        // SAFETY: `poll_read_uninit` only writes initialised bytes to the
-        // front of the slice and reports how many; we advance by exactly
-        // that, and never de-initialise anything.
-        let n = ready!(this.inner.poll_read_uninit(cx, unsafe { buf.as_mut() }))?;
-        // SAFETY: the read initialised the first `n` bytes of the cursor.
-        unsafe { buf.advance(n) };
-        Poll::Ready(Ok(()))
+        read_into_cursor(&mut self.get_mut().inner, cx, buf)
     }
 }
 
 impl<T: ReadUninit> hyper::rt::Write for Io<T> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
+    goro_reactor::forward_write!(inner, poll_shutdown => poll_close);
 
     fn is_write_vectored(&self) -> bool {
         // goro's sockets write every slice with one `writev(2)`.
         true
     }
+}
 
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_close(cx)
-    }
+/// Reads into the spare part of hyper's buffer without initialising it
+/// first, and advances the cursor by what was read.
+fn read_into_cursor<R: ReadUninit>(
+    stream: &mut R,
+    cx: &mut Context<'_>,
+    mut buf: ReadBufCursor<'_>,
+) -> Poll<io::Result<()>> {
+    // SAFETY: `poll_read_uninit` only writes initialised bytes to the
+    // front of the slice and reports how many; we advance by exactly
+    // that, and never de-initialise anything.
+    let n = ready!(stream.poll_read_uninit(cx, unsafe { buf.as_mut() }))?;
+    // SAFETY: the read initialised the first `n` bytes of the cursor.
+    unsafe { buf.advance(n) };
+    Poll::Ready(Ok(()))
 }
 
 /// hyper's I/O traits over any futures-io stream, such as a TLS stream.
@@ -129,81 +103,48 @@ impl<T: ReadUninit> hyper::rt::Write for Io<T> {
 /// ```
 #[derive(Debug)]
 pub struct FuturesIo<T> {
-    inner: T,
+    inner: ZeroFill<T>,
 }
 
 impl<T> FuturesIo<T> {
     /// The most bytes one read asks for (and zero-fills first).
-    pub const MAX_READ: usize = 16 * 1024;
+    pub const MAX_READ: usize = ZeroFill::<T>::MAX_READ;
 
     /// Wraps `inner`.
     pub fn new(inner: T) -> FuturesIo<T> {
-        FuturesIo { inner }
+        FuturesIo {
+            inner: ZeroFill::new(inner),
+        }
     }
 
     /// The wrapped stream.
     pub fn get_ref(&self) -> &T {
-        &self.inner
+        self.inner.get_ref()
     }
 
     /// The wrapped stream, mutably.
     pub fn get_mut(&mut self) -> &mut T {
-        &mut self.inner
+        self.inner.get_mut()
     }
 
     /// Unwraps the stream.
     pub fn into_inner(self) -> T {
-        self.inner
+        self.inner.into_inner()
     }
 }
 
-impl<T: AsyncRead + Unpin> hyper::rt::Read for FuturesIo<T> {
+impl<T: AsyncRead + AsyncWrite + Unpin> hyper::rt::Read for FuturesIo<T> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        mut buf: ReadBufCursor<'_>,
+        buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        // SAFETY: we initialise the part we hand out before reading into
-        // it, and advance only by what the read reports.
-        let spare = unsafe { buf.as_mut() };
-        let len = spare.len().min(Self::MAX_READ);
-        let spare = &mut spare[..len];
-        spare.fill(MaybeUninit::new(0));
-        // SAFETY: every byte of `spare` was just initialised.
-        let init = unsafe { &mut *(spare as *mut [MaybeUninit<u8>] as *mut [u8]) };
-        let n = ready!(Pin::new(&mut this.inner).poll_read(cx, init))?;
-        // SAFETY: the first `n` bytes were initialised above (and filled by
-        // the read).
-        unsafe { buf.advance(n) };
-        Poll::Ready(Ok(()))
+        read_into_cursor(&mut self.get_mut().inner, cx, buf)
     }
 }
 
 impl<T: AsyncWrite + Unpin> hyper::rt::Write for FuturesIo<T> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_close(cx)
-    }
+    goro_reactor::forward_write!(inner, poll_shutdown => poll_close);
 }
 
 /// futures-io's traits over a hyper I/O object, such as the
@@ -248,27 +189,5 @@ impl<T: hyper::rt::Read + Unpin> AsyncRead for HyperStream<T> {
 }
 
 impl<T: hyper::rt::Write + Unpin> AsyncWrite for HyperStream<T> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
+    goro_reactor::forward_write!(inner, poll_close => poll_shutdown);
 }

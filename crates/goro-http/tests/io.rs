@@ -26,6 +26,19 @@ fn body(n: usize) -> Vec<u8> {
 }
 
 /// Sizes around hyper's buffer boundaries and `FuturesIo::MAX_READ`.
+/// A POST of `body` to `uri`.
+fn post(uri: &str, body: &[u8]) -> Request<Full<Bytes>> {
+    Request::post(uri)
+        .body(Full::new(Bytes::copy_from_slice(body)))
+        .unwrap()
+}
+
+/// Asserts that the response's body is `want`.
+async fn assert_echoed(response: hyper::Result<Response<Incoming>>, want: &[u8]) {
+    let got = response.unwrap().into_body().collect().await.unwrap();
+    assert_eq!(got.to_bytes(), want, "{} bytes", want.len());
+}
+
 const SIZES: &[usize] = &[0, 1, 100, 8191, 8192, 8193, 16384, 16385, 100_000, 1 << 20];
 
 #[goro::test]
@@ -51,17 +64,7 @@ async fn http1_bodies_round_trip_through_io_on_tcp() {
         // An HTTP/1 connection takes the next request once its task has
         // finished the last one.
         send.ready().await.unwrap();
-        let req = Request::post("/")
-            .body(Full::new(Bytes::from(want.clone())))
-            .unwrap();
-        let got = send
-            .send_request(req)
-            .await
-            .unwrap()
-            .into_body()
-            .collect()
-            .await;
-        assert_eq!(got.unwrap().to_bytes(), want, "{n} bytes");
+        assert_echoed(send.send_request(post("/", &want)).await, &want).await;
     }
 }
 
@@ -79,17 +82,7 @@ async fn http2_bodies_round_trip_through_futures_io_on_unix_sockets() {
     goro::go(conn);
     for &n in SIZES {
         let want = body(n);
-        let req = Request::post("http://x/")
-            .body(Full::new(Bytes::from(want.clone())))
-            .unwrap();
-        let got = send
-            .send_request(req)
-            .await
-            .unwrap()
-            .into_body()
-            .collect()
-            .await;
-        assert_eq!(got.unwrap().to_bytes(), want, "{n} bytes");
+        assert_echoed(send.send_request(post("http://x/", &want)).await, &want).await;
     }
 }
 

@@ -1,8 +1,6 @@
 //! `GORO_MAXPROCS`: the explicit setting that overrides detection.
 
-use std::ffi::OsString;
-
-use crate::error::{InvalidValue, MaxProcsError};
+use crate::error::{MaxProcsError, parse_env_count, read_env_var};
 
 /// The environment variable that sets maxprocs explicitly, like Go's `GOMAXPROCS`.
 ///
@@ -50,42 +48,18 @@ pub const MAX_PROCS: usize = 64 * 1024;
 /// assert!(parse_env_value("1.5").is_err());
 /// ```
 pub fn parse_env_value(value: &str) -> Result<usize, MaxProcsError> {
-    let invalid = |kind| MaxProcsError::new(value, kind);
-    if value.is_empty() {
-        return Err(invalid(InvalidValue::Empty));
-    }
-    if !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid(InvalidValue::NotANumber));
-    }
-    // Only digits are left, so the sole possible parse failure is overflow.
-    let n: usize = value.parse().map_err(|_| invalid(InvalidValue::TooLarge))?;
-    match n {
-        0 => Err(invalid(InvalidValue::Zero)),
-        n if n > MAX_PROCS => Err(invalid(InvalidValue::TooLarge)),
-        n => Ok(n),
-    }
+    parse_env_count(ENV_VAR, value, MAX_PROCS)
 }
 
-/// Reads [`ENV_VAR`] from the process environment: `None` when it is unset.
-///
-/// A value that is not Unicode becomes an error here, since
-/// [`parse_env_value`] only sees `&str`.
+/// `GORO_MAXPROCS` as set, if it is.
 pub(crate) fn read_process_env() -> Result<Option<String>, MaxProcsError> {
-    match std::env::var_os(ENV_VAR) {
-        None => Ok(None),
-        Some(value) => os_to_string(value).map(Some),
-    }
-}
-
-fn os_to_string(value: OsString) -> Result<String, MaxProcsError> {
-    value.into_string().map_err(|raw| {
-        MaxProcsError::new(raw.to_string_lossy().into_owned(), InvalidValue::NotUnicode)
-    })
+    read_env_var(ENV_VAR, MAX_PROCS)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::InvalidValue;
 
     #[test]
     fn accepts_the_whole_range() {
@@ -107,7 +81,8 @@ mod tests {
     #[test]
     fn non_unicode_values_are_reported_lossily() {
         use std::os::unix::ffi::OsStringExt;
-        let err = os_to_string(OsString::from_vec(vec![b'4', 0xff])).unwrap_err();
+        let raw = std::ffi::OsString::from_vec(vec![b'4', 0xff]);
+        let err = crate::error::env_string(ENV_VAR, raw, MAX_PROCS).unwrap_err();
         assert_eq!(err.kind(), InvalidValue::NotUnicode);
         assert_eq!(err.value(), "4\u{fffd}");
     }

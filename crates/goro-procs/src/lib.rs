@@ -99,7 +99,7 @@ pub use affinity::available_cpus;
 pub use cgroup::{ParseLimitError, parse_cfs_period_us, parse_cfs_quota_us, parse_cpu_max};
 pub use detect::{detect, detect_with, detect_with_cpus};
 pub use env::{ENV_VAR, MAX_PROCS, parse_env_value};
-pub use error::{InvalidValue, MaxProcsError};
+pub use error::{EnvCountError, InvalidValue, MaxProcsError, parse_env_count, read_env_var};
 pub use limit::{CgroupVersion, CpuLimit, CpuQuota};
 pub use maxprocs::{MaxProcs, Source};
 pub use watch::{MaxProcsWatcher, Refresh};

@@ -19,6 +19,7 @@
 mod async_io;
 mod block_on;
 pub mod coop;
+mod forward;
 pub mod net;
 mod poller;
 mod reactor;

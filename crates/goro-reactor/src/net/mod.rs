@@ -17,7 +17,7 @@ mod udp;
 #[cfg(unix)]
 mod unix;
 
-pub use read_uninit::ReadUninit;
+pub use read_uninit::{ReadUninit, ZeroFill};
 pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 #[cfg(unix)]
