@@ -46,7 +46,7 @@ use goro::CancelToken;
 use goro::net::TcpStream;
 use goro::sync::Semaphore;
 use hdrhistogram::Histogram;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use units::flag_duration;
 
 const USAGE: &str = "\
@@ -505,42 +505,6 @@ fn run_host_loopback(host: &str, port: u16) -> Option<SocketAddr> {
         .then(|| SocketAddr::from((IpAddr::V4(ip), port)))
 }
 
-/// Raises the soft limit on open files to the hard limit: one descriptor
-/// per connection, and the usual soft limit (1024) is too low. Unix only:
-/// Windows has no such limit on sockets.
-#[cfg(unix)]
-#[allow(clippy::unnecessary_cast)] // `rlim_t` is `i64` on FreeBSD
-fn raise_fd_limit() -> io::Result<u64> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `lim` is a valid, writable `rlimit` for the call to fill.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    if lim.rlim_cur < lim.rlim_max {
-        lim.rlim_cur = lim.rlim_max;
-        // SAFETY: `lim` is a valid `rlimit` that the call only reads.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(lim.rlim_cur as u64)
-}
-
-fn with_commas(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// A latency in µs below a millisecond, in ms above.
 fn fmt_latency(nanos: u64) -> String {
     if nanos < 1_000_000 {
@@ -571,7 +535,7 @@ async fn main() -> ExitCode {
         }
     };
     #[cfg(unix)]
-    match raise_fd_limit() {
+    match goro::net::raise_fd_limit() {
         Ok(limit) if (limit as usize) < opts.connections + 64 => eprintln!(
             "ws_load: the open-file limit is {limit}: connections past about {} will fail",
             limit.saturating_sub(64)
@@ -705,8 +669,8 @@ async fn main() -> ExitCode {
             "{} connected, {} failed | {} round trips | {}/s | {} mismatches",
             t.connected.load(Relaxed),
             t.failed.load(Relaxed),
-            with_commas(rts),
-            with_commas(rate as u64),
+            HumanCount(rts),
+            HumanCount(rate as u64),
             t.mismatches.load(Relaxed),
         ));
     }
@@ -738,9 +702,9 @@ async fn main() -> ExitCode {
     }
     println!(
         "round trips: {} in {:.2?} = {}/s ({}-byte messages, every echo checked)",
-        with_commas(rts),
+        HumanCount(rts),
         elapsed,
-        with_commas((rts as f64 / elapsed.as_secs_f64()) as u64),
+        HumanCount((rts as f64 / elapsed.as_secs_f64()) as u64),
         run.opts.size
     );
     match &all {
@@ -767,10 +731,10 @@ async fn main() -> ExitCode {
         println!(
             "idle:        {connected} open in {took:.2?} ({}/s), {} source addresses, held {:?}, {} pings; \
              {end} of {connected} echoed at the end",
-            with_commas((connected as f64 / took.as_secs_f64().max(1e-9)) as u64),
+            HumanCount((connected as f64 / took.as_secs_f64().max(1e-9)) as u64),
             run.sources.len(),
             run.opts.hold.unwrap_or_default(),
-            with_commas(t.pings.load(Relaxed)),
+            HumanCount(t.pings.load(Relaxed)),
         );
         if failed > 0 || end != connected {
             println!(

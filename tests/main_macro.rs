@@ -34,10 +34,7 @@ mod fallible {
 #[test]
 #[ignore = "helper: run in a child process by the tests below"]
 fn child() {
-    let Ok(mode) = std::env::var(CHILD) else {
-        return;
-    };
-    match mode.as_str() {
+    goro_testkit::child::run_role(CHILD, |mode| match mode {
         "plain" => plain::main(),
         "fixed" => fixed::main(),
         "fallible" => match fallible::main() {
@@ -45,7 +42,7 @@ fn child() {
             Err(e) => println!("RESULT err {e}"),
         },
         other => panic!("unknown mode {other}"),
-    }
+    })
 }
 
 /// Runs `mode` with `GORO_MAXPROCS=maxprocs`: (exit code, stdout, stderr).

@@ -214,28 +214,13 @@ fn one_gib_transfer_arrives_intact() {
     });
 }
 
-/// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns the new limit.
-fn raise_fd_limit() -> u64 {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `lim` is a valid out-parameter for getrlimit/setrlimit.
-    unsafe {
-        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
-        lim.rlim_cur = lim.rlim_max;
-        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
-    }
-    lim.rlim_cur
-}
-
 /// The child half of the 10,000-connection test: opens `n` connections to
 /// the address in `GORO_TEST_CONNECT`, echoes through all of them at once,
 /// and exits 0 only if every echo matched.
 fn many_connections_client() {
     let addr: std::net::SocketAddr = std::env::var("GORO_TEST_CONNECT").unwrap().parse().unwrap();
     let n: usize = std::env::var("GORO_TEST_CONNS").unwrap().parse().unwrap();
-    raise_fd_limit();
+    goro::net::raise_fd_limit().expect("raising the open-file limit");
     let ok = rt(2).block_on(async move {
         let mut conns = Vec::with_capacity(n);
         for _ in 0..n {
@@ -271,7 +256,7 @@ fn ten_thousand_concurrent_connections() {
     if std::env::var_os("GORO_TEST_CONNECT").is_some() {
         return many_connections_client();
     }
-    let limit = raise_fd_limit();
+    let limit = goro::net::raise_fd_limit().expect("raising the open-file limit");
     // The server holds one descriptor per connection; the client runs in a
     // child process with its own descriptor table.
     let n = 10_000.min(limit.saturating_sub(100) as usize);

@@ -333,10 +333,7 @@ const CHILD: &str = "GORO_OBSERVABILITY_CHILD";
 #[test]
 #[ignore = "helper: run in a child process by the tests below"]
 fn child() {
-    let Ok(mode) = std::env::var(CHILD) else {
-        return;
-    };
-    match mode.as_str() {
+    goro_testkit::child::run_role(CHILD, |mode| match mode {
         // Five parked tasks on two workers, traced every 20 ms.
         "trace" => {
             let rt = runtime(2);
@@ -375,7 +372,7 @@ fn child() {
             drop(tx);
         }
         other => panic!("unknown mode {other}"),
-    }
+    })
 }
 
 fn run_child(mode: &str, env: &[(&str, &str)]) -> (bool, String, String) {

@@ -27,7 +27,8 @@ use goro_benches::child::{ServerProc, announce, self_child};
 use goro_benches::cli::{flag, selected};
 use goro_benches::go::go_binary;
 use goro_benches::procfs::cpu_secs;
-use goro_benches::stats::median;
+use goro_benches::runtimes::{BenchRt, TokioRt};
+use goro_benches::vs_goro::{Measure, print_medians_vs_goro, whole};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
@@ -94,11 +95,8 @@ fn serve_goro(header_timeout: bool) {
 }
 
 fn serve_tokio(timer: bool) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(WORKERS)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    // The runtimes module's tokio setup: 2 workers, I/O and timers on.
+    let rt = TokioRt::with_io();
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -258,34 +256,20 @@ fn main() {
             }
         }
     }
-    results.retain(|(_, r)| !r.is_empty());
-    let med = |runs: &[Run], f: fn(&Run) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
-    let row = |name: &str| {
-        results.iter().find(|(n, _)| *n == name).map(|(_, r)| {
-            (
-                med(r, |r| r.rps),
-                med(r, |r| r.p99_ms),
-                med(r, |r| r.cpu_us_per_req),
-            )
-        })
-    };
-    println!(
-        "\nHTTP plaintext, wrk -t1 -c{conns}, {secs} s x {rounds} rounds, {WORKERS} workers each (medians)\n"
-    );
-    println!(
-        "| server | req/s | p99 | server CPU per request | goro's req/s ÷ this | goro's CPU ÷ this |"
-    );
-    println!("|---|---|---|---|---|---|");
-    let goro = row("goro");
-    for (name, _) in &results {
-        let (rps, p99, cpu) = row(name).expect("a row per result");
-        let (vs_rps, vs_cpu) = match goro {
-            Some((g_rps, _, g_cpu)) => (
-                format!("{:.2}x", g_rps / rps),
-                format!("{:.2}x", g_cpu / cpu),
+    print_medians_vs_goro(
+        &format!(
+            "HTTP plaintext, wrk -t1 -c{conns}, {secs} s x {rounds} rounds, {WORKERS} workers each (medians)"
+        ),
+        "server",
+        &[
+            Measure::with_ratio("req/s", |r: &Run| r.rps, whole),
+            Measure::plain("p99", |r: &Run| r.p99_ms, |v| format!("{v:.2} ms")),
+            Measure::with_ratio(
+                "server CPU per request",
+                |r: &Run| r.cpu_us_per_req,
+                |v| format!("{v:.2} µs"),
             ),
-            None => ("-".into(), "-".into()),
-        };
-        println!("| {name} | {rps:.0} | {p99:.2} ms | {cpu:.2} µs | {vs_rps} | {vs_cpu} |");
-    }
+        ],
+        &results,
+    );
 }

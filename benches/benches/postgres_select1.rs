@@ -25,7 +25,8 @@ use std::time::Instant;
 
 use goro_benches::child::self_child;
 use goro_benches::cli::{flag, selected};
-use goro_benches::stats::median;
+use goro_benches::runtimes::{BenchRt, TokioRt};
+use goro_benches::vs_goro::{Measure, print_medians_vs_goro, whole};
 
 const RUNTIMES: &[&str] = &["goro", "tokio"];
 const WORKERS: usize = 2;
@@ -124,11 +125,7 @@ fn child(rt: &str, url: &str, shape: Shape, conns: usize) {
             })
         }
         "tokio" => {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(WORKERS)
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
+            let rt = TokioRt::with_io();
             rt.block_on(async {
                 let mut clients = Vec::new();
                 let mut stmts = Vec::new();
@@ -359,28 +356,19 @@ fn main() {
         }
     }
     drop(server);
-    let row = |name: &str| {
-        results.iter().find(|(n, _)| *n == name).map(|(_, r)| {
-            (
-                median(&r.iter().map(|r| r.qps).collect::<Vec<_>>()),
-                median(&r.iter().map(|r| r.cpu_us).collect::<Vec<_>>()),
-            )
-        })
-    };
-    println!(
-        "\nPostgreSQL SELECT 1: {tasks} tasks, {queries} queries, {conns} connections, {WORKERS} workers, {rounds} rounds (medians)\n"
+    print_medians_vs_goro(
+        &format!(
+            "PostgreSQL SELECT 1: {tasks} tasks, {queries} queries, {conns} connections, {WORKERS} workers, {rounds} rounds (medians)"
+        ),
+        "runtime",
+        &[
+            Measure::with_ratio("queries/s", |r: &Run| r.qps, whole),
+            Measure::with_ratio(
+                "client CPU per query",
+                |r: &Run| r.cpu_us,
+                |v| format!("{v:.1} us"),
+            ),
+        ],
+        &results,
     );
-    println!(
-        "| runtime | queries/s | client CPU per query | goro's queries/s ÷ this | goro's CPU ÷ this |"
-    );
-    println!("|---|---|---|---|---|");
-    let goro = row("goro");
-    for (name, _) in &results {
-        let (qps, cpu) = row(name).expect("a row per result");
-        let (a, b) = match goro {
-            Some((gq, gc)) => (format!("{:.2}x", gq / qps), format!("{:.2}x", gc / cpu)),
-            None => ("-".into(), "-".into()),
-        };
-        println!("| {name} | {qps:.0} | {cpu:.1} us | {a} | {b} |");
-    }
 }

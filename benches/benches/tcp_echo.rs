@@ -30,8 +30,8 @@
 use std::time::Duration;
 
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use goro_benches::child::{self_child, server_or_load_child};
-use goro_benches::cli::{flag, selected};
+use goro_benches::child::{load_bench_args, self_child};
+use goro_benches::cli::flag;
 use goro_benches::go::go_binary;
 use goro_benches::load::runs::measure_rounds;
 use goro_benches::load::table::print_load_table;
@@ -61,33 +61,33 @@ const BUF: usize = 4096;
 
 // ---------------------------------------------------------------- servers
 
+/// The echo loop: reads into a `BUF`-byte buffer and writes back what came,
+/// until EOF or an error. A macro, so that the same text runs over either
+/// ecosystem's extension traits, whichever are in scope.
+macro_rules! echo_until_eof {
+    ($s:ident) => {{
+        let mut buf = vec![0u8; BUF];
+        loop {
+            let n = match $s.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            if $s.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    }};
+}
+
 /// Echoes until EOF or an error, over the futures-io traits (goro, smol).
 async fn echo_futures_io<S: AsyncRead + AsyncWrite + Unpin>(mut s: S) {
-    let mut buf = vec![0u8; BUF];
-    loop {
-        let n = match s.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        if s.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
-    }
+    echo_until_eof!(s)
 }
 
 /// Echoes until EOF or an error, over tokio's I/O traits.
 async fn echo_tokio(mut s: tokio::net::TcpStream) {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut buf = vec![0u8; BUF];
-    loop {
-        let n = match s.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        if s.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
-    }
+    echo_until_eof!(s)
 }
 
 fn child_server(rt: &str) {
@@ -154,15 +154,11 @@ fn child_load(rest: &[String]) {
 // ---------------------------------------------------------------- parent
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if server_or_load_child(&args, child_server, child_load) {
+    let Some(bench) = load_bench_args(SERVERS, MEASURE, child_server, child_load) else {
         return;
-    }
-
-    let rounds: usize = flag(&args, "--rounds", 2);
-    let measure = Duration::from_secs(flag(&args, "--secs", MEASURE.as_secs()));
-    let conns: usize = flag(&args, "--conns", CONNS);
-    let servers = selected(&args, SERVERS);
+    };
+    let conns: usize = flag(&bench.args, "--conns", CONNS);
+    let (rounds, measure, servers) = (bench.rounds, bench.measure, bench.servers);
     let go = if servers.contains(&"go") {
         match go_binary("tcp_echo") {
             Ok(p) => Some(p),

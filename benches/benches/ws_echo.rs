@@ -33,8 +33,8 @@ use std::time::Duration;
 
 use futures_lite::{AsyncRead, AsyncWrite};
 use futures_util::{SinkExt, StreamExt};
-use goro_benches::child::{self_child, server_or_load_child};
-use goro_benches::cli::{flag, selected};
+use goro_benches::child::{load_bench_args, self_child};
+use goro_benches::cli::flag;
 use goro_benches::load::runs::measure_rounds;
 use goro_benches::load::table::print_load_table;
 use goro_benches::load::{LoadConn, connect_nodelay, load_config, run_load};
@@ -147,15 +147,11 @@ fn child_load(rest: &[String]) {
 // ---------------------------------------------------------------- parent
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if server_or_load_child(&args, child_server, child_load) {
+    let Some(bench) = load_bench_args(SERVERS, MEASURE, child_server, child_load) else {
         return;
-    }
-
-    let rounds: usize = flag(&args, "--rounds", 2);
-    let measure = Duration::from_secs(flag(&args, "--secs", MEASURE.as_secs()));
-    let only_conns: usize = flag(&args, "--conns", 0);
-    let servers = selected(&args, SERVERS);
+    };
+    let only_conns: usize = flag(&bench.args, "--conns", 0);
+    let (rounds, measure, servers) = (bench.rounds, bench.measure, bench.servers);
     println!(
         "ws_echo: {MSG}-byte binary messages, {} s warm-up, {} s measured, {rounds} round(s), \
          allocator {}",

@@ -187,3 +187,41 @@ pub fn server_or_load_child(
     }
     true
 }
+
+/// What the parent of a load bench (`tcp_echo`, `ws_echo`) reads from its
+/// command line, besides its own flags.
+#[derive(Debug)]
+pub struct LoadBenchArgs<'a> {
+    /// All the arguments, for the bench's own flags.
+    pub args: Vec<String>,
+    /// `--rounds`, 2 by default.
+    pub rounds: usize,
+    /// `--secs`, the measured time of a round.
+    pub measure: Duration,
+    /// The servers the filter selects ([`selected`](crate::cli::selected)).
+    pub servers: Vec<&'a str>,
+}
+
+/// Runs this process's `--child` role if it has one
+/// ([`server_or_load_child`]) and returns `None`; in the parent, returns
+/// the common flags, with `default_measure` for `--secs`.
+///
+/// # Panics
+/// As [`server_or_load_child`], or on a flag that does not parse.
+pub fn load_bench_args<'a>(
+    all_servers: &[&'a str],
+    default_measure: Duration,
+    server: impl FnOnce(&str),
+    load: impl FnOnce(&[String]),
+) -> Option<LoadBenchArgs<'a>> {
+    let args: Vec<String> = std::env::args().collect();
+    if server_or_load_child(&args, server, load) {
+        return None;
+    }
+    Some(LoadBenchArgs {
+        rounds: crate::cli::flag(&args, "--rounds", 2),
+        measure: Duration::from_secs(crate::cli::flag(&args, "--secs", default_measure.as_secs())),
+        servers: crate::cli::selected(&args, all_servers),
+        args,
+    })
+}

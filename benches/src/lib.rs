@@ -31,5 +31,6 @@ pub mod shapes;
 pub mod stats;
 #[cfg(target_os = "linux")]
 pub mod uring;
+pub mod vs_goro;
 
 pub use runtimes::{ALLOCATOR, BenchRt, GoroRt, IoRt, Offload, SmolRt, Spawn, TokioRt, WORKERS};

@@ -11,7 +11,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use crate::child::announce;
-use crate::load::raise_nofile;
 use crate::runtimes::{BenchRt, GoroRt, IoRt, SmolRt, Spawn, TokioRt};
 
 /// What serves one connection, per runtime.
@@ -44,7 +43,7 @@ where
     S: Fn(async_net::TcpStream) -> SF + Send + 'static,
     SF: Future<Output = ()> + Send + 'static,
 {
-    raise_nofile();
+    let _ = goro::net::raise_fd_limit();
     match rt {
         "goro" => serve(&GoroRt::new_io(), accept_goro(handlers.goro)),
         "tokio" => serve(&TokioRt::new_io(), accept_tokio(handlers.tokio)),

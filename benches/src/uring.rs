@@ -34,7 +34,6 @@ use io_uring::{IoUring, cqueue, opcode, squeue, types};
 
 use crate::WORKERS;
 use crate::child::announce;
-use crate::load::raise_nofile;
 
 /// Provided buffers per ring (a power of two, at most 32768).
 const BUFS: u16 = 1024;
@@ -56,7 +55,7 @@ const KIND: u64 = 0xff << 32;
 /// If a socket, a ring or a buffer ring cannot be set up (the message says
 /// which, with the OS error).
 pub fn serve_echo(buf_len: usize) {
-    raise_nofile();
+    let _ = goro::net::raise_fd_limit();
     let plain = std::env::var("GORO_URING_PLAIN").is_ok_and(|v| v == "1");
     let first = reuseport_listener(SocketAddr::from(([127, 0, 0, 1], 0)))
         .expect("uring: bind the first listener");

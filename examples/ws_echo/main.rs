@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 
 use args::{Options, parse_args};
 use goro::CancelToken;
-use server::{Server, human_bytes, with_commas};
+use indicatif::HumanCount;
+use server::{Server, human_bytes};
 
 const USAGE: &str = "\
 usage: ws_echo [OPTIONS]
@@ -137,7 +138,7 @@ async fn main() -> ExitCode {
     // which a client sees as a hang. Refusing with 503 below it is cleaner.
     // (Unix only: Windows has no such limit on sockets.)
     #[cfg(unix)]
-    match server::raise_fd_limit() {
+    match goro::net::raise_fd_limit() {
         Ok(limit) => {
             let fit = usize::try_from(limit.saturating_sub(RESERVED_FDS)).unwrap_or(usize::MAX);
             if config.max_connections > fit {
@@ -167,7 +168,7 @@ async fn main() -> ExitCode {
         "  limits: messages up to {}, message budget {}, {} connections, handshake timeout {:?}, idle timeout {:?}",
         human_bytes(c.max_message_size),
         human_bytes(c.message_budget),
-        with_commas(c.max_connections as u64),
+        HumanCount(c.max_connections as u64),
         c.handshake_timeout,
         c.idle_timeout
     );
@@ -216,7 +217,7 @@ async fn main() -> ExitCode {
                 println!(
                     "ws_echo: {} connections | {} msg/s | {} buffered | {} tasks | {} threads",
                     s.active,
-                    with_commas(rate.round() as u64),
+                    HumanCount(rate.round() as u64),
                     human_bytes(server.budget_used()),
                     goro::Handle::current().num_tasks(),
                     os_threads().map_or_else(|| "?".to_owned(), |n| n.to_string()),

@@ -67,6 +67,7 @@
 //! after tungstenite gave up (an HTTP error reply after a failed handshake)
 //! and half-close it before the final drain.
 
+use indicatif::HumanCount;
 use std::fmt;
 use std::future::{Future, pending, poll_fn};
 use std::io;
@@ -270,19 +271,6 @@ fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Relaxed);
 }
 
-/// `1234567` as `1,234,567`.
-pub fn with_commas(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// A byte count in the largest binary unit that divides it: `16 MiB`,
 /// `1500 bytes`.
 pub fn human_bytes(n: usize) -> String {
@@ -311,8 +299,8 @@ impl fmt::Display for Snapshot {
         writeln!(
             f,
             "echoed:      {} messages, {} bytes",
-            with_commas(self.messages),
-            with_commas(self.bytes)
+            HumanCount(self.messages),
+            HumanCount(self.bytes)
         )?;
         writeln!(
             f,
@@ -475,38 +463,6 @@ impl Drop for Server {
         self.shared.stop.cancel();
         self.shared.abort.cancel();
     }
-}
-
-/// Raises this process's soft limit on open files to its hard limit, and
-/// returns the limit now in force. A server holds one descriptor per
-/// connection, and the usual soft limit (1024) is far below what a goro
-/// server can serve.
-///
-/// # Errors
-/// When the limits cannot be read or set.
-#[cfg(unix)]
-#[allow(clippy::unnecessary_cast)] // `rlim_t` is `i64` on FreeBSD
-pub fn raise_fd_limit() -> io::Result<u64> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `lim` is a valid, writable `rlimit` for the call to fill.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    if lim.rlim_cur < lim.rlim_max {
-        let raised = libc::rlimit {
-            rlim_cur: lim.rlim_max,
-            rlim_max: lim.rlim_max,
-        };
-        // SAFETY: `raised` is a valid `rlimit` that the call only reads.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        lim = raised;
-    }
-    Ok(lim.rlim_cur as u64)
 }
 
 /// What ended a [`wait`].

@@ -725,7 +725,7 @@ const SPARE_FDS: u64 = 200;
 /// and the usual hard limit of 20,000 open files fits 10,000.
 #[goro::test]
 async fn ten_thousand_concurrent_connections_all_echo() {
-    let limit = server::raise_fd_limit().expect("raising the open-file limit");
+    let limit = goro::net::raise_fd_limit().expect("raising the open-file limit");
     let n = match usize::try_from(limit.saturating_sub(SPARE_FDS)) {
         Ok(fit) if fit >= SCALE => SCALE,
         Ok(fit) => {
@@ -803,7 +803,7 @@ fn scale_client() {
     let hold = std::env::var("GORO_WS_SCALE_HOLD_MS")
         .ok()
         .map(|ms| Duration::from_millis(ms.parse().expect("GORO_WS_SCALE_HOLD_MS")));
-    server::raise_fd_limit().expect("raising the open-file limit");
+    goro::net::raise_fd_limit().expect("raising the open-file limit");
     let rt = goro::Runtime::builder().build().expect("a runtime");
     rt.block_on(scale_clients(url, n, hold));
 }
@@ -1419,7 +1419,7 @@ fn churn_child() {
     if std::env::var_os(CHURN_CHILD).is_none() {
         return;
     }
-    let limit = server::raise_fd_limit().expect("raising the open-file limit");
+    let limit = goro::net::raise_fd_limit().expect("raising the open-file limit");
     let n = match usize::try_from(limit.saturating_sub(SPARE_FDS)) {
         Ok(fit) if fit >= CHURN => CHURN,
         Ok(fit) => {

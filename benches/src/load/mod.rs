@@ -216,7 +216,7 @@ where
 /// # Panics
 /// On malformed arguments.
 pub fn load_config(rest: &[String]) -> (SocketAddr, LoadConfig) {
-    raise_nofile();
+    let _ = goro::net::raise_fd_limit();
     let get = |i: usize| {
         rest.get(i).unwrap_or_else(|| {
             panic!("--child load <proto> <addr> <pid> <conns> <warmup_ms> <measure_ms>")
@@ -242,20 +242,4 @@ pub async fn connect_nodelay(addr: SocketAddr) -> Result<tokio::net::TcpStream, 
         .map_err(|e| format!("connect {addr}: {e}"))?;
     s.set_nodelay(true).map_err(|e| e.to_string())?;
     Ok(s)
-}
-
-/// Raises `RLIMIT_NOFILE` to its hard limit (1,000 connections on both ends
-/// need more than the usual soft limit of 1,024 descriptors).
-pub fn raise_nofile() {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit with a valid pointer to a local rlimit.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-    }
 }

@@ -1,7 +1,9 @@
 //! cgroup v1: the `cpu` controller's `cpu.cfs_quota_us` and `cpu.cfs_period_us`.
 
 use goro_procs::CgroupVersion;
-use goro_testkit::fixture::{Fixture, assert_affinity, cgroup_limit, fallback};
+use goro_testkit::fixture::{
+    Fixture, assert_affinity, assert_one_and_a_half_cpus, cgroup_limit, fallback,
+};
 
 const DIR: &str = "sys/fs/cgroup/cpu,cpuacct/app";
 
@@ -10,22 +12,7 @@ fn limit_in_own_cgroup() {
     let fx = Fixture::v1("v1-limit", "/app")
         .write(&format!("{DIR}/cpu.cfs_quota_us"), "150000\n")
         .write(&format!("{DIR}/cpu.cfs_period_us"), "100000\n");
-    let procs = fx.detect(8);
-    assert_eq!(procs.n, 2);
-    let limit = cgroup_limit(&procs);
-    assert_eq!(limit.version, CgroupVersion::V1);
-    assert_eq!(limit.path, fx.path(DIR));
-    assert_eq!(
-        (limit.quota.quota_us(), limit.quota.period_us()),
-        (150_000, 100_000)
-    );
-    assert_eq!(
-        procs.to_string(),
-        format!(
-            "maxprocs=2 (cgroup v1 {}: quota 150000us / period 100000us, affinity: 8 CPUs)",
-            fx.path(DIR).display()
-        )
-    );
+    assert_one_and_a_half_cpus(&fx.detect(8), CgroupVersion::V1, &fx.path(DIR));
 }
 
 #[test]

@@ -1,26 +1,15 @@
 //! cgroup v2: `cpu.max` in the unified hierarchy.
 
 use goro_procs::CgroupVersion;
-use goro_testkit::fixture::{Fixture, assert_affinity, cgroup_limit};
+use goro_testkit::fixture::{Fixture, assert_affinity, assert_one_and_a_half_cpus, cgroup_limit};
 
 #[test]
 fn limit_in_own_cgroup() {
     let fx = Fixture::v2("v2-limit", "/app").write("sys/fs/cgroup/app/cpu.max", "150000 100000\n");
-    let procs = fx.detect(8);
-    assert_eq!(procs.n, 2);
-    let limit = cgroup_limit(&procs);
-    assert_eq!(limit.version, CgroupVersion::V2);
-    assert_eq!(limit.path, fx.path("/sys/fs/cgroup/app"));
-    assert_eq!(
-        (limit.quota.quota_us(), limit.quota.period_us()),
-        (150_000, 100_000)
-    );
-    assert_eq!(
-        procs.to_string(),
-        format!(
-            "maxprocs=2 (cgroup v2 {}: quota 150000us / period 100000us, affinity: 8 CPUs)",
-            fx.path("/sys/fs/cgroup/app").display()
-        )
+    assert_one_and_a_half_cpus(
+        &fx.detect(8),
+        CgroupVersion::V2,
+        &fx.path("/sys/fs/cgroup/app"),
     );
 }
 

@@ -19,6 +19,21 @@ pub fn ignored_test(name: &str) -> Command {
     cmd
 }
 
+/// The child side of [`ignored_test`]: runs `role` with the value of the
+/// environment variable `var`, which the parent sets to pick what the child
+/// does; does nothing when it is unset (the `#[ignore]`d test run by hand
+/// or by `--include-ignored`).
+///
+/// # Panics
+/// If `var` is set but not Unicode, or as `role` does.
+pub fn run_role(var: &str, role: impl FnOnce(&str)) {
+    match std::env::var(var) {
+        Ok(mode) => role(&mode),
+        Err(std::env::VarError::NotPresent) => {}
+        Err(e) => panic!("{var}: {e}"),
+    }
+}
+
 /// What a finished child process did: its exit status and its output as
 /// text.
 #[derive(Debug)]

@@ -155,6 +155,35 @@ mod procs {
         assert_eq!(procs.n, cpus);
     }
 
+    /// Asserts `procs` is the 1.5-CPU limit (quota 150000 us per 100000 us)
+    /// of the cgroup `version` at `path`, over 8 CPUs: 2 workers, and the
+    /// description says so.
+    pub fn assert_one_and_a_half_cpus(
+        procs: &MaxProcs,
+        version: goro_procs::CgroupVersion,
+        path: &std::path::Path,
+    ) {
+        assert_eq!(procs.n, 2);
+        let limit = cgroup_limit(procs);
+        assert_eq!(limit.version, version);
+        assert_eq!(limit.path, path);
+        assert_eq!(
+            (limit.quota.quota_us(), limit.quota.period_us()),
+            (150_000, 100_000)
+        );
+        let v = match version {
+            goro_procs::CgroupVersion::V1 => "v1",
+            goro_procs::CgroupVersion::V2 => "v2",
+        };
+        assert_eq!(
+            procs.to_string(),
+            format!(
+                "maxprocs=2 (cgroup {v} {}: quota 150000us / period 100000us, affinity: 8 CPUs)",
+                path.display()
+            )
+        );
+    }
+
     /// The reason of a fallback result, owned; panics if it is not one.
     pub fn fallback_reason(procs: &MaxProcs) -> String {
         fallback(procs).0.to_owned()

@@ -18,7 +18,7 @@ use super::watchdog::{Finish, Progress, Respond, Watchdog};
 use super::{Protocols, Server, auto_builder};
 use crate::io::Io;
 use crate::rt::GoroExecutor;
-use crate::service::BoxError;
+use crate::service::{BoxError, Hyper, IntoHttpService};
 
 /// What every connection of one server shares.
 pub(crate) struct Shared {
@@ -61,20 +61,18 @@ impl Shared {
 }
 
 /// Serves one accepted connection to its end.
-pub(crate) async fn serve_stream<S, B>(
+///
+/// `service` is already a hyper service; going through
+/// [`IntoHttpService`] (the identity for one) gives it the bounds that
+/// trait declares, named once there.
+pub(crate) async fn serve_stream<S: IntoHttpService<Hyper>>(
     stream: TcpStream,
     peer: SocketAddr,
     service: S,
     shared: Arc<Shared>,
     guard: ConnGuard,
-) where
-    S: Service<hyper::Request<Incoming>, Response = hyper::Response<B>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
+) {
+    let service = service.into_http_service();
     // The header read timeout runs from here, across the TLS handshake.
     let accepted = Instant::now();
     #[cfg(feature = "tls")]
@@ -104,9 +102,9 @@ pub(crate) async fn serve_stream<S, B>(
             Protocols::Http1
         };
         let io = crate::io::FuturesIo::new(tls);
-        return run(io, peer, p, service, &shared, accepted, &guard).await;
+        return run::<_, S>(io, peer, p, service, &shared, accepted, &guard).await;
     }
-    run(
+    run::<_, S>(
         Io::new(stream),
         peer,
         shared.protocols,
@@ -120,22 +118,17 @@ pub(crate) async fn serve_stream<S, B>(
 
 /// Runs hyper on `io` until the connection ends, waits for a request head
 /// past the header read timeout, or shutdown's grace runs out.
-async fn run<I, S, B>(
+async fn run<I, S>(
     io: I,
     peer: SocketAddr,
     protocols: Protocols,
-    service: S,
+    service: S::Service,
     shared: &Shared,
     accepted: Instant,
     guard: &ConnGuard,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-    S: Service<hyper::Request<Incoming>, Response = hyper::Response<B>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    S: IntoHttpService<Hyper>,
 {
     let progress = shared.header_read_timeout.map(|_| Progress::new(accepted));
     let mut watchdog = shared

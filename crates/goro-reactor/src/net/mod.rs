@@ -11,12 +11,16 @@
 //! IP string resolves without I/O; a host name resolves with a blocking DNS
 //! lookup on the calling thread, as `std` does.
 
+#[cfg(unix)]
+mod fd_limit;
 mod read_uninit;
 mod tcp;
 mod udp;
 #[cfg(unix)]
 mod unix;
 
+#[cfg(unix)]
+pub use fd_limit::raise_fd_limit;
 pub use read_uninit::{ReadUninit, ZeroFill};
 pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;
