@@ -55,11 +55,13 @@ fn soft_limit_for(max: libc::rlim_t) -> libc::rlim_t {
 }
 
 /// The soft limit to ask for under the hard limit `max`: macOS refuses a
-/// soft limit above `OPEN_MAX` when the hard one is unlimited.
+/// soft limit above `OPEN_MAX` (10240 in `<sys/syslimits.h>`; the libc
+/// crate does not define it there) when the hard one is unlimited.
 #[cfg(target_vendor = "apple")]
 fn soft_limit_for(max: libc::rlim_t) -> libc::rlim_t {
+    const OPEN_MAX: libc::rlim_t = 10240;
     if max == libc::RLIM_INFINITY {
-        libc::OPEN_MAX as libc::rlim_t
+        OPEN_MAX
     } else {
         max
     }
