@@ -7,4 +7,6 @@
 //! They know nothing of any client crate: a test builds its client's config
 //! from the host, port, user and database name, or the URL.
 
+// Unix only: it runs the server as the `postgres` user when root.
+#[cfg(unix)]
 pub mod postgres;
