@@ -1,6 +1,7 @@
 //! The check the compat tests end with, `assert_no_hidden_runtime`, can
-//! fail: a thread named as async-compat's or tokio's runtime threads are
-//! makes it panic. (A binary of its own, so the fake threads cannot trip
+//! fail: a thread named as async-compat's, tokio's, reqwest's blocking
+//! client's, async-io's, smol's or the `blocking` crate's threads are makes
+//! it panic. (A binary of its own, so the fake threads cannot trip
 //! the real checks in `compat_postgres`, `compat_redis` and `compat_tls`.)
 
 use std::sync::mpsc;
@@ -8,7 +9,14 @@ use std::sync::mpsc;
 #[test]
 fn a_thread_named_like_a_hidden_runtime_is_caught() {
     goro_testkit::threads::assert_no_hidden_runtime();
-    for name in ["async-compat/tokio-1", "tokio-runtime-worker"] {
+    for name in [
+        "async-compat/tokio-1",
+        "tokio-runtime-worker",
+        "reqwest-internal-sync-runtime",
+        "async-io",
+        "smol-1",
+        "blocking-1",
+    ] {
         let (stop, wait) = mpsc::channel::<()>();
         let (started, ready) = mpsc::channel::<()>();
         let t = std::thread::Builder::new()

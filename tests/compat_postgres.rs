@@ -14,230 +14,46 @@
 //! `GORO_REQUIRE_SERVICES=1` (CI) or `GORO_TEST_STRICT=1` that is a
 //! failure.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
 use futures_lite::StreamExt;
 use goro::compat::postgres;
+use goro_testkit::services::postgres::Postgres;
 use tokio_postgres::{Client, NoTls};
 
 fn rt() -> goro::Runtime {
     goro::Runtime::builder().maxprocs(2).build().unwrap()
 }
 
-/// Where Debian keeps the server binaries: `initdb` on `PATH`, or the
-/// newest `/usr/lib/postgresql/*/bin`.
-fn pg_bindir() -> Option<PathBuf> {
-    if let Some(initdb) = goro_testkit::tools::tool("initdb") {
-        let real = std::fs::canonicalize(&initdb).unwrap_or(initdb);
-        return real.parent().map(Path::to_path_buf);
-    }
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .flatten()
-        .map(|e| e.path().join("bin"))
-        .filter(|b| b.join("initdb").is_file() && b.join("pg_ctl").is_file())
-        .collect();
-    dirs.sort_by_key(|d| {
-        d.parent()
-            .and_then(|v| v.file_name())
-            .and_then(|v| v.to_str())
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(0)
+/// The test server's config: TCP to 127.0.0.1, a generous connect timeout.
+fn config(pg: &Postgres) -> tokio_postgres::Config {
+    let mut c = tokio_postgres::Config::new();
+    c.host(pg.host())
+        .port(pg.port())
+        .user(pg.user())
+        .dbname(pg.dbname())
+        .connect_timeout(Duration::from_secs(30));
+    c
+}
+
+/// A client of the test server whose connection runs as a goro task.
+async fn connect(pg: &Postgres) -> Client {
+    let (client, conn) = postgres::connect(&config(pg), NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("connecting to the test server: {e}"));
+    goro::go(async move {
+        let _ = conn.await;
     });
-    dirs.pop()
-}
-
-/// A PostgreSQL server of our own: a cluster in a temp dir, listening on
-/// 127.0.0.1 at a random port (and a Unix socket in the same dir). Stopped
-/// (immediately) and deleted when dropped.
-struct Postgres {
-    bindir: PathBuf,
-    dir: goro_testkit::dir::TempDir,
-    port: u16,
-    as_postgres: bool,
-}
-
-impl Postgres {
-    /// Starts a server, or says (loudly) why it cannot and returns `None`.
-    #[track_caller]
-    fn start() -> Option<Postgres> {
-        let Some(bindir) = pg_bindir() else {
-            goro_testkit::skip_service(
-                "PostgreSQL's initdb/pg_ctl not found on PATH or in /usr/lib/postgresql/*/bin (apt-get install postgresql)",
-            );
-            return None;
-        };
-        // SAFETY: geteuid has no preconditions.
-        let as_postgres = unsafe { libc::geteuid() } == 0;
-        let dir = goro_testkit::dir::TempDir::new("pg");
-        if as_postgres {
-            // PostgreSQL refuses to run as root: the cluster belongs to the
-            // `postgres` user.
-            let Some((uid, gid)) = user_ids("postgres") else {
-                goro_testkit::skip_service(
-                    "running as root and there is no `postgres` user to run PostgreSQL as",
-                );
-                return None;
-            };
-            let c = std::ffi::CString::new(dir.0.as_os_str().as_encoded_bytes()).unwrap();
-            // SAFETY: a valid NUL-terminated path; chown has no other
-            // preconditions.
-            let rc = unsafe { libc::chown(c.as_ptr(), uid, gid) };
-            assert_eq!(rc, 0, "chown {}", dir.0.display());
-        }
-        let mut pg = Postgres {
-            bindir,
-            dir,
-            port: goro_testkit::dir::free_port(),
-            as_postgres,
-        };
-        let data = pg.data();
-        let out = pg
-            .command("initdb")
-            .args([
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "--no-sync",
-                "-E",
-                "UTF8",
-                "-D",
-            ])
-            .arg(&data)
-            .output()
-            .expect("running initdb");
-        if !out.status.success() {
-            goro_testkit::skip_service(&format!(
-                "initdb failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-            return None;
-        }
-        if let Err(e) = pg.pg_ctl_start() {
-            goro_testkit::skip_service(&format!("pg_ctl start failed: {e}"));
-            return None;
-        }
-        Some(pg)
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.0.join("data")
-    }
-
-    fn command(&self, tool: &str) -> Command {
-        let exe = self.bindir.join(tool);
-        let mut cmd = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(exe);
-            c
-        } else {
-            Command::new(exe)
-        };
-        cmd.stdin(Stdio::null()).current_dir(&self.dir.0);
-        cmd
-    }
-
-    fn pg_ctl_start(&mut self) -> Result<(), String> {
-        let opts = format!(
-            "-p {} -h 127.0.0.1 -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-            self.port,
-            self.dir.0.display()
-        );
-        let out = self
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(self.data())
-            .args(["-o", &opts, "-l"])
-            .arg(self.dir.0.join("log"))
-            .args(["-w", "-t", "120", "start"])
-            .output()
-            .map_err(|e| format!("cannot run pg_ctl: {e}"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            let log = std::fs::read_to_string(self.dir.0.join("log")).unwrap_or_default();
-            Err(format!(
-                "{}\n{}\nserver log:\n{log}",
-                String::from_utf8_lossy(&out.stdout).trim(),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
-        }
-    }
-
-    /// Stops the server in `mode` (`fast`: sessions are terminated) and
-    /// waits.
-    fn stop(&self, mode: &str) {
-        let out = self
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(self.data())
-            .args(["-m", mode, "-w", "-t", "120", "stop"])
-            .output()
-            .expect("running pg_ctl stop");
-        assert!(
-            out.status.success(),
-            "pg_ctl stop: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn config(&self) -> tokio_postgres::Config {
-        let mut c = tokio_postgres::Config::new();
-        c.host("127.0.0.1")
-            .port(self.port)
-            .user("postgres")
-            .dbname("postgres")
-            .connect_timeout(Duration::from_secs(30));
-        c
-    }
-
-    /// A client whose connection runs as a goro task.
-    async fn connect(&self) -> Client {
-        let (client, conn) = postgres::connect(&self.config(), NoTls)
-            .await
-            .unwrap_or_else(|e| panic!("connecting to the test server: {e}"));
-        goro::go(async move {
-            let _ = conn.await;
-        });
-        client
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let pid = self.data().join("postmaster.pid");
-        if pid.exists() {
-            let _ = self
-                .command("pg_ctl")
-                .arg("-D")
-                .arg(self.data())
-                .args(["-m", "immediate", "-w", "-t", "60", "stop"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
-    }
-}
-
-/// The uid and gid of `user`, from `/etc/passwd`.
-fn user_ids(user: &str) -> Option<(u32, u32)> {
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|l| {
-        let f: Vec<_> = l.split(':').collect();
-        (f.first() == Some(&user) && f.len() > 3)
-            .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))
-            .flatten()
-    })
+    client
 }
 
 #[test]
 fn crud_prepared_statements_and_transactions() {
     let Some(pg) = Postgres::start() else { return };
     rt().block_on(async {
-        let mut client = pg.connect().await;
+        let mut client = connect(&pg).await;
         client
             .batch_execute(
                 "CREATE TABLE items (id SERIAL PRIMARY KEY, name TEXT NOT NULL, qty INT NOT NULL)",
@@ -317,7 +133,7 @@ fn crud_prepared_statements_and_transactions() {
         let tx = client.transaction().await.unwrap();
         tx.execute(&insert, &[&"cherry", &1i32]).await.unwrap();
         tx.commit().await.unwrap();
-        let other = pg.connect().await;
+        let other = connect(&pg).await;
         let row = other
             .query_one("SELECT qty FROM items WHERE name = 'cherry'", &[])
             .await
@@ -332,7 +148,7 @@ fn crud_prepared_statements_and_transactions() {
 fn large_result_set_streamed_row_by_row() {
     let Some(pg) = Postgres::start() else { return };
     rt().block_on(async {
-        let client = pg.connect().await;
+        let client = connect(&pg).await;
         const N: i64 = 200_000;
         let rows = client
             .query_raw(
@@ -366,7 +182,7 @@ fn hundred_tasks_share_a_pool_of_four_connections() {
         // query, put it back.
         let (put, take) = goro::chan::bounded::<Client>(CONNS);
         for _ in 0..CONNS {
-            put.send(pg.connect().await).await.unwrap();
+            put.send(connect(&pg).await).await.unwrap();
         }
         let mut tasks = Vec::new();
         for t in 0..TASKS {
@@ -423,7 +239,7 @@ fn server_stopped_mid_query_fails_every_waiter_then_reconnects() {
         return;
     };
     rt().block_on(async {
-        let clients = [pg.connect().await, pg.connect().await];
+        let clients = [connect(&pg).await, connect(&pg).await];
         let clients: Vec<_> = clients.into_iter().map(std::sync::Arc::new).collect();
         // 8 tasks wait on queries that would take a minute: 4 pipelined on
         // each connection, one running on the server, three queued.
@@ -443,7 +259,7 @@ fn server_stopped_mid_query_fails_every_waiter_then_reconnects() {
             ready.recv().await.unwrap();
         }
         // Both backends are sleeping before we stop the server.
-        let probe = pg.connect().await;
+        let probe = connect(&pg).await;
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         loop {
             let row = probe
@@ -482,15 +298,15 @@ fn server_stopped_mid_query_fails_every_waiter_then_reconnects() {
         for c in &clients {
             assert!(c.is_closed(), "a connection still open on a stopped server");
         }
-        let err = match postgres::connect(&pg.config(), NoTls).await {
+        let err = match postgres::connect(&config(&pg), NoTls).await {
             Ok(_) => panic!("connected to a stopped server"),
             Err(e) => e,
         };
         assert!(err.to_string().contains("127.0.0.1"), "{err}");
 
         // Back up on the same port: a new connection works.
-        pg.pg_ctl_start().expect("restarting the server");
-        let fresh = pg.connect().await;
+        pg.restart().expect("restarting the server");
+        let fresh = connect(&pg).await;
         let row = fresh.query_one("SELECT 41 + 1", &[]).await.unwrap();
         assert_eq!(row.get::<_, i32>(0), 42);
         goro_testkit::threads::assert_no_hidden_runtime();
@@ -521,10 +337,7 @@ fn example_postgres_queries_from_eight_tasks() {
     let Some(pg) = Postgres::start() else { return };
     let Some(bin) = example_binary() else { return };
     let out = Command::new(&bin)
-        .env(
-            "DATABASE_URL",
-            format!("postgresql://postgres@127.0.0.1:{}/postgres", pg.port),
-        )
+        .env("DATABASE_URL", pg.url())
         .output()
         .expect("running examples/postgres");
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -17,6 +17,7 @@
 //! | [`error`] | an error and its sources in one line |
 //! | [`example`] | running one of the workspace's examples as a child process |
 //! | [`dir`] | temporary directories and free ports |
+//! | [`services`] | real servers started by a test: PostgreSQL |
 //! | [`fixture`] | fake filesystem roots with `/proc/self` and cgroup mounts; with feature `procs`, detection against them |
 //! | `sandbox` | a real cgroup for child processes (root only; Linux, feature `procs`) |
 //!
@@ -30,6 +31,7 @@ pub mod example;
 pub mod fixture;
 #[cfg(all(feature = "procs", target_os = "linux"))]
 pub mod sandbox;
+pub mod services;
 pub mod skip;
 pub mod stress;
 pub mod threads;

@@ -30,20 +30,36 @@ pub fn thread_names() -> Vec<String> {
     names
 }
 
-/// Fails if any thread is named like a tokio runtime's or async-compat's
-/// (`tokio-runtime-worker`, `async-compat/tokio-1`), or async-io's reactor
-/// (`async-io`): goro starts no hidden second runtime.
+/// The names of this process's threads that belong to a second runtime,
+/// sorted: a tokio runtime's (`tokio-runtime-worker`, cut to
+/// `tokio-runtime-w` by Linux), async-compat's (`async-compat/tokio-1`),
+/// reqwest's blocking client's (`reqwest-internal-sync-runtime`, a tokio
+/// runtime of its own), async-io's reactor (`async-io`), smol's global
+/// executor (`smol-N`) and the `blocking` crate's pool (`blocking-N`).
+pub fn hidden_runtime_threads() -> Vec<String> {
+    let mut hidden: Vec<_> = thread_names()
+        .into_iter()
+        .filter(|n| {
+            let n = n.to_ascii_lowercase();
+            n.contains("tokio")
+                || n.contains("async-compat")
+                || n.contains("async-io")
+                || n.starts_with("reqwest-interna")
+                || n.starts_with("smol-")
+                || n.starts_with("blocking-")
+        })
+        .collect();
+    hidden.sort();
+    hidden
+}
+
+/// Fails if any thread is named like a second runtime's (see
+/// [`hidden_runtime_threads`]): goro starts no hidden second runtime.
 #[track_caller]
 pub fn assert_no_hidden_runtime() {
     let names = thread_names();
     assert!(!names.is_empty(), "cannot read /proc/self/task/*/comm");
-    let hidden: Vec<_> = names
-        .iter()
-        .filter(|n| {
-            let n = n.to_ascii_lowercase();
-            n.contains("tokio") || n.contains("async-compat") || n.contains("async-io")
-        })
-        .collect();
+    let hidden = hidden_runtime_threads();
     assert!(
         hidden.is_empty(),
         "a hidden runtime thread is running: {hidden:?} (all threads: {names:?})"
