@@ -167,3 +167,34 @@ fn sleep_from_block_on_without_busy_workers() {
     assert!(took >= Duration::from_millis(25));
     assert!(took < Duration::from_secs(2), "took {took:?}");
 }
+
+/// Sub-millisecond deadlines (issue 18): sleeps of many lengths, most not
+/// whole milliseconds, and `sleep_until` instants in between, never end
+/// before they were due. (How close to the deadline they end is a speed
+/// target: `cargo bench -p goro-benches --bench timers -- --mode ticker`.)
+#[test]
+fn sleeps_of_sub_millisecond_lengths_are_never_early() {
+    let rt = rt(2);
+    let tasks: Vec<_> = (0..8u64)
+        .map(|t| {
+            rt.spawn(async move {
+                for i in 0..40u64 {
+                    let d = Duration::from_micros((i * 97 + t * 13) % 3_000);
+                    let start = Instant::now();
+                    sleep(d).await;
+                    let took = start.elapsed();
+                    assert!(took >= d, "sleep({d:?}) ended after {took:?}");
+                    let at = Instant::now() + Duration::from_nanos(1 + (i * 7_919 + t) % 2_000_000);
+                    sleep_until(at).await;
+                    let now = Instant::now();
+                    assert!(now >= at, "sleep_until woke {:?} early", at - now);
+                }
+            })
+        })
+        .collect();
+    rt.block_on(async {
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+}
