@@ -14,7 +14,9 @@
 //!
 //! Insert and cancel are O(1) for a deadline more than about a millisecond
 //! away, and O(log n) over the few timers due within it otherwise; moving
-//! a slot into `near` costs O(log n) per timer, once. A cancelled timer
+//! a slot into `near` costs O(log n) per timer, once, and a slot whose
+//! millisecond has passed whole when it is reached (a shard that lags)
+//! fires without the heap, O(1) per timer. A cancelled timer
 //! frees its entry at once and leaves only its key in a slot or heap,
 //! skipped when it comes up (keys carry no generation, so each key is
 //! checked against its entry's deadline).
@@ -207,13 +209,24 @@ impl Wheel {
                 // largest, scattered over the heap, long after the timers
                 // are gone.
                 let slot = std::mem::take(&mut self.slots[(t % SLOTS) as usize]);
+                // A millisecond wholly past is due whole: its timers fire
+                // at once, in O(1) each, as a lagging shard (a million
+                // expiries within 100 ms) needs. Only the current and the
+                // next millisecond go through the heap.
+                let past = (t + 1) * SLOT_NS <= now;
                 for key in slot {
                     // A key reused since for another deadline is skipped:
                     // the new timer has its own key where it belongs.
-                    if let Some(e) = self.entries.get(key as usize) {
-                        if e.deadline / SLOT_NS == t {
-                            self.near.push(Reverse((e.deadline, key)));
-                        }
+                    let Some(e) = self.entries.get(key as usize) else {
+                        continue;
+                    };
+                    if e.deadline / SLOT_NS != t {
+                        continue;
+                    }
+                    if past {
+                        wake.push(self.entries.remove(key as usize).waker);
+                    } else {
+                        self.near.push(Reverse((e.deadline, key)));
                     }
                 }
             }
@@ -414,7 +427,11 @@ mod tests {
                     v.into_iter().for_each(Waker::wake);
                     pending.retain(|(d, _, c)| {
                         let fired = c.0.load(Ordering::SeqCst);
-                        assert_eq!(fired, u32::from(*d <= now) as usize, "deadline {d} at {now}");
+                        assert_eq!(
+                            fired,
+                            u32::from(*d <= now) as usize,
+                            "deadline {d} at {now}"
+                        );
                         fired == 0
                     });
                 }
