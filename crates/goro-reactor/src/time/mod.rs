@@ -2,11 +2,12 @@
 //!
 //! A timer never fires early, and fires at its exact deadline when a thread
 //! waits in the reactor for it: the reactor sleeps until the nearest
-//! deadline to the nanosecond (on Linux with `epoll_pwait2`, 5.11+; older
-//! kernels round the wait up to a millisecond). Timers are stored per
-//! worker (no global lock) and
-//! fired by their worker's scheduling loop or by whichever thread polls the
-//! reactor, so a sleeping worker's timers still fire on time.
+//! deadline to the nanosecond (on Linux with `epoll_pwait2`, 5.11+, and
+//! with kqueue; older Linux kernels and Windows round the wait up to a
+//! millisecond, and Windows wakes at its timer's resolution). Timers are
+//! stored per worker (no global lock) and fired by their worker's
+//! scheduling loop or by whichever thread polls the reactor, so a sleeping
+//! worker's timers still fire on time.
 //!
 //! Go's `time.Sleep`, `context.WithTimeout` and `time.Ticker` map to
 //! [`sleep`], [`timeout`] and [`interval`].
