@@ -198,3 +198,46 @@ fn sleeps_of_sub_millisecond_lengths_are_never_early() {
         }
     });
 }
+
+/// Issue 18: a timer in the shard of a P whose thread is stuck in one long
+/// poll fires on time all the same: the other worker, sleeping in the
+/// reactor, fires every shard. The stuck task registers a 1 ms sleep from
+/// its own poll (so in its own P's shard) with a waker that signals a
+/// channel, then blocks until that waker is called, at most 5 s. Fired
+/// only by its own P, the timer would wait the whole 5 s; the bound, 1 s,
+/// leaves a wide margin for a loaded machine.
+#[test]
+fn a_timer_of_a_stuck_worker_fires_within_a_second() {
+    use std::future::Future;
+    use std::task::{Context, Wake, Waker};
+
+    struct Signal(std::sync::Mutex<std::sync::mpsc::Sender<Instant>>);
+    impl Wake for Signal {
+        fn wake(self: Arc<Self>) {
+            let _ = self.0.lock().unwrap().send(Instant::now());
+        }
+    }
+
+    let rt = rt(2);
+    let waited = rt.block_on(async {
+        goro::go(async {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let waker = Waker::from(Arc::new(Signal(std::sync::Mutex::new(tx))));
+            let mut s = sleep(Duration::from_millis(1));
+            let start = Instant::now();
+            assert!(
+                std::pin::Pin::new(&mut s)
+                    .poll(&mut Context::from_waker(&waker))
+                    .is_pending()
+            );
+            // Block this worker's thread until the timer fires.
+            let fired = rx.recv_timeout(Duration::from_secs(5)).ok();
+            drop(s);
+            fired.map(|at| at - start)
+        })
+        .await
+        .unwrap()
+    });
+    let waited = waited.expect("the timer did not fire while its worker was stuck for 5 s");
+    assert!(waited < Duration::from_secs(1), "fired after {waited:?}");
+}
