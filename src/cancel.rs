@@ -16,8 +16,8 @@
 //! # Deadlines
 //!
 //! [`CancelToken::cancel_after`] and [`CancelToken::cancel_at`] are timers
-//! of [`goro::time`](crate::time), in the reactor's timer wheel: 1 ms
-//! resolution, never early, and no thread or task of their own (the
+//! of [`goro::time`](crate::time), in the reactor's timer wheel: never
+//! early, exact to the kernel's timer, and no thread or task of their own (the
 //! timer's waker cancels the token). As for any goro timer, they fire while
 //! a goro runtime runs (its workers and monitor fire due timers): in a
 //! program with no runtime running, a deadline fires once one starts.

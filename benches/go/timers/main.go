@@ -5,12 +5,17 @@
 // Usage: timers [--child timers go] <spread|burst> <hold_ms>. It prints one
 // "TIMERS ..." line with the same fields as the Rust children. GOMAXPROCS is
 // 2 unless the environment sets it.
+//
+// timers [--child timers go] ticker <ticks> is the 1 ms ticker: one
+// goroutine loops time.Sleep(1 ms) <ticks> times and prints one "TICKER ..."
+// line with the lateness p50 / p99 / max in µs, as the Rust children do.
 package main
 
 import (
 	"fmt"
 	"os"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,6 +104,10 @@ func main() {
 	holdMs, err := strconv.Atoi(holdArg)
 	if err != nil {
 		panic(err)
+	}
+	if mode == "ticker" {
+		ticker(holdMs)
+		return
 	}
 	burst := mode == "burst"
 	if !burst && mode != "spread" {
@@ -195,4 +204,30 @@ func main() {
 		float64(atomic.LoadUint64(&lateMaxUs))/1e3, atomic.LoadUint64(&early),
 		spawnMs, wallMs, drainMs, peak, float64(peakRss-rss0)/1048576,
 		float64(peakRss-rss0)/tasks, memLine)
+}
+
+// ticker runs a goroutine that sleeps 1 ms n times and prints its
+// lateness percentiles.
+func ticker(n int) {
+	late := make([]int64, 0, n)
+	early := 0
+	done := make(chan struct{})
+	go func() {
+		for i := 0; i < n; i++ {
+			deadline := time.Now().Add(time.Millisecond)
+			time.Sleep(time.Millisecond)
+			l := time.Since(deadline)
+			if l < 0 {
+				early++
+				l = 0
+			}
+			late = append(late, int64(l/time.Microsecond))
+		}
+		close(done)
+	}()
+	<-done
+	sort.Slice(late, func(i, j int) bool { return late[i] < late[j] })
+	q := func(f float64) int64 { return late[int(float64(len(late)-1)*f)] }
+	fmt.Printf("TICKER rt=go ticks=%d p50_us=%d p99_us=%d max_us=%d early=%d\n",
+		n, q(0.5), q(0.99), late[len(late)-1], early)
 }

@@ -72,6 +72,17 @@ impl Core {
         self.ring.push_back(task, |t| shared.queues.global.push(t));
     }
 
+    /// Queues a task that I/O or a timer woke: on the ring while it has
+    /// room, else on the queue of woken tasks, never in a ring overflow to
+    /// the global queue's tail.
+    fn push_woken(&mut self, shared: &Shared, task: Runnable) {
+        if self.ring.remaining() > 0 {
+            self.push_back(shared, task);
+        } else {
+            shared.queues.io_ready.push(task);
+        }
+    }
+
     /// Go's `findRunnable`. Returns `None` only at shutdown.
     pub(crate) fn find_runnable(&mut self, shared: &Shared, polled: &Polled) -> Option<Runnable> {
         let index = self.index;
@@ -148,10 +159,14 @@ impl Core {
         let first = tasks.next();
         let mut surplus = false;
         for task in tasks {
-            // Past the ring's room, to the queue of woken tasks, which every
-            // worker takes before the global queue: a ring overflow would
-            // put them behind all the new work waiting there.
-            if self.ring.remaining() > 0 {
+            // Past half the ring, to the queue of woken tasks, which every
+            // worker takes before the global queue. A ring filled to the
+            // brim would overflow at the next push (the caller's own, a
+            // wake from the next task), moving its older half, these
+            // tasks, behind all the new work waiting in the global queue:
+            // with a million tasks spawned from one loop that held timers
+            // due now back for the whole spawn phase (issue 18).
+            if self.ring.remaining() > crate::ring::CAPACITY / 2 {
                 self.push_back(shared, task);
             } else {
                 shared.queues.io_ready.push(task);
@@ -181,7 +196,7 @@ impl Core {
             // A busy worker also polls now and then, so ready I/O does not
             // wait for a worker to run dry (tokio's `event_interval`).
             if let Some(task) = self.poll_driver(shared, polled) {
-                self.push_back(shared, task);
+                self.push_woken(shared, task);
             }
             if let Some(task) = shared.queues.global.pop() {
                 return Some(task);
@@ -219,8 +234,14 @@ impl Core {
 
     /// Moves a fair share of the global queue to the ring's tail.
     fn pull_global_batch(&mut self, shared: &Shared) {
-        // Keep one slot for the task being scheduled.
-        let room = self.ring.remaining().saturating_sub(1);
+        // Fill at most half the ring, the task being scheduled included:
+        // a full ring overflows at the next push, and its older half may be
+        // tasks a timer or I/O woke (`take_polled`), which would then wait
+        // behind all the new work in the global queue (issue 18).
+        let room = self
+            .ring
+            .remaining()
+            .saturating_sub(crate::ring::CAPACITY / 2 + 1);
         let n = shared.queues.global.batch_size(shared.num_procs(), room);
         self.move_from_global(shared, n);
     }

@@ -223,7 +223,10 @@ impl Shared {
             core.schedule_local(self, task, info.woken_while_running);
         });
         if let Some(task) = task {
-            if crate::context::in_remote_poll() {
+            // Woken from a driver call on a thread without a P of this
+            // runtime: the monitor, a `block_on` thread, or a worker of
+            // another runtime firing the timers it shares with this one.
+            if crate::context::in_remote_poll() || worker::in_driver_call() {
                 self.queues.io_ready.push(task);
                 self.notify();
             } else {

@@ -174,6 +174,14 @@ pub(crate) fn with_local_core(
     })
 }
 
+/// Whether this thread is a worker (of any runtime) inside a driver call
+/// whose wakes it collects ([`Polled::collect`]). A task of *another*
+/// runtime woken there was woken by I/O or a timer too: the reactor and its
+/// timer shards are shared by every runtime of the process.
+pub(crate) fn in_driver_call() -> bool {
+    context::with_worker(|w| w.is_some_and(|w| w.polled.active.get()))
+}
+
 /// Keeps `task`, which woke itself while this worker polls it, for the end
 /// of the poll (see `WorkerContext::yielded`); hands it back elsewhere.
 pub(crate) fn defer_yield(shared: &Arc<Shared>, task: Runnable) -> Option<Runnable> {

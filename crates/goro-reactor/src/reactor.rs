@@ -51,8 +51,9 @@ pub struct Reactor {
     events: Mutex<Events>,
     /// The poller role: at most one thread polls at a time.
     polling: AtomicBool,
-    /// While a thread blocks in the poller: the ms deadline it will wake at
-    /// (`u64::MAX`: none); else [`NOT_BLOCKED`]. A timer inserted before it
+    /// While a thread blocks in the poller: the deadline it will wake at,
+    /// in ns since the timers' epoch (`u64::MAX`: none); else
+    /// [`NOT_BLOCKED`]. A timer inserted before it
     /// interrupts the wait.
     blocked_until: AtomicU64,
     /// When the last poll finished, in ms since the timers' epoch.
@@ -341,9 +342,9 @@ impl Reactor {
 
     /// Adds a timer and interrupts a poller that would sleep past it.
     pub(crate) fn insert_timer(&self, at: Instant, waker: &Waker) -> Option<TimerRef> {
-        let (t, ms) = self.timers.insert(at, waker)?;
+        let (t, ns) = self.timers.insert(at, waker)?;
         let until = self.blocked_until.load(SeqCst);
-        if until != NOT_BLOCKED && ms < until {
+        if until != NOT_BLOCKED && ns < until {
             self.notify();
         }
         Some(t)

@@ -14,6 +14,11 @@ use super::Ready;
 /// hands out small keys).
 const NOTIFY_KEY: u64 = u64::MAX;
 
+/// Whether `epoll_pwait2` may be tried: cleared for good the first time the
+/// kernel does not have it.
+#[cfg(target_os = "linux")]
+static PWAIT2: AtomicBool = AtomicBool::new(true);
+
 /// What a registered source is told about.
 const INTEREST: u32 =
     (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLPRI | libc::EPOLLET) as u32;
@@ -131,26 +136,21 @@ impl Poller {
     }
 
     /// Waits for events for at most `timeout` (`None`: until one, or a
-    /// [`Poller::notify`]), rounded up to whole milliseconds as mio does,
-    /// so a timer is never woken early.
+    /// [`Poller::notify`]).
+    ///
+    /// A timeout is kept to the nanosecond with `epoll_pwait2` (Linux
+    /// 5.11+), so the reactor wakes at a timer's exact deadline. Where that
+    /// call is missing (`ENOSYS`, or `EPERM` from a seccomp filter that
+    /// does not know it) it is not tried again and the wait is an
+    /// `epoll_wait`, whose timeout is rounded up to whole milliseconds as
+    /// mio does: timers then fire up to a millisecond late, never early.
     ///
     /// # Errors
     /// As `epoll_wait` (`Interrupted` for a signal: the caller polls again).
     pub(crate) fn wait(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
-        let ms = match timeout {
-            None => -1,
-            Some(t) => {
-                let ms = t.as_millis() + u128::from(t.subsec_nanos() % 1_000_000 != 0);
-                ms.min(libc::c_int::MAX as u128) as libc::c_int
-            }
-        };
         events.list.clear();
         let cap = events.list.capacity().min(libc::c_int::MAX as usize) as libc::c_int;
-        // SAFETY: the kernel writes at most `cap` events into the vector's
-        // spare capacity, and we set the length to what it reports.
-        let res = cvt(unsafe {
-            libc::epoll_wait(self.epoll.as_raw_fd(), events.list.as_mut_ptr(), cap, ms)
-        });
+        let res = self.wait_raw(events.list.as_mut_ptr(), cap, timeout);
         // A notification from here on writes again: one that wrote before
         // made this wait return, or left its edge for the next one.
         self.notified.store(false, SeqCst);
@@ -158,6 +158,61 @@ impl Poller {
         // SAFETY: `n <= cap` events were initialised by the kernel.
         unsafe { events.list.set_len(n as usize) };
         Ok(())
+    }
+
+    /// One wait into `buf` (room for `cap` events): `epoll_pwait2` for a
+    /// timeout that is not whole milliseconds, where the kernel has it,
+    /// else `epoll_wait`.
+    fn wait_raw(
+        &self,
+        buf: *mut libc::epoll_event,
+        cap: libc::c_int,
+        timeout: Option<Duration>,
+    ) -> io::Result<libc::c_int> {
+        #[cfg(target_os = "linux")]
+        if let Some(t) = timeout.filter(|t| t.subsec_nanos() % 1_000_000 != 0) {
+            if PWAIT2.load(std::sync::atomic::Ordering::Relaxed) {
+                // SAFETY: `timespec` is plain integers (and padding on some
+                // targets), for which all zeroes is a valid value.
+                let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+                ts.tv_sec = t.as_secs().min(libc::time_t::MAX as u64) as libc::time_t;
+                ts.tv_nsec = t.subsec_nanos() as _;
+                // SAFETY: the kernel writes at most `cap` events into
+                // `buf`, which has room for them; `ts` is a valid timespec
+                // for the call's duration; no signal mask is passed.
+                let r = unsafe {
+                    libc::syscall(
+                        libc::SYS_epoll_pwait2,
+                        self.epoll.as_raw_fd(),
+                        buf,
+                        cap,
+                        &ts as *const libc::timespec,
+                        std::ptr::null::<libc::sigset_t>(),
+                        0usize,
+                    )
+                };
+                if r >= 0 {
+                    return Ok(r as libc::c_int);
+                }
+                let e = io::Error::last_os_error();
+                match e.raw_os_error() {
+                    Some(libc::ENOSYS | libc::EPERM) => {
+                        PWAIT2.store(false, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    _ => return Err(e),
+                }
+            }
+        }
+        let ms = match timeout {
+            None => -1,
+            Some(t) => {
+                let ms = t.as_millis() + u128::from(t.subsec_nanos() % 1_000_000 != 0);
+                ms.min(libc::c_int::MAX as u128) as libc::c_int
+            }
+        };
+        // SAFETY: the kernel writes at most `cap` events into `buf`, which
+        // has room for them.
+        cvt(unsafe { libc::epoll_wait(self.epoll.as_raw_fd(), buf, cap, ms) })
     }
 
     /// Makes a blocked [`Poller::wait`] return, or the next one.

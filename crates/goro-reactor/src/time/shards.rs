@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use goro_lock::lock;
 
-use super::wheel::{TimerKey, Wheel};
+use super::wheel::{SLOT_NS, TimerKey, Wheel};
 
 /// Where a timer lives: its shard and its key there.
 #[derive(Clone, Copy, Debug)]
@@ -27,8 +27,8 @@ pub(crate) struct TimerRef {
 #[repr(align(128))]
 struct Shard {
     wheel: Mutex<Wheel>,
-    /// The wheel's earliest possible deadline (ms), readable without the
-    /// lock; `u64::MAX` when it holds no timer.
+    /// The wheel's earliest possible deadline (ns since the epoch),
+    /// readable without the lock; `u64::MAX` when it holds no timer.
     next: AtomicU64,
 }
 
@@ -59,25 +59,25 @@ impl Timers {
         }
     }
 
+    /// Nanoseconds since the epoch.
+    pub(crate) fn now_ns(&self) -> u64 {
+        self.epoch.elapsed().as_nanos() as u64
+    }
+
     /// Milliseconds since the epoch, rounded down.
     pub(crate) fn now_ms(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64
+        self.now_ns() / SLOT_NS
     }
 
-    /// `at` in milliseconds since the epoch, rounded up (never early).
-    fn deadline_ms(&self, at: Instant) -> u64 {
-        let d = at.saturating_duration_since(self.epoch);
-        let ms = d.as_millis() as u64;
-        if d > std::time::Duration::from_millis(ms) {
-            ms + 1
-        } else {
-            ms
-        }
+    /// `at` in nanoseconds since the epoch (an instant before the epoch
+    /// is the epoch: due at once).
+    fn deadline_ns(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.epoch).as_nanos() as u64
     }
 
-    /// The instant of millisecond `ms`.
-    pub(crate) fn instant_of(&self, ms: u64) -> Instant {
-        self.epoch + std::time::Duration::from_millis(ms)
+    /// The instant of `ns` nanoseconds since the epoch.
+    pub(crate) fn instant_of(&self, ns: u64) -> Instant {
+        self.epoch + std::time::Duration::from_nanos(ns)
     }
 
     /// The shard of P `i`. There is one shard per P at start; Ps added by a
@@ -110,18 +110,18 @@ impl Timers {
             .unwrap_or(0)
     }
 
-    /// Adds a timer for `at`; returns it and its deadline in ms, or `None`
-    /// if it is due already.
+    /// Adds a timer for `at`; returns it and its deadline in ns since the
+    /// epoch, or `None` if it is due already.
     pub(crate) fn insert(&self, at: Instant, waker: &Waker) -> Option<(TimerRef, u64)> {
-        let ms = self.deadline_ms(at);
+        let ns = self.deadline_ns(at);
         let shard = self.shard_index();
         let s = &self.shards[shard];
         let mut wheel = lock(&s.wheel);
-        let key = wheel.insert(ms, waker.clone())?;
-        if ms < s.next.load(Relaxed) {
-            s.next.store(ms, SeqCst);
+        let key = wheel.insert(ns, waker.clone())?;
+        if ns < s.next.load(Relaxed) {
+            s.next.store(ns, SeqCst);
         }
-        Some((TimerRef { shard, key }, ms))
+        Some((TimerRef { shard, key }, ns))
     }
 
     /// Refreshes the waker of a pending timer; `false` if it fired.
@@ -149,7 +149,7 @@ impl Timers {
     /// [`may_be_due`](Self::may_be_due).
     pub(crate) fn tick(&self, i: usize, wake: &mut Vec<Waker>) {
         let s = &self.shards[self.shard_of(i)];
-        let now = self.now_ms();
+        let now = self.now_ns();
         if s.next.load(Relaxed) <= now {
             Self::fire_shard(s, now, wake);
         }
@@ -161,9 +161,10 @@ impl Timers {
         s.next.store(wheel.next_deadline(), SeqCst);
     }
 
-    /// Fires every shard's due timers; returns the earliest deadline left.
+    /// Fires every shard's due timers; returns the earliest deadline left
+    /// (ns since the epoch).
     pub(crate) fn fire_all(&self, wake: &mut Vec<Waker>) -> u64 {
-        let now = self.now_ms();
+        let now = self.now_ns();
         for s in self.shards.iter() {
             if s.next.load(SeqCst) <= now {
                 Self::fire_shard(s, now, wake);
@@ -172,7 +173,8 @@ impl Timers {
         self.next_deadline()
     }
 
-    /// The earliest deadline over all shards (`u64::MAX`: none).
+    /// The earliest deadline over all shards, ns since the epoch
+    /// (`u64::MAX`: none).
     pub(crate) fn next_deadline(&self) -> u64 {
         self.shards
             .iter()

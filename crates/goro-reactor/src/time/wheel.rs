@@ -1,12 +1,25 @@
-//! One shard's timers: a calendar of 1 ms slots for the next [`SLOTS`] ms
-//! plus a heap for later deadlines, over a slab of entries.
+//! One shard's timers: a calendar of 1 ms slots for the next [`SLOTS`] ms,
+//! a heap for later deadlines, and a small heap of the nearest ones, over a
+//! slab of entries.
 //!
-//! Insert and cancel are O(1); firing walks the slots that came due. A
-//! cancelled timer frees its entry at once and leaves only its 4-byte key
-//! in a slot, skipped when the slot comes due (keys carry no generation,
-//! so a slot is drained whole and each key is checked against its entry's
-//! deadline). Deadlines are whole milliseconds since the reactor's epoch,
-//! rounded up, so a timer never fires early.
+//! Deadlines are exact (nanoseconds since the reactor's epoch), and a timer
+//! fires at the first check at or after its deadline, never before. The
+//! calendar only sorts them coarsely: once the clock enters a timer's
+//! millisecond or the one before, its key moves from its slot to the
+//! `near` heap, ordered by the exact deadline, so
+//! [`next_deadline`](Wheel::next_deadline) can tell the poller the exact
+//! instant to wake at. (Until this change deadlines were rounded up to
+//! whole milliseconds and fired on the next tick: a `sleep(1 ms)` took
+//! about 2 ms.)
+//!
+//! Insert and cancel are O(1) for a deadline more than about a millisecond
+//! away, and O(log n) over the few timers due within it otherwise; moving
+//! a slot into `near` costs O(log n) per timer, once, and a slot whose
+//! millisecond has passed whole when it is reached (a shard that lags)
+//! fires without the heap, O(1) per timer. A cancelled timer
+//! frees its entry at once and leaves only its key in a slot or heap,
+//! skipped when it comes up (keys carry no generation, so each key is
+//! checked against its entry's deadline).
 //!
 //! Memory follows the live timers, not their peak. A timer cancelled long
 //! before its deadline (a connection's idle timeout, dropped when the
@@ -16,7 +29,7 @@
 //! are dead, they are removed in one pass (amortized O(1) per cancel; Go
 //! cleans its timer heap once a quarter of it is deleted timers,
 //! `runtime/time.go`). A slot's key list is freed once its millisecond
-//! is done, and the heap and the slab give back capacity once they are
+//! is done, and the heaps and the slab give back capacity once they are
 //! mostly empty.
 
 use std::cmp::Reverse;
@@ -25,13 +38,16 @@ use std::task::Waker;
 
 use slab::Slab;
 
-/// Width of the calendar, in milliseconds.
+/// Width of the calendar, in slots.
 const SLOTS: u64 = 1024;
-/// Below this many keys (or this capacity) the heap and the slab are left
+/// Width of a slot: 1 ms, in nanoseconds.
+pub(crate) const SLOT_NS: u64 = 1_000_000;
+/// Below this many keys (or this capacity) the heaps and the slab are left
 /// as they are: purging or shrinking them would save too little to pay.
 const SHRINK_MIN: usize = 64;
 
 struct Entry {
+    /// Nanoseconds since the epoch.
     deadline: u64,
     /// Tells a live entry from a later one that reuses its slab key.
     id: u64,
@@ -46,9 +62,16 @@ pub(crate) struct TimerKey {
 }
 
 pub(crate) struct Wheel {
-    /// The next millisecond to process: every slot before it is done.
+    /// The first slot (ms) not yet moved to `near`: a key whose deadline
+    /// falls in an earlier millisecond is in `near`, one within [`SLOTS`]
+    /// ms from here in its slot, any later one in `later`.
     now: u64,
+    /// The latest time passed to [`Wheel::fire`] (ns): a deadline at or
+    /// before it is due already.
+    fired_to: u64,
     slots: Box<[Vec<u32>]>,
+    /// The nearest timers, by exact deadline.
+    near: BinaryHeap<Reverse<(u64, u32)>>,
     later: BinaryHeap<Reverse<(u64, u32)>>,
     /// Keys in `later` whose timer was cancelled (an upper bound: a dead
     /// key that leaves the heap on its own is not always counted off).
@@ -58,10 +81,13 @@ pub(crate) struct Wheel {
 }
 
 impl Wheel {
+    /// An empty wheel whose clock reads `now` (ns).
     pub(crate) fn new(now: u64) -> Self {
         Wheel {
-            now,
+            now: now / SLOT_NS,
+            fired_to: now,
             slots: (0..SLOTS).map(|_| Vec::new()).collect(),
+            near: BinaryHeap::new(),
             later: BinaryHeap::new(),
             later_dead: 0,
             entries: Slab::new(),
@@ -74,10 +100,10 @@ impl Wheel {
         self.entries.len()
     }
 
-    /// Adds a timer; `None` when `deadline` has passed already (the caller
-    /// is ready at once).
+    /// Adds a timer for `deadline` (ns); `None` when it has passed already
+    /// (the caller is ready at once).
     pub(crate) fn insert(&mut self, deadline: u64, waker: Waker) -> Option<TimerKey> {
-        if deadline < self.now {
+        if deadline <= self.fired_to {
             return None;
         }
         let id = self.next_id;
@@ -93,8 +119,11 @@ impl Wheel {
     }
 
     fn place(&mut self, deadline: u64, key: u32) {
-        if deadline < self.now + SLOTS {
-            self.slots[(deadline % SLOTS) as usize].push(key);
+        let ms = deadline / SLOT_NS;
+        if ms < self.now {
+            self.near.push(Reverse((deadline, key)));
+        } else if ms < self.now + SLOTS {
+            self.slots[(ms % SLOTS) as usize].push(key);
         } else {
             self.later.push(Reverse((deadline, key)));
         }
@@ -120,8 +149,8 @@ impl Wheel {
             return;
         };
         // `place` and `fire` keep every key due within the calendar in a
-        // slot and every later one in the heap.
-        if e.deadline >= self.now + SLOTS {
+        // slot (or `near`) and every later one in the heap.
+        if e.deadline / SLOT_NS >= self.now + SLOTS {
             self.later_dead += 1;
         }
         self.entries.remove(t.key as usize);
@@ -143,75 +172,114 @@ impl Wheel {
         }
     }
 
-    /// Gives back the heap's capacity once it is three-quarters empty, and
-    /// the slab's once no timer is left.
+    /// Gives back the heaps' capacity once they are three-quarters empty,
+    /// and the slab's once no timer is left.
     fn shrink(&mut self) {
         if self.entries.is_empty() {
-            // Every key left in the heap is dead.
+            // Every key left in the heaps is dead.
             self.later.clear();
+            self.near.clear();
             self.later_dead = 0;
         }
-        let (len, cap) = (self.later.len(), self.later.capacity());
-        if cap > SHRINK_MIN && len * 4 < cap {
-            self.later.shrink_to((len * 2).max(SHRINK_MIN));
+        for heap in [&mut self.later, &mut self.near] {
+            let (len, cap) = (heap.len(), heap.capacity());
+            if cap > SHRINK_MIN && len * 4 < cap {
+                heap.shrink_to((len * 2).max(SHRINK_MIN));
+            }
         }
         if self.entries.is_empty() && self.entries.capacity() > SHRINK_MIN {
             self.entries = Slab::new();
         }
     }
 
-    /// Fires every timer due at or before `now`, pushing its waker.
+    /// Fires every timer due at or before `now` (ns), pushing its waker.
     pub(crate) fn fire(&mut self, now: u64, wake: &mut Vec<Waker>) {
-        if now < self.now {
+        if now < self.fired_to {
             return;
         }
-        // After a long gap every slot comes due once; walk each at most once.
-        let end = now.min(self.now + SLOTS - 1);
-        for t in self.now..=end {
-            // The slot's list is freed, not kept for reuse: kept, the lists
-            // of all 1,024 slots would stay allocated at their largest,
-            // scattered over the heap, long after the timers are gone.
-            let slot = std::mem::take(&mut self.slots[(t % SLOTS) as usize]);
-            for &key in &slot {
-                self.fire_key(key, now, wake);
+        self.fired_to = now;
+        // The slots of this millisecond and the next move to `near`. After
+        // a long gap every slot comes due once; walk each at most once.
+        let until = now / SLOT_NS + 2;
+        if self.now < until {
+            let end = until.min(self.now + SLOTS);
+            for t in self.now..end {
+                // The slot's list is freed, not kept for reuse: kept, the
+                // lists of all 1,024 slots would stay allocated at their
+                // largest, scattered over the heap, long after the timers
+                // are gone.
+                let slot = std::mem::take(&mut self.slots[(t % SLOTS) as usize]);
+                // A millisecond wholly past is due whole: its timers fire
+                // at once, in O(1) each, as a lagging shard (a million
+                // expiries within 100 ms) needs. Only the current and the
+                // next millisecond go through the heap.
+                let past = (t + 1) * SLOT_NS <= now;
+                for key in slot {
+                    // A key reused since for another deadline is skipped:
+                    // the new timer has its own key where it belongs.
+                    let Some(e) = self.entries.get(key as usize) else {
+                        continue;
+                    };
+                    if e.deadline / SLOT_NS != t {
+                        continue;
+                    }
+                    if past {
+                        wake.push(self.entries.remove(key as usize).waker);
+                    } else {
+                        self.near.push(Reverse((e.deadline, key)));
+                    }
+                }
+            }
+            // Every slot before `until` is empty now (all of them, after
+            // a gap of more than the calendar).
+            self.now = until;
+            while let Some(&Reverse((deadline, key))) = self.later.peek() {
+                if deadline / SLOT_NS >= self.now + SLOTS {
+                    break;
+                }
+                self.later.pop();
+                if is_live(&self.entries, deadline, key) {
+                    self.place(deadline, key);
+                } else {
+                    self.later_dead = self.later_dead.saturating_sub(1);
+                }
             }
         }
-        self.now = now + 1;
-        while let Some(&Reverse((deadline, key))) = self.later.peek() {
-            if deadline >= self.now + SLOTS {
+        while let Some(&Reverse((deadline, key))) = self.near.peek() {
+            if deadline > now {
                 break;
             }
-            self.later.pop();
-            if !is_live(&self.entries, deadline, key) {
-                self.later_dead = self.later_dead.saturating_sub(1);
-            } else if deadline <= now {
-                self.fire_key(key, now, wake);
-            } else {
-                self.place(deadline, key);
+            self.near.pop();
+            if is_live(&self.entries, deadline, key) {
+                wake.push(self.entries.remove(key as usize).waker);
             }
         }
         self.shrink();
     }
 
-    fn fire_key(&mut self, key: u32, now: u64, wake: &mut Vec<Waker>) {
-        if self
-            .entries
-            .get(key as usize)
-            .is_some_and(|e| e.deadline <= now)
-        {
-            wake.push(self.entries.remove(key as usize).waker);
-        }
-    }
-
-    /// The earliest millisecond at which a timer may be due (a cancelled
-    /// one may make it early, never late); `u64::MAX` when empty.
-    pub(crate) fn next_deadline(&self) -> u64 {
+    /// The earliest instant (ns) at which a timer may be due (a cancelled
+    /// one, or a slot's start, may make it early, never late); `u64::MAX`
+    /// when empty. Exact when the nearest timer is due within about a
+    /// millisecond of the last [`fire`](Wheel::fire).
+    pub(crate) fn next_deadline(&mut self) -> u64 {
         if self.entries.is_empty() {
             return u64::MAX;
         }
+        while let Some(&Reverse((deadline, key))) = self.near.peek() {
+            if is_live(&self.entries, deadline, key) {
+                break;
+            }
+            self.near.pop();
+        }
+        let near = self.near.peek().map_or(u64::MAX, |r| r.0.0);
+        // A slot is never before `near`'s timers, whose millisecond is
+        // before `self.now`.
+        if near != u64::MAX {
+            return near;
+        }
         for t in self.now..self.now + SLOTS {
             if !self.slots[(t % SLOTS) as usize].is_empty() {
-                return t;
+                return t * SLOT_NS;
             }
         }
         self.later.peek().map_or(u64::MAX, |r| r.0.0)
@@ -219,7 +287,9 @@ impl Wheel {
 }
 
 /// Whether a heap key still stands for a pending timer with that deadline
-/// (a dead key's slab key may have been reused by a later timer).
+/// (a dead key's slab key may have been reused by a later timer; one reused
+/// with the very same deadline is due at the same time, so firing it
+/// through either key is right).
 fn is_live(entries: &Slab<Entry>, deadline: u64, key: u32) -> bool {
     entries
         .get(key as usize)
@@ -245,9 +315,15 @@ mod tests {
         (c.clone(), Waker::from(c))
     }
 
+    /// Inserts a timer due at `ms` milliseconds.
+    fn ins(w: &mut Wheel, ms: u64, wk: Waker) -> Option<TimerKey> {
+        w.insert(ms * SLOT_NS, wk)
+    }
+
+    /// Fires what is due at `now` milliseconds.
     fn fire(w: &mut Wheel, now: u64) -> usize {
         let mut v = Vec::new();
-        w.fire(now, &mut v);
+        w.fire(now * SLOT_NS, &mut v);
         let n = v.len();
         v.into_iter().for_each(Waker::wake);
         n
@@ -257,8 +333,8 @@ mod tests {
     fn fires_at_deadline_not_before() {
         let mut w = Wheel::new(0);
         let (c, wk) = waker();
-        w.insert(5, wk).unwrap();
-        assert_eq!(w.next_deadline(), 5);
+        ins(&mut w, 5, wk).unwrap();
+        assert_eq!(w.next_deadline(), 5 * SLOT_NS);
         assert_eq!(fire(&mut w, 4), 0);
         assert_eq!(fire(&mut w, 5), 1);
         assert_eq!(c.0.load(Ordering::SeqCst), 1);
@@ -268,9 +344,100 @@ mod tests {
 
     #[test]
     fn past_deadline_is_refused() {
-        let mut w = Wheel::new(10);
-        assert!(w.insert(9, waker().1).is_none());
-        assert!(w.insert(10, waker().1).is_some());
+        let mut w = Wheel::new(10 * SLOT_NS);
+        assert!(ins(&mut w, 9, waker().1).is_none());
+        assert!(ins(&mut w, 10, waker().1).is_none());
+        assert!(w.insert(10 * SLOT_NS + 1, waker().1).is_some());
+    }
+
+    /// Deadlines inside a millisecond fire at the first check at or after
+    /// them, in order, and the next deadline is the exact one.
+    #[test]
+    fn sub_millisecond_deadlines_are_exact() {
+        let mut w = Wheel::new(0);
+        let (c, wk) = waker();
+        let at = [1_300_000, 1_000_001, 2_999_999, 1_700_000];
+        for d in at {
+            w.insert(d, wk.clone()).unwrap();
+        }
+        let mut v = Vec::new();
+        w.fire(500_000, &mut v);
+        assert!(v.is_empty());
+        assert_eq!(w.next_deadline(), 1_000_001);
+        w.fire(1_000_000, &mut v);
+        assert!(v.is_empty(), "1 ns early");
+        w.fire(1_000_001, &mut v);
+        assert_eq!(v.len(), 1);
+        assert_eq!(w.next_deadline(), 1_300_000);
+        w.fire(1_299_999, &mut v);
+        assert_eq!(v.len(), 1);
+        w.fire(1_750_000, &mut v);
+        assert_eq!(v.len(), 3);
+        // Inserted after the clock entered the millisecond before it: goes
+        // straight to the near heap, and is the next deadline.
+        w.insert(2_100_000, wk).unwrap();
+        assert_eq!(w.next_deadline(), 2_100_000);
+        w.fire(2_100_000, &mut v);
+        assert_eq!(v.len(), 4);
+        assert_eq!(w.next_deadline(), 2_999_999);
+        w.fire(2_999_998, &mut v);
+        assert_eq!(v.len(), 4);
+        w.fire(3_000_000, &mut v);
+        assert_eq!(v.len(), 5);
+        v.into_iter().for_each(Waker::wake);
+        assert_eq!(c.0.load(Ordering::SeqCst), 5);
+        assert_eq!(w.len(), 0);
+    }
+
+    /// Random deadlines, cancels and firing times: nothing fires early,
+    /// everything not cancelled fires once, and the next deadline is
+    /// never after a pending one.
+    #[test]
+    fn random_timers_never_fire_early_or_twice() {
+        let mut w = Wheel::new(0);
+        let mut rng = 0x1234_5678_u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut pending: Vec<(u64, TimerKey, Arc<Count>)> = Vec::new();
+        let mut now = 0u64;
+        for _ in 0..20_000 {
+            match next() % 4 {
+                0 | 1 => {
+                    let d = now + 1 + next() % (3 * SLOTS * SLOT_NS);
+                    let (c, wk) = waker();
+                    let k = w.insert(d, wk).unwrap();
+                    pending.push((d, k, c));
+                }
+                2 if !pending.is_empty() => {
+                    let i = (next() as usize) % pending.len();
+                    let (_, k, c) = pending.swap_remove(i);
+                    w.cancel(k);
+                    assert_eq!(c.0.load(Ordering::SeqCst), 0);
+                }
+                _ => {
+                    let min = pending.iter().map(|p| p.0).min().unwrap_or(u64::MAX);
+                    assert!(w.next_deadline() <= min);
+                    now += next() % (3 * SLOT_NS);
+                    let mut v = Vec::new();
+                    w.fire(now, &mut v);
+                    v.into_iter().for_each(Waker::wake);
+                    pending.retain(|(d, _, c)| {
+                        let fired = c.0.load(Ordering::SeqCst);
+                        assert_eq!(
+                            fired,
+                            u32::from(*d <= now) as usize,
+                            "deadline {d} at {now}"
+                        );
+                        fired == 0
+                    });
+                }
+            }
+        }
+        assert_eq!(w.len(), pending.len());
     }
 
     #[test]
@@ -278,11 +445,11 @@ mod tests {
         let mut w = Wheel::new(0);
         let (c, wk) = waker();
         let far = 5 * SLOTS + 7;
-        w.insert(far, wk.clone()).unwrap();
-        w.insert(3, wk).unwrap();
-        assert_eq!(w.next_deadline(), 3);
+        ins(&mut w, far, wk.clone()).unwrap();
+        ins(&mut w, 3, wk).unwrap();
+        assert_eq!(w.next_deadline(), 3 * SLOT_NS);
         assert_eq!(fire(&mut w, 3), 1);
-        assert_eq!(w.next_deadline(), far);
+        assert!(w.next_deadline() <= far * SLOT_NS);
         let mut now = 3;
         while now < far - 1 {
             now += 100;
@@ -296,10 +463,10 @@ mod tests {
     fn cancelled_timer_does_not_fire_and_reused_key_is_safe() {
         let mut w = Wheel::new(0);
         let (c, wk) = waker();
-        let a = w.insert(50, wk.clone()).unwrap();
+        let a = ins(&mut w, 50, wk.clone()).unwrap();
         w.cancel(a);
         // Reuses `a`'s slab key with a later deadline.
-        let b = w.insert(80, wk).unwrap();
+        let b = ins(&mut w, 80, wk).unwrap();
         assert_eq!(a.key, b.key);
         w.cancel(a); // stale: must not cancel `b`
         assert_eq!(fire(&mut w, 50), 0);
@@ -312,7 +479,7 @@ mod tests {
         let mut w = Wheel::new(0);
         let (c, wk) = waker();
         for d in [1, 500, 1023, 1024, 3000, 10_000] {
-            w.insert(d, wk.clone()).unwrap();
+            ins(&mut w, d, wk.clone()).unwrap();
         }
         assert_eq!(fire(&mut w, 20_000), 6);
         assert_eq!(c.0.load(Ordering::SeqCst), 6);
@@ -327,7 +494,7 @@ mod tests {
         let (_, wk) = waker();
         let mut live = std::collections::VecDeque::new();
         for i in 0..100_000u64 {
-            live.push_back(w.insert(300_000 + i, wk.clone()).unwrap());
+            live.push_back(ins(&mut w, 300_000 + i, wk.clone()).unwrap());
             if live.len() > 100 {
                 w.cancel(live.pop_front().unwrap());
             }
@@ -357,10 +524,10 @@ mod tests {
         let mut w = Wheel::new(0);
         let (c, wk) = waker();
         let far: Vec<_> = (0..10_000)
-            .map(|i| w.insert(5_000 + i, wk.clone()).unwrap())
+            .map(|i| ins(&mut w, 5_000 + i, wk.clone()).unwrap())
             .collect();
         for i in 0..10_000 {
-            w.insert(1 + i % 500, wk.clone()).unwrap();
+            ins(&mut w, 1 + i % 500, wk.clone()).unwrap();
         }
         assert!(w.later.capacity() >= 10_000);
         assert_eq!(fire(&mut w, 600), 10_000);
@@ -387,7 +554,7 @@ mod tests {
         let mut w = Wheel::new(0);
         let (c, wk) = waker();
         let mut keys: Vec<_> = (0..1_000)
-            .map(|i| w.insert(2_000 + i % 7, wk.clone()).unwrap())
+            .map(|i| ins(&mut w, 2_000 + i % 7, wk.clone()).unwrap())
             .collect();
         // Cancel 3 of 4, re-adding some on the freed keys with the same
         // deadline and with later ones: the purge runs several times.
@@ -399,11 +566,11 @@ mod tests {
             }
             w.cancel(t);
             if i % 8 == 1 {
-                w.insert(2_000 + i as u64 % 7, wk.clone()).unwrap();
+                ins(&mut w, 2_000 + i as u64 % 7, wk.clone()).unwrap();
                 expect += 1;
             }
             if i % 8 == 3 {
-                w.insert(9_000, wk.clone()).unwrap();
+                ins(&mut w, 9_000, wk.clone()).unwrap();
                 expect += 1;
             }
         }
@@ -425,7 +592,7 @@ mod tests {
         let mut w = Wheel::new(0);
         let (c1, w1) = waker();
         let (c2, w2) = waker();
-        let t = w.insert(2, w1).unwrap();
+        let t = ins(&mut w, 2, w1).unwrap();
         assert!(w.update(t, &w2));
         fire(&mut w, 2);
         assert_eq!(c1.0.load(Ordering::SeqCst), 0);
