@@ -820,6 +820,9 @@ fn print_stall(scenario: &str, rows: &[(&str, Vec<String>)]) {
     );
 }
 
+/// The `STALL` lines of one scenario, per runtime.
+type Rows<'a> = Vec<(&'a str, Vec<String>)>;
+
 /// One issue-18-shape child run: its `STALL` line.
 fn run_go_shape(exe: &Path, rt: &str, scenario: &str, placement: &str) -> Result<String, String> {
     run_child(
@@ -833,7 +836,7 @@ fn run_go_shape(exe: &Path, rt: &str, scenario: &str, placement: &str) -> Result
 /// Prints the issue-18 shape's tables: per scenario and runtime, the worst
 /// and per-round max, p99 and p50, and goro's verdicts against the same
 /// runtime's unblocked run.
-fn print_go_shape(results: &[(&str, Vec<(&str, Vec<String>)>)]) {
+fn print_go_shape(results: &[(&str, Rows<'_>)]) {
     let worst = |l: &[String], k: &str| l.iter().map(|x| num(x, k)).fold(f64::NAN, f64::max);
     let avg = |l: &[String], k: &str| mean(&l.iter().map(|x| num(x, k)).collect::<Vec<_>>());
     let p50_of = |rt: &str| -> f64 {

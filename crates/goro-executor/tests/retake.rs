@@ -74,18 +74,17 @@ fn queued_task_ran_during(hold: fn(Duration)) -> bool {
         .unwrap();
     let blocking = Arc::new(AtomicBool::new(true));
     let b = blocking.clone();
-    let ran_while_blocked = rt.block_on(async move {
+    rt.block_on(async move {
         let b2 = b.clone();
         let blocker = spawn(async move {
             // Queued on this P's own ring, behind the blocked poll.
             let other = spawn(async move { b2.load(SeqCst) });
             hold(HOLD);
             b.store(false, SeqCst);
-            other
+            other.await.unwrap()
         });
-        blocker.await.unwrap().await.unwrap()
-    });
-    ran_while_blocked
+        blocker.await.unwrap()
+    })
 }
 
 #[test]
