@@ -51,6 +51,9 @@ struct Seen {
     /// From the second look at the same poll: when, and the thread's CPU
     /// time then.
     mark: Option<(Instant, Option<Duration>)>,
+    /// From the first look that found work waiting for this P: when, and
+    /// the thread's CPU time then ([`asleep_with_work`]).
+    work_mark: Option<(Instant, Option<Duration>)>,
 }
 
 impl Seen {
@@ -59,6 +62,7 @@ impl Seen {
             word,
             since: now,
             mark: None,
+            work_mark: None,
         }
     }
 }
@@ -103,7 +107,7 @@ impl Retaker {
             // syscall at the next sysmon tick if it has work); one that
             // computes keeps the full threshold.
             let (mark_at, mark_cpu, blocked) =
-                if ran >= (BLOCKED_AFTER / 2).min(after) && asleep_with_work(shared, p, thread) {
+                if ran < after && asleep_with_work(shared, p, thread, seen, now) {
                     let (at, cpu) = seen.mark.unwrap_or((now, None));
                     (at, cpu, Some(true))
                 } else {
@@ -202,18 +206,45 @@ fn stuck(thread: ThreadRef, wall: Duration, cpu_then: Option<Duration>) -> bool 
 
 /// Whether P `p`'s thread sleeps in the kernel while work waits that this P
 /// could run: tasks in its own ring or `runnext`, or in the global queues
-/// while no worker sleeps (an idle worker would take those itself). Reads
-/// the thread's state (a `/proc` file on Linux) only then, so an idle or
-/// computing runtime pays nothing. Where the state is unknown (Windows), and
-/// under loom: `false`, the threshold rule alone.
-fn asleep_with_work(shared: &Shared, p: &Remote, thread: ThreadRef) -> bool {
+/// while no worker sleeps (an idle worker would take those itself), for at
+/// least half of [`BLOCKED_AFTER`] (from the first look that saw the work,
+/// `seen.work_mark`, to this one) with little CPU time meanwhile (less than
+/// an eighth of it, as in [`stuck`]: a thread that computes but is seen
+/// between two slices asleep, as under valgrind's one-thread-at-a-time
+/// lock, keeps its P). Reads the thread's clock and state (a `/proc` file
+/// on Linux) only when work waits, so an idle or computing runtime pays
+/// nothing. Where the state is unknown (Windows), and under loom: `false`,
+/// the threshold rule alone.
+fn asleep_with_work(
+    shared: &Shared,
+    p: &Remote,
+    thread: ThreadRef,
+    seen: &mut Seen,
+    now: Instant,
+) -> bool {
     if cfg!(loom) {
         return false;
     }
     let waiting = p.queue_len() != 0
         || (shared.idle.num_sleeping() == 0
             && (!shared.queues.global.is_empty() || !shared.queues.io_ready.is_empty()));
-    waiting && thread.is_blocked() == Some(true)
+    if !waiting {
+        return false;
+    }
+    let Some((at, cpu_then)) = seen.work_mark else {
+        seen.work_mark = Some((now, thread.cpu_time()));
+        return false;
+    };
+    let wall = now - at;
+    if wall < BLOCKED_AFTER / 2 {
+        return false;
+    }
+    if let (Some(then), Some(cpu)) = (cpu_then, thread.cpu_time()) {
+        if cpu.saturating_sub(then) * 8 >= wall {
+            return false;
+        }
+    }
+    thread.is_blocked() == Some(true)
 }
 
 /// A retake the monitor made, reported when the stuck poll ends.
