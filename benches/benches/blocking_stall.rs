@@ -851,7 +851,8 @@ fn print_go_shape(results: &[(&str, Rows<'_>)]) {
         println!(
             "blocking_stall / {scenario} (issue-18 shape): ticker sleep(1 ms) loop, {GO_BURST} \
              no-op spawns per ms, blocker {GO_HOLDS} x {{ {} 100 ms; sleep(10 ms) }}; lateness in \
-             ms; worst = worst round, mean = mean of rounds; rounds cycle placements {}",
+             ms; worst = worst round, mean = mean of rounds; rounds cycle placements {} \
+             (per-round figures tagged sp, sa, bf; go for Go)",
             match *scenario {
                 "go-none" => "(no blocker) sleep",
                 "go-one" => "std::thread::sleep",
@@ -870,8 +871,14 @@ fn print_go_shape(results: &[(&str, Rows<'_>)]) {
                 lines
                     .iter()
                     .map(|l| {
-                        let p = field(l, "placement").unwrap_or("?");
-                        format!("{:.1}{}", num(l, k), &p[..1])
+                        let p = match field(l, "placement").unwrap_or("?") {
+                            "spread" => "sp",
+                            "same" => "sa",
+                            "blocker-first" => "bf",
+                            "go" => "go",
+                            _ => "?",
+                        };
+                        format!("{:.1}{p}", num(l, k))
                     })
                     .collect::<Vec<_>>()
                     .join(" ")
