@@ -24,6 +24,13 @@
 //! The `direct` row is a reference without any runtime or pool: 2 plain
 //! threads doing the same reads, about what 2 cores allow.
 //!
+//! # `sleep-storm`: 100,000 closures that block
+//!
+//! As `offload`, but every closure is `thread::sleep(1 ms)`: jobs that sleep
+//! in the kernel, for which goro's pool should start threads up to its cap
+//! (issue 18: it grows only for those, not for a queue of fast reads). No
+//! `direct` row.
+//!
 //! # `contention`: concurrent submitters
 //!
 //! 1, 2, 4 and 8 plain OS threads submit [`CONTENTION_OPS`] no-op closures in
@@ -79,13 +86,16 @@ const OFFLOAD_ROWS: &[&str] = &["goro", "tokio", "smol", "direct"];
 
 /// Target: goro's ops/s at least this multiple of tokio's.
 const TARGET_SPEEDUP: f64 = 2.0;
-/// Target: goro's peak process thread count at most this.
-const TARGET_MAX_THREADS: usize = 64;
+/// Target: goro's peak process thread count at most this (issue 18: the
+/// pool grows only for jobs that sleep in the kernel).
+const TARGET_MAX_THREADS: usize = 16;
 
 // ---------------------------------------------------------------- children
 
-/// Child side of `offload`: prints one `OFFLOAD` line.
-fn child_offload<R: Offload>(path: &Path) {
+/// Child side of `offload`: prints one `OFFLOAD` line. `sleep`: every
+/// closure is `thread::sleep(1 ms)` instead of the read (the `sleep-storm`
+/// shape: blocked jobs, which should get threads up to the cap).
+fn child_offload<R: Offload>(path: &Path, sleep: bool) {
     let rt = R::new();
     let sub = rt.submitter();
     let sp = rt.spawner();
@@ -107,7 +117,13 @@ fn child_offload<R: Offload>(path: &Path) {
                     let mut bytes = 0;
                     for _ in 0..per_task {
                         let p = path.clone();
-                        let read = R::submit(&sub, move || std::fs::read(&*p).map(|b| b.len()));
+                        let read = R::submit(&sub, move || {
+                            if sleep {
+                                thread::sleep(Duration::from_millis(1));
+                                return Ok(FILE_SIZE);
+                            }
+                            std::fs::read(&*p).map(|b| b.len())
+                        });
                         bytes += R::join_blocking(read).await.expect("read the 4 KiB file");
                     }
                     bytes
@@ -257,12 +273,18 @@ struct OffloadRounds {
     pool_peak: Vec<String>,
 }
 
-fn offload(exe: &Path, file: &Path, failed: &mut bool) {
+/// The `offload` part (`job` "read") or `sleep-storm` (`job` "sleep").
+fn offload(exe: &Path, file: &Path, job: &str, failed: &mut bool) {
     let file = file.to_str().expect("temp path is UTF-8");
-    let mut rounds: Vec<OffloadRounds> = OFFLOAD_ROWS.iter().map(|_| Default::default()).collect();
+    let rows: &[&str] = if job == "sleep" {
+        RUNTIMES
+    } else {
+        OFFLOAD_ROWS
+    };
+    let mut rounds: Vec<OffloadRounds> = rows.iter().map(|_| Default::default()).collect();
     for round in 0..ROUNDS {
-        for (i, rt) in OFFLOAD_ROWS.iter().enumerate() {
-            match run_child(exe, &["offload", rt, file], CHILD_TIMEOUT, "OFFLOAD ") {
+        for (i, rt) in rows.iter().enumerate() {
+            match run_child(exe, &["offload", rt, file, job], CHILD_TIMEOUT, "OFFLOAD ") {
                 Ok(line) => {
                     println!("round {round}: {line}");
                     let r = &mut rounds[i];
@@ -281,10 +303,18 @@ fn offload(exe: &Path, file: &Path, failed: &mut bool) {
     }
 
     println!();
-    println!(
-        "offload: {OPS} closures reading a {FILE_SIZE}-byte file, {CONCURRENCY} in flight, \
-         median of {ROUNDS} rounds, allocator {ALLOCATOR}"
-    );
+    if job == "sleep" {
+        println!(
+            "sleep-storm: {OPS} closures each thread::sleep(1 ms), {CONCURRENCY} in flight, \
+             median of {ROUNDS} rounds, allocator {ALLOCATOR} (no target: the pool should \
+             grow towards its cap, as before)"
+        );
+    } else {
+        println!(
+            "offload: {OPS} closures reading a {FILE_SIZE}-byte file, {CONCURRENCY} in flight, \
+             median of {ROUNDS} rounds, allocator {ALLOCATOR}"
+        );
+    }
     println!();
     println!(
         "| runtime | ops/s (median) | ops/s (min-max) | peak threads (max of rounds) \
@@ -301,7 +331,7 @@ fn offload(exe: &Path, file: &Path, failed: &mut bool) {
             }
         })
         .collect();
-    for (i, (rt, r)) in OFFLOAD_ROWS.iter().zip(&rounds).enumerate() {
+    for (i, (rt, r)) in rows.iter().zip(&rounds).enumerate() {
         let min = r.ops_per_s.iter().copied().fold(f64::INFINITY, f64::min);
         let max = r.ops_per_s.iter().copied().fold(0.0, f64::max);
         let peak = r.peak_threads.iter().copied().fold(0.0, f64::max);
@@ -312,6 +342,10 @@ fn offload(exe: &Path, file: &Path, failed: &mut bool) {
             medians[i],
             medians[0] / medians[i]
         );
+    }
+    if job == "sleep" {
+        println!();
+        return;
     }
     let speedup = medians[0] / medians[1];
     let goro_peak = rounds[0].peak_threads.iter().copied().fold(0.0, f64::max);
@@ -400,10 +434,11 @@ fn main() {
         match (arg(1), arg(2), arg(3)) {
             (Some("offload"), Some(rt), Some(path)) => {
                 let path = Path::new(path);
+                let sleep = arg(4) == Some("sleep");
                 match rt {
-                    "goro" => child_offload::<GoroRt>(path),
-                    "tokio" => child_offload::<TokioRt>(path),
-                    "smol" => child_offload::<SmolRt>(path),
+                    "goro" => child_offload::<GoroRt>(path, sleep),
+                    "tokio" => child_offload::<TokioRt>(path, sleep),
+                    "smol" => child_offload::<SmolRt>(path, sleep),
                     "direct" => child_direct(path),
                     other => panic!("unknown runtime {other:?}"),
                 }
@@ -437,8 +472,12 @@ fn main() {
             std::process::id()
         ));
         std::fs::write(&file, vec![0xA5u8; FILE_SIZE]).expect("write the 4 KiB temp file");
-        offload(&exe, &file, &mut failed);
+        offload(&exe, &file, "read", &mut failed);
         let _ = std::fs::remove_file(&file);
+    }
+    if only.is_none_or(|f| "sleep-storm".contains(f)) {
+        let file = std::env::temp_dir().join("goro-bench-blocking-offload-unused");
+        offload(&exe, &file, "sleep", &mut failed);
     }
     if only.is_none_or(|f| "contention".contains(f)) {
         contention(&exe, &mut failed);

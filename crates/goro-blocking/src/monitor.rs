@@ -3,12 +3,18 @@
 //! It decides when the pool grows past [`Shared::eager`] threads. A
 //! submission that finds no idle thread arms it; while work is queued it
 //! wakes every [`GROW_TICK`] and starts one thread for each worker that has
-//! been in the same job since its previous look (once per job), as Go hands
-//! a P off once its syscall outlasts a sysmon tick. Workers that keep finishing jobs never
-//! look stuck, so 100,000 fast closures are run by the few threads already
-//! there, while closures that block (sleep, disk, DNS) get a thread each,
-//! up to the cap. When the queue is empty it goes dormant, and it exits
-//! after the keep-alive like any idle thread.
+//! been in the same job since its previous look *and sleeps in the kernel*
+//! (`S`/`D` in `/proc/self/task/<tid>/stat` on Linux; see
+//! [`goro_procs::ThreadRef`]), once per job, as Go hands a P off once its
+//! syscall outlasts a sysmon tick. A job that is on the CPU, or waiting for
+//! one on a loaded machine, is not helped by another thread: 100,000 fast
+//! closures (4 KiB reads of cached files) are run by the few threads already
+//! there, while closures that block (sleep, disk, DNS) get a thread each, up
+//! to the cap. Where the platform does not tell a thread's state (Windows),
+//! a job held past one tick counts as blocked, as before. As a backstop, a
+//! queue that has not moved at all for [`STALLED_TICKS`] ticks gets one more
+//! thread. When the queue is empty it goes dormant, and it exits after the
+//! keep-alive like any idle thread.
 
 use std::sync::atomic::AtomicU8;
 use std::sync::atomic::Ordering::SeqCst;
@@ -18,12 +24,13 @@ use std::time::{Duration, Instant};
 
 use crate::shared::Shared;
 
-/// How long a job must hold its thread before the monitor counts that
-/// thread as blocked and starts another: 50 µs, between Go's sysmon tick
-/// (20 µs) and the cost of starting a thread (~20-50 µs). A read of a cached
-/// 4 KiB file takes a few µs and never trips it; a disk read, a DNS lookup
-/// or a 1 ms sleep does. A shorter tick would mostly measure timer slack
-/// (50 µs by default on Linux) and burn CPU while a backlog lasts.
+/// How long a job must hold its thread, asleep in the kernel, before the
+/// monitor counts that thread as blocked and starts another: 50 µs, between
+/// Go's sysmon tick (20 µs) and the cost of starting a thread (~20-50 µs).
+/// A disk read, a DNS lookup or a 1 ms sleep trips it; a read of a cached
+/// 4 KiB file does not sleep, however long a loaded machine keeps it off
+/// the CPU. A shorter tick would mostly measure timer slack (50 µs by
+/// default on Linux) and burn CPU while a backlog lasts.
 pub const GROW_TICK: Duration = Duration::from_micros(50);
 
 const NONE: u8 = 0;
@@ -99,12 +106,15 @@ impl Monitor {
 fn run(shared: &Arc<Shared>) {
     let me = &shared.monitor;
     *goro_lock::lock(&me.thread) = Some(thread::current());
+    let (mut ticks, mut stalled) = (0u64, 0u32);
     loop {
         thread::sleep(GROW_TICK);
         if !shared.queue.is_empty() {
-            tick(shared);
+            ticks += 1;
+            tick(shared, ticks, &mut stalled);
             continue;
         }
+        stalled = 0;
         // Go dormant; the store-buffer pattern with `Shared::notify` (which
         // pushes, fences, then arms) means a job pushed before the fence is
         // seen here, or the submitter sees `DORMANT` and wakes us.
@@ -134,8 +144,14 @@ fn run(shared: &Arc<Shared>) {
     }
 }
 
-/// One look at a backlog.
-fn tick(shared: &Arc<Shared>) {
+/// Ticks without any job starting or finishing, while jobs wait, after
+/// which the monitor starts a thread even though no worker sleeps in the
+/// kernel (about 1 ms at [`GROW_TICK`]): the queue is not draining.
+const STALLED_TICKS: u32 = 20;
+
+/// One look at a backlog. `tick` counts the monitor's looks; `stalled`, the
+/// looks in a row that saw no job start or finish.
+fn tick(shared: &Arc<Shared>, tick: u64, stalled: &mut u32) {
     if shared.searching.load(SeqCst) > 0 {
         return; // someone is about to take the work
     }
@@ -143,19 +159,25 @@ fn tick(shared: &Arc<Shared>) {
         shared.notify(); // a safety net; submissions normally did this
         return;
     }
-    let (mut stuck, mut newly) = (0, 0);
+    let (mut blocked, mut newly, mut progressed) = (0, 0, false);
     for slot in shared.registry().iter() {
-        let (s, n) = slot.observe();
-        stuck += usize::from(s);
-        newly += usize::from(n);
+        let look = slot.observe(tick);
+        blocked += usize::from(look.blocked);
+        newly += usize::from(look.newly);
+        progressed |= look.progressed;
     }
-    // One thread per job that just turned out to block (Go hands off each
-    // P whose syscall outlasts a tick), and enough to keep `eager` threads
-    // that are not blocked; never more than the work waiting.
-    let running = shared.threads.load(SeqCst).saturating_sub(stuck);
-    let want = newly
-        .max(shared.eager.saturating_sub(running))
-        .min(shared.queue.len());
+    *stalled = if progressed { 0 } else { *stalled + 1 };
+    // One thread per job that just turned out to block in the kernel (Go
+    // hands off each P whose syscall outlasts a tick), enough to keep
+    // `eager` threads that are not blocked, and one more when the queue has
+    // not moved for `STALLED_TICKS`; never more than the work waiting.
+    let running = shared.threads.load(SeqCst).saturating_sub(blocked);
+    let mut want = newly.max(shared.eager.saturating_sub(running));
+    if *stalled >= STALLED_TICKS {
+        *stalled = 0;
+        want = want.max(1);
+    }
+    let want = want.min(shared.queue.len());
     for _ in 0..want {
         if !shared.try_spawn_worker() {
             break;

@@ -19,8 +19,9 @@ static GLOBAL: OnceLock<Pool> = OnceLock::new();
 /// Threads start on demand, up to [`max_threads`](Builder::max_threads);
 /// beyond that, work queues. A new thread starts at once while fewer threads
 /// than CPUs run; past that only when a running job has held its thread for
-/// longer than [`GROW_TICK`](crate::GROW_TICK) (it is blocked, as Go judges
-/// a syscall) while work waits. Idle threads exit after the
+/// longer than [`GROW_TICK`](crate::GROW_TICK) asleep in the kernel (it is
+/// blocked, as Go judges a syscall) while work waits, or when the queue has
+/// not moved for about a millisecond. Idle threads exit after the
 /// [`keep_alive`](Builder::keep_alive). Submitting takes no lock unless a
 /// sleeping thread must be woken.
 ///

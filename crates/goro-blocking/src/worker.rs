@@ -21,28 +21,88 @@ const SPIN_ROUNDS: u32 = 64;
 pub(crate) struct WorkerSlot {
     /// Incremented when a job starts and when it ends: odd while busy.
     seq: AtomicU64,
+    /// The worker thread (`ThreadRef::to_bits`), set when it starts.
+    thread: AtomicU64,
     /// The monitor's last reading of `seq` (only the monitor touches it).
     seen: AtomicU64,
     /// The job (`seq`) the monitor last started a thread for, so that one
     /// blocked job is compensated once (only the monitor touches it).
     compensated: AtomicU64,
+    /// The monitor tick before which a job found running on the CPU is not
+    /// looked at again (only the monitor touches it).
+    recheck_at: AtomicU64,
 }
 
+/// What the monitor saw of one worker ([`WorkerSlot::observe`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Look {
+    /// In the same job since the previous look, and asleep in the kernel
+    /// (or in a state the platform does not tell).
+    pub(crate) blocked: bool,
+    /// Blocked, and no thread was started for that job yet (this look
+    /// records that one is).
+    pub(crate) newly: bool,
+    /// The worker started or finished a job since the previous look.
+    pub(crate) progressed: bool,
+}
+
+/// Ticks between two looks at the state of a job that was on the CPU (or
+/// waiting for one, on its way to a blocking call): about 0.4 ms at
+/// [`crate::GROW_TICK`], so a long computation costs the monitor one
+/// `/proc` read per 0.4 ms, not one per tick, while a job that blocks
+/// after a moment on the CPU is still seen soon.
+const RECHECK_TICKS: u64 = 8;
+
 impl WorkerSlot {
-    /// The monitor's look at this worker: `(stuck, newly)`. Stuck: in the
-    /// same job since the previous look. Newly: and no thread was started
-    /// for that job yet (this call records that one is). Monitor only.
-    pub(crate) fn observe(&self) -> (bool, bool) {
+    /// Records the calling thread as this slot's worker.
+    fn set_thread_current(&self) {
+        self.thread
+            .store(goro_procs::ThreadRef::current().to_bits(), Relaxed);
+    }
+
+    /// The monitor's look at this worker at its tick number `tick`. A job
+    /// that has held the thread since the previous look counts as blocked
+    /// only if the thread sleeps in the kernel (`S`/`D` on Linux): a job on
+    /// the CPU, or waiting for one, is not helped by another thread. Where
+    /// the platform does not tell: blocked (the old wall-clock rule).
+    /// Monitor only.
+    pub(crate) fn observe(&self, tick: u64) -> Look {
         let seq = self.seq.load(Relaxed);
         let before = self.seen.swap(seq, Relaxed);
-        let stuck = seq % 2 == 1 && seq == before;
-        let newly = stuck && self.compensated.swap(seq, Relaxed) != seq;
-        (stuck, newly)
+        let progressed = seq != before;
+        if seq % 2 == 0 || progressed {
+            return Look {
+                progressed,
+                ..Look::default()
+            };
+        }
+        if self.compensated.load(Relaxed) == seq {
+            // Compensated already: it was blocked when last looked at.
+            return Look {
+                blocked: true,
+                ..Look::default()
+            };
+        }
+        if self.recheck_at.load(Relaxed) > tick {
+            return Look::default();
+        }
+        let thread = goro_procs::ThreadRef::from_bits(self.thread.load(Relaxed));
+        if thread.is_blocked() == Some(false) {
+            self.recheck_at.store(tick + RECHECK_TICKS, Relaxed);
+            return Look::default();
+        }
+        self.compensated.store(seq, Relaxed);
+        Look {
+            blocked: true,
+            newly: true,
+            progressed: false,
+        }
     }
 }
 
 /// The thread's body. It owns one place in `shared.threads`.
 pub(crate) fn run(shared: Arc<Shared>, slot: Arc<WorkerSlot>) {
+    slot.set_thread_current();
     // Whether this thread holds one unit of `shared.searching`.
     let mut searching = false;
     let mut seq = 0u64;

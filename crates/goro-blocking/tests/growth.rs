@@ -114,3 +114,48 @@ fn global_pool_and_aliases_run_closures() {
     );
     assert!(goro_blocking::Pool::global().peak_threads() >= 1);
 }
+
+#[test]
+fn jobs_on_the_cpu_do_not_grow_the_pool_where_thread_states_are_known() {
+    if !cfg!(any(
+        target_os = "linux",
+        target_os = "freebsd",
+        target_vendor = "apple"
+    )) {
+        eprintln!("SKIP: this platform does not tell whether a thread sleeps in the kernel");
+        assert!(
+            std::env::var_os("GORO_TEST_STRICT").is_none(),
+            "GORO_TEST_STRICT=1: the thread-state test cannot run here"
+        );
+        return;
+    }
+    // 200 closures that each compute for 2 ms hold their thread for many
+    // monitor ticks, but on the CPU: another thread would not run them
+    // sooner. Before the pool looked at the thread's state, each one got a
+    // thread of its own, and the pool reached its cap of 64.
+    let pool = Pool::builder().max_threads(64).build();
+    let handles: Vec<_> = (0..200)
+        .map(|_| {
+            pool.spawn(|| {
+                let start = std::time::Instant::now();
+                while start.elapsed() < Duration::from_millis(2) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
+    block_on(async {
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
+    let cpus = thread::available_parallelism().unwrap().get();
+    let peak = pool.peak_threads();
+    eprintln!("200 computing closures: peak {peak} threads ({cpus} CPUs)");
+    // One per CPU at once, plus at most a few for a queue that a loaded
+    // machine kept from moving for a millisecond now and then.
+    assert!(
+        peak < cpus.min(64) + 16,
+        "{peak} threads for closures that only compute ({cpus} CPUs)"
+    );
+}

@@ -85,6 +85,26 @@ impl Core {
 
     /// Go's `findRunnable`. Returns `None` only at shutdown.
     pub(crate) fn find_runnable(&mut self, shared: &Shared, polled: &Polled) -> Option<Runnable> {
+        let mut was_poller = false;
+        let task = self.find_runnable_inner(shared, polled, &mut was_poller)?;
+        if was_poller {
+            // This thread slept in the driver and leaves it to run a task,
+            // which may block it: if tasks still wait on timers or I/O and
+            // nobody polls, wake a sleeping worker to take the role (Go's
+            // `wakep` after netpoll). Without it, the other workers sleep on
+            // their own parkers with no deadline, and a timer due meanwhile
+            // waits for the monitor's 10 ms fallback.
+            shared.hand_off_poller();
+        }
+        Some(task)
+    }
+
+    fn find_runnable_inner(
+        &mut self,
+        shared: &Shared,
+        polled: &Polled,
+        was_poller: &mut bool,
+    ) -> Option<Runnable> {
         let index = self.index;
         loop {
             if shared.is_shutdown() || index >= shared.num_procs() {
@@ -121,11 +141,15 @@ impl Core {
                 shared.ps.get(index).parker(),
                 || shared.has_work() || index >= shared.ps.active_seqcst(),
                 || shared.is_shutdown(),
-                |p| {
-                    polled.collect(|| p.park_polling(None)).unwrap_or_else(|| {
+                |p| match polled.collect(|| p.park_polling(None)) {
+                    Some(woken) => {
+                        *was_poller = true;
+                        woken
+                    }
+                    None => {
                         p.park();
                         true
-                    })
+                    }
                 },
             ) {
                 Wake::Search => self.spinning = true,

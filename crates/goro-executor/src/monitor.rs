@@ -2,7 +2,8 @@
 //! holding no P. It does the runtime's housekeeping:
 //! - **retake** (`retake`): a P whose thread has been in one task's poll for
 //!   longer than the retake threshold (10 ms by default) is taken from that
-//!   thread and handed to a spare or new thread;
+//!   thread and handed to a spare or new thread; if the thread sleeps in the
+//!   kernel while the P has tasks queued, after about 1 ms already;
 //! - **network-poll fallback**: if tasks wait on the driver and nobody has
 //!   polled it for [`POLL_STALE`], it polls, and the tasks that makes ready
 //!   go to the queue of tasks woken from I/O (`Queues::io_ready`);

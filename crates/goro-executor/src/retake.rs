@@ -7,7 +7,11 @@
 //!   poll that has run for half the threshold to yield
 //!   ([`crate::should_yield`]), and takes the P of one that has run for the
 //!   whole threshold, unless the OS merely kept that thread off the CPU
-//!   ([`stuck`]). It gives each taken P a thread (`machine::start`).
+//!   ([`stuck`]). A thread asleep in the kernel while its P has tasks
+//!   queued loses the P much sooner, after [`BLOCKED_AFTER`] (about one
+//!   monitor period; Go retakes a P in a syscall at the next sysmon tick if
+//!   it has work); one that computes keeps the whole threshold. It gives
+//!   each taken P a thread (`machine::start`).
 //! - [`RetakeLog`], shared by the runtime: the retakes made and not yet
 //!   reported, looked up by the stuck thread as soon as its poll returns
 //!   ([`RetakeLog::report`]), and the retake count (`Stats::retakes`).
@@ -24,13 +28,20 @@ use std::time::{Duration, Instant};
 use crate::lend::LendWord;
 use crate::machine;
 use crate::monitor::BUSY_PERIOD;
-use crate::processor::Core;
+use crate::processor::{Core, Remote};
 use crate::shared::Shared;
 use crate::sync::{AtomicU64, Mutex, lock};
 use crate::thread_state::ThreadRef;
 
 /// Reported task ids kept before the set starts over.
 const MAX_REPORTED: usize = 4096;
+
+/// How long a poll whose thread sleeps in the kernel may keep a P that has
+/// tasks queued (the retake threshold if that is shorter): about one monitor
+/// period, so the queue moves within about a millisecond. The monitor
+/// retakes at the first look that finds the poll seen at least half of this
+/// before, which absorbs the jitter of its own period.
+pub(crate) const BLOCKED_AFTER: Duration = Duration::from_millis(1);
 
 /// What the monitor remembers about one P between looks.
 #[derive(Clone, Copy)]
@@ -40,6 +51,9 @@ struct Seen {
     /// From the second look at the same poll: when, and the thread's CPU
     /// time then.
     mark: Option<(Instant, Option<Duration>)>,
+    /// From the first look that found work waiting for this P: when, and
+    /// the thread's CPU time then ([`asleep_with_work`]).
+    work_mark: Option<(Instant, Option<Duration>)>,
 }
 
 impl Seen {
@@ -48,6 +62,7 @@ impl Seen {
             word,
             since: now,
             mark: None,
+            work_mark: None,
         }
     }
 }
@@ -86,34 +101,46 @@ impl Retaker {
                 continue;
             }
             let thread = p.thread();
-            let Some((mark_at, mark_cpu)) = seen.mark else {
-                // The poll outlived one look: note the thread's CPU time, to
-                // tell later whether it ran or waited.
-                seen.mark = Some((now, thread.cpu_time()));
-                continue;
-            };
             let ran = now - seen.since;
-            if ran >= after / 2 {
-                p.request_preempt(word);
-            }
-            if ran < after {
-                continue;
-            }
-            if !stuck(thread, now - mark_at, mark_cpu) {
-                // Runnable but not running: the OS gave its CPU to another
-                // thread. Retaking would not make anything run sooner.
-                *seen = Seen::new(word, now);
-                continue;
-            }
+            // A thread asleep in the kernel while its P has tasks queued
+            // loses the P after [`BLOCKED_AFTER`] (Go retakes a P in a
+            // syscall at the next sysmon tick if it has work); one that
+            // computes keeps the full threshold.
+            let (mark_at, mark_cpu, blocked) =
+                if ran < after && asleep_with_work(shared, p, thread, seen, now) {
+                    let (at, cpu) = seen.mark.unwrap_or((now, None));
+                    (at, cpu, Some(true))
+                } else {
+                    let Some((mark_at, mark_cpu)) = seen.mark else {
+                        // The poll outlived one look: note the thread's CPU time,
+                        // to tell later whether it ran or waited.
+                        seen.mark = Some((now, thread.cpu_time()));
+                        continue;
+                    };
+                    if ran >= after / 2 {
+                        p.request_preempt(word);
+                    }
+                    if ran < after {
+                        continue;
+                    }
+                    if !stuck(thread, now - mark_at, mark_cpu) {
+                        // Runnable but not running: the OS gave its CPU to
+                        // another thread. Retaking would not make anything run
+                        // sooner.
+                        *seen = Seen::new(word, now);
+                        continue;
+                    }
+                    // Read before taking the lock: `is_blocked` may read a file.
+                    (mark_at, mark_cpu, thread.is_blocked())
+                };
             // Record before taking: the stuck thread looks the record up as
             // soon as its poll returns and finds the P gone.
             let key = (index, word.seq());
             let (task_id, location) = p.polled_task();
-            // Read before taking the lock: `is_blocked` may read a file.
             let usage = Usage {
                 cpu_at_mark: mark_cpu,
                 unmeasured: (mark_at - seen.since).min(BUSY_PERIOD),
-                blocked: thread.is_blocked(),
+                blocked,
             };
             let log = &shared.monitor.retakes;
             log.record(
@@ -175,6 +202,49 @@ fn stuck(thread: ThreadRef, wall: Duration, cpu_then: Option<Duration>) -> bool 
         }
     }
     thread.is_blocked().unwrap_or(true)
+}
+
+/// Whether P `p`'s thread sleeps in the kernel while work waits that this P
+/// could run: tasks in its own ring or `runnext`, or in the global queues
+/// while no worker sleeps (an idle worker would take those itself), for at
+/// least half of [`BLOCKED_AFTER`] (from the first look that saw the work,
+/// `seen.work_mark`, to this one) with little CPU time meanwhile (less than
+/// an eighth of it, as in [`stuck`]: a thread that computes but is seen
+/// between two slices asleep, as under valgrind's one-thread-at-a-time
+/// lock, keeps its P). Reads the thread's clock and state (a `/proc` file
+/// on Linux) only when work waits, so an idle or computing runtime pays
+/// nothing. Where the state is unknown (Windows), and under loom: `false`,
+/// the threshold rule alone.
+fn asleep_with_work(
+    shared: &Shared,
+    p: &Remote,
+    thread: ThreadRef,
+    seen: &mut Seen,
+    now: Instant,
+) -> bool {
+    if cfg!(loom) {
+        return false;
+    }
+    let waiting = p.queue_len() != 0
+        || (shared.idle.num_sleeping() == 0
+            && (!shared.queues.global.is_empty() || !shared.queues.io_ready.is_empty()));
+    if !waiting {
+        return false;
+    }
+    let Some((at, cpu_then)) = seen.work_mark else {
+        seen.work_mark = Some((now, thread.cpu_time()));
+        return false;
+    };
+    let wall = now - at;
+    if wall < BLOCKED_AFTER / 2 {
+        return false;
+    }
+    if let (Some(then), Some(cpu)) = (cpu_then, thread.cpu_time()) {
+        if cpu.saturating_sub(then) * 8 >= wall {
+            return false;
+        }
+    }
+    thread.is_blocked() == Some(true)
 }
 
 /// A retake the monitor made, reported when the stuck poll ends.
@@ -264,7 +334,10 @@ impl RetakeLog {
         let Some(r) = lock(&self.pending).remove(&(index, seq)) else {
             return;
         };
-        if !deserves_report(&r.usage, after) {
+        // A P taken early from a thread asleep in the kernel ([`BLOCKED_AFTER`])
+        // is worth a warning only if the poll went on past the threshold: a
+        // short blocking call is what the early retake is for.
+        if r.since.elapsed() < after || !deserves_report(&r.usage, after) {
             return;
         }
         {

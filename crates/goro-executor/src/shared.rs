@@ -270,11 +270,16 @@ impl Shared {
         self.monitor.retakes.report(index, seq, after);
     }
 
-    /// A thread that is not a worker stopped polling the driver: if tasks
-    /// still wait on it and workers sleep, wake one so that it takes over
-    /// the poller role.
+    /// A thread stopped polling the driver (a `block_on` thread, or a worker
+    /// leaving its sleep in the driver to run a task): if tasks still wait on
+    /// it, nobody polls and workers sleep, wake one so that it takes over the
+    /// poller role.
     pub(crate) fn hand_off_poller(&self) {
-        if self.driver.as_deref().is_some_and(|d| d.has_waiters()) {
+        if self
+            .driver
+            .as_deref()
+            .is_some_and(|d| d.has_waiters() && !d.is_polling())
+        {
             self.idle.notify(|| false, |i| self.ps.get(i).unpark());
         }
     }

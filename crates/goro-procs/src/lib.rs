@@ -93,6 +93,7 @@ mod env;
 mod error;
 mod limit;
 mod maxprocs;
+mod thread;
 mod watch;
 
 pub use affinity::available_cpus;
@@ -102,4 +103,5 @@ pub use env::{ENV_VAR, MAX_PROCS, parse_env_value};
 pub use error::{EnvCountError, InvalidValue, MaxProcsError, parse_env_count, read_env_var};
 pub use limit::{CgroupVersion, CpuLimit, CpuQuota};
 pub use maxprocs::{MaxProcs, Source};
+pub use thread::ThreadRef;
 pub use watch::{MaxProcsWatcher, Refresh};

@@ -1,0 +1,148 @@
+//! A worker that sleeps in the driver and leaves it to run a task hands the
+//! poller role on: if that task then blocks its thread, another worker polls
+//! the driver (fires the timers, reads the I/O) in the meantime, instead of
+//! every other worker sleeping with no deadline until the blocked task
+//! returns. With a driver of our own whose fallback poll (`needs_poll`) never
+//! asks, nothing else can make a second thread poll.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
+
+use goro_executor::{Driver, Runtime};
+
+/// How long the runtime settles before the driver wakes the task.
+const SETTLE: Duration = Duration::from_millis(300);
+
+/// A driver whose poll wakes one registered task (on a worker thread only,
+/// so the task then runs on the thread that polled), and otherwise waits
+/// for `notify` or a short timeout.
+#[derive(Default)]
+struct OneShot {
+    polling: std::sync::atomic::AtomicBool,
+    state: Mutex<State>,
+    cv: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    /// The task to wake at the first poll by a worker that starts
+    /// [`SETTLE`] after it registered (by then the other worker sleeps on
+    /// its own parker, the poller role being taken).
+    waker: Option<(Waker, Instant)>,
+    notified: bool,
+    /// Every poll: which thread, and when it started.
+    polls: Vec<(ThreadId, Instant)>,
+}
+
+impl Driver for OneShot {
+    fn try_acquire(&self) -> bool {
+        !self
+            .polling
+            .swap(true, std::sync::atomic::Ordering::Acquire)
+    }
+    fn release(&self) {
+        self.polling
+            .store(false, std::sync::atomic::Ordering::Release);
+    }
+    fn is_polling(&self) -> bool {
+        self.polling.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    fn poll(&self, timeout: Option<Duration>) {
+        let me = std::thread::current();
+        let mut st = self.state.lock().unwrap();
+        st.polls.push((me.id(), Instant::now()));
+        let on_worker = me.name().is_some_and(|n| n.contains("worker"));
+        if on_worker
+            && st
+                .waker
+                .as_ref()
+                .is_some_and(|(_, at)| at.elapsed() >= SETTLE)
+        {
+            let (w, _) = st.waker.take().unwrap();
+            drop(st);
+            w.wake();
+            return;
+        }
+        let wait = timeout
+            .unwrap_or(Duration::from_millis(50))
+            .min(Duration::from_millis(50));
+        if !st.notified && !wait.is_zero() {
+            st = self.cv.wait_timeout(st, wait).unwrap().0;
+        }
+        st.notified = false;
+    }
+    fn notify(&self) {
+        self.state.lock().unwrap().notified = true;
+        self.cv.notify_all();
+    }
+    fn tick(&self, _proc: usize) {}
+    fn has_waiters(&self) -> bool {
+        true
+    }
+    fn needs_poll(&self, _stale: Duration) -> bool {
+        false
+    }
+}
+
+/// Pending until the driver wakes it once.
+struct WokenByDriver {
+    driver: Arc<OneShot>,
+    registered: bool,
+}
+
+impl Future for WokenByDriver {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.registered {
+            return Poll::Ready(());
+        }
+        self.registered = true;
+        self.driver.state.lock().unwrap().waker = Some((cx.waker().clone(), Instant::now()));
+        Poll::Pending
+    }
+}
+
+#[test]
+fn another_worker_polls_while_the_former_poller_blocks() {
+    const HOLD: Duration = Duration::from_millis(1500);
+    let driver = Arc::new(OneShot::default());
+    let rt = Runtime::builder()
+        .maxprocs(2)
+        // No retake during the hold (it too would bring a thread that
+        // polls): only the hand-off is tested.
+        .retake_after(Duration::from_secs(60))
+        .driver(driver.clone())
+        .build()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let d = driver.clone();
+    // Spawned from outside the runtime: the main thread never polls.
+    rt.spawn(async move {
+        WokenByDriver {
+            driver: d,
+            registered: false,
+        }
+        .await;
+        // Running on the worker that polled the driver: block it.
+        let started = (std::thread::current().id(), Instant::now());
+        std::thread::sleep(HOLD);
+        tx.send(started).unwrap();
+    });
+    let (blocked_thread, blocked_at) = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+    let polls = driver.state.lock().unwrap().polls.clone();
+    let other = polls
+        .iter()
+        .filter(|(t, at)| *t != blocked_thread && *at > blocked_at && *at < blocked_at + HOLD)
+        .count();
+    drop(rt);
+    assert!(
+        other > 0,
+        "no other thread polled the driver while its former poller blocked for {HOLD:?} \
+         ({} polls in all)",
+        polls.len()
+    );
+}
