@@ -32,4 +32,6 @@ pub mod stats;
 #[cfg(target_os = "linux")]
 pub mod uring;
 
-pub use runtimes::{ALLOCATOR, BenchRt, GoroRt, IoRt, Offload, SmolRt, Spawn, TokioRt, WORKERS};
+pub use runtimes::{
+    ALLOCATOR, BenchRt, GoroRt, IoRt, Offload, SmolRt, SmolStaticRt, Spawn, TokioRt, WORKERS,
+};
