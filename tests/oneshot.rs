@@ -62,7 +62,7 @@ fn sending_to_a_dropped_receiver_gives_the_value_back() {
 fn a_waiting_receiver_shows_as_chan_receive() {
     let rt = goro::Runtime::builder().maxprocs(1).build().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
-    let h = rt.spawn(async move { rx.await });
+    let h = rt.spawn(rx);
     let mut found = false;
     for _ in 0..500 {
         let dump = rt.handle().dump_tasks();
@@ -139,7 +139,11 @@ fn stress_two_threads_millions_of_channels() {
     }
     drop(chan_tx);
     let (ok, closed) = receiver.join().unwrap();
-    assert_eq!(drops.load(SeqCst), values_made, "every value dropped exactly once");
+    assert_eq!(
+        drops.load(SeqCst),
+        values_made,
+        "every value dropped exactly once"
+    );
     assert!(ok as usize <= sent.load(SeqCst));
     assert!(ok > 0 && closed > 0, "ok {ok} closed {closed}");
 }

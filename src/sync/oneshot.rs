@@ -296,7 +296,10 @@ impl<T> Future for Receiver<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        assert!(!this.done, "goro: oneshot::Receiver polled after it returned Ready");
+        assert!(
+            !this.done,
+            "goro: oneshot::Receiver polled after it returned Ready"
+        );
         // SAFETY: the receiver is alive, so `inner` is.
         let shared = unsafe { this.inner.as_ref() };
         let state = shared.state.load(Acquire);
@@ -405,11 +408,23 @@ mod tests {
             }
         }
         let first = Waker::noop();
-        assert!(Pin::new(&mut rx).poll(&mut Context::from_waker(first)).is_pending());
+        assert!(
+            Pin::new(&mut rx)
+                .poll(&mut Context::from_waker(first))
+                .is_pending()
+        );
         let second = Waker::from(Arc::new(Count(woken.clone())));
-        assert!(Pin::new(&mut rx).poll(&mut Context::from_waker(&second)).is_pending());
+        assert!(
+            Pin::new(&mut rx)
+                .poll(&mut Context::from_waker(&second))
+                .is_pending()
+        );
         // The same waker again: still pending, nothing changes.
-        assert!(Pin::new(&mut rx).poll(&mut Context::from_waker(&second)).is_pending());
+        assert!(
+            Pin::new(&mut rx)
+                .poll(&mut Context::from_waker(&second))
+                .is_pending()
+        );
         tx.send(7).unwrap();
         assert_eq!(woken.load(SeqCst), 1, "the latest waker is woken");
         assert_eq!(
