@@ -1,5 +1,5 @@
 //! Turns criterion's saved estimates and the `idle_memory` output into one
-//! markdown table: shape, goro / tokio / smol ns per element, the ratio of goro
+//! markdown table: shape, goro / tokio / smol / smol_static ns per element, the ratio of goro
 //! to the best peer, the target and pass/fail.
 //!
 //! ```text
