@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the goro / tokio / smol benches twice (system allocator, then mimalloc)
+# Runs the goro / tokio / smol / smol_static benches twice (system allocator, then mimalloc)
 # and prints one markdown table per allocator: median ns per element, ratio of
 # goro to the best peer, target and pass/fail.
 #

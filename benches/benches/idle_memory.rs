@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 
 use goro_benches::procfs::rss_bytes;
 use goro_benches::shapes::{self, Countdown};
-use goro_benches::{ALLOCATOR, BenchRt, GoroRt, SmolRt, Spawn, TokioRt};
+use goro_benches::{ALLOCATOR, BenchRt, GoroRt, SmolRt, SmolStaticRt, Spawn, TokioRt};
 
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
@@ -54,7 +54,7 @@ const CHILD_TIMEOUT: Duration = Duration::from_secs(120);
 const SETTLE: Duration = Duration::from_millis(200);
 
 /// Runtimes measured, in table order.
-const RUNTIMES: &[&str] = &["goro", "tokio", "smol"];
+const RUNTIMES: &[&str] = &["goro", "tokio", "smol", "smol_static"];
 
 /// What one child measured.
 #[derive(Debug)]
@@ -285,6 +285,7 @@ fn main() {
             Some("goro") => child::<GoroRt>(payload),
             Some("tokio") => child::<TokioRt>(payload),
             Some("smol") => child::<SmolRt>(payload),
+            Some("smol_static") => child::<SmolStaticRt>(payload),
             other => panic!("unknown runtime {other:?}"),
         }
         return;

@@ -1,15 +1,17 @@
-//! Multi-threaded scheduler benches: goro vs tokio vs smol, 2 workers each.
+//! Multi-threaded scheduler benches: goro vs tokio vs smol (its `Executor`
+//! and its fast `StaticExecutor`), 2 workers each.
 //!
 //! The shapes follow tokio's `benches/rt_multi_threaded.rs`; each is written
 //! once, generically over [`BenchRt`], and run for every runtime in the same
 //! process. Criterion groups are named by shape and hold one function per
-//! runtime (`goro`, `tokio`, `smol`); every group reports
+//! runtime (`goro`, `tokio`, `smol`, `smol_static`); every group reports
 //! `Throughput::Elements`, so criterion's per-element time is the cost of one
 //! spawn / yield / round trip.
 //!
 //! Each runtime is built just before its bench and dropped right after, so
 //! only one runtime's threads exist at a time. Waiters always park on the same
-//! primitive (an `async-channel` receiver, see [`Countdown`]).
+//! primitive (an `async-channel` receiver, see [`Countdown`]); `ping_pong`'s
+//! replies use each runtime's own single-reply channel.
 //!
 //! | group | element | shape |
 //! | --- | --- | --- |
@@ -32,7 +34,7 @@ use criterion::{
 use goro_benches::shapes::{
     self, CHAIN_DEPTH, Countdown, NUM_PINGS, NUM_SPAWN, NUM_YIELD, YIELD_TASKS, stall,
 };
-use goro_benches::{BenchRt, GoroRt, SmolRt, Spawn, TokioRt, WORKERS};
+use goro_benches::{BenchRt, GoroRt, SmolRt, SmolStaticRt, Spawn, TokioRt, WORKERS};
 
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
@@ -45,12 +47,14 @@ const STALL_DUR: Duration = Duration::from_micros(10);
 /// Busy loops in `spawn_many_remote_busy1`: one per worker.
 const BUSY_TASKS: usize = WORKERS;
 
-/// Runs `$f::<R>(&mut group, args..)` for goro (when built), tokio and smol.
+/// Runs `$f::<R>(&mut group, args..)` for goro, tokio, smol's `Executor`
+/// and smol's `StaticExecutor`.
 macro_rules! for_each_rt {
     ($f:ident ( $g:expr $(, $arg:expr)* )) => {{
         $f::<GoroRt>($g $(, $arg)*);
         $f::<TokioRt>($g $(, $arg)*);
         $f::<SmolRt>($g $(, $arg)*);
+        $f::<SmolStaticRt>($g $(, $arg)*);
     }};
 }
 

@@ -33,4 +33,6 @@ pub mod stats;
 pub mod uring;
 pub mod vs_goro;
 
-pub use runtimes::{ALLOCATOR, BenchRt, GoroRt, IoRt, Offload, SmolRt, Spawn, TokioRt, WORKERS};
+pub use runtimes::{
+    ALLOCATOR, BenchRt, GoroRt, IoRt, Offload, SmolRt, SmolStaticRt, Spawn, TokioRt, WORKERS,
+};

@@ -122,10 +122,12 @@ pub fn spawn_many_remote_idle<R: BenchRt>(rt: &R, handles: &mut Vec<Handle<R>>) 
 }
 
 /// `ping_pong`: one task spawns [`NUM_PINGS`] "ping" tasks; each ping spawns a
-/// "pong", sends it a message and waits for the reply. Both messages use
-/// `async_channel::bounded(1)` on every runtime, so the channel cost is equal.
-/// Measures wake-up latency and cross-task handoff (per element = per pair:
-/// 2 spawns, 2 sends, 2 wakes).
+/// "pong", sends it a message and waits for the reply. Both messages use the
+/// runtime's own single-reply channel ([`Spawn::oneshot`]: goro's
+/// `goro::sync::oneshot`, tokio's oneshot, and `async_channel::bounded(1)` on
+/// smol, which has no oneshot), as a Go program would use
+/// `make(chan T, 1)`. Measures wake-up latency and cross-task handoff (per
+/// element = per pair: 2 spawns, 2 sends, 2 wakes).
 pub fn ping_pong<R: BenchRt>(rt: &R, done: &Countdown) {
     let sp = rt.spawner();
     done.arm(NUM_PINGS);
@@ -137,14 +139,14 @@ pub fn ping_pong<R: BenchRt>(rt: &R, done: &Countdown) {
                 let sp = outer_sp.clone();
                 let done = outer_done.clone();
                 outer_sp.spawn_detached(async move {
-                    let (ping_tx, ping_rx) = async_channel::bounded::<()>(1);
-                    let (pong_tx, pong_rx) = async_channel::bounded::<()>(1);
+                    let (ping_tx, ping_rx) = R::Spawner::oneshot::<()>();
+                    let (pong_tx, pong_rx) = R::Spawner::oneshot::<()>();
                     sp.spawn_detached(async move {
-                        ping_rx.recv().await.expect("ping");
-                        pong_tx.send(()).await.expect("pong");
+                        R::Spawner::recv_one(ping_rx).await;
+                        R::Spawner::send_one(pong_tx, ());
                     });
-                    ping_tx.send(()).await.expect("ping");
-                    pong_rx.recv().await.expect("pong");
+                    R::Spawner::send_one(ping_tx, ());
+                    R::Spawner::recv_one(pong_rx).await;
                     done.tick();
                 });
             }

@@ -12,6 +12,7 @@
 //! | a buffered channel used as a semaphore | [`Semaphore`] |
 //! | (`x/sync/semaphore.Weighted`) | [`Semaphore`] (one permit at a time) |
 //! | a barrier built from a `WaitGroup` | [`Barrier`] |
+//! | `make(chan T, 1)` for one reply | [`oneshot::channel`] |
 //!
 //! These locks suspend the task instead of blocking its worker thread, so
 //! holding one across an `.await` is fine. For short critical sections that
@@ -36,6 +37,7 @@
 //! ```
 
 mod locks;
+pub mod oneshot;
 mod wait_group;
 
 pub use async_lock::{

@@ -11,12 +11,26 @@
 //! `yield N`: one task yields N times. `chan N`: two tasks pass a value
 //! back and forth N times over two `goro::chan::bounded(1)` channels (each
 //! receive waits, so each round trip is two waits and two wakes).
+//! `spawn N`: a task spawns N empty detached tasks (spawn from a worker,
+//! run, free). `remote N`: the main thread spawns N empty tasks and awaits
+//! each handle (spawn from outside). `chained N`: a chain of N tasks, each
+//! spawning the next. `pingpong N`: `ping_pong`'s pair N times: a task
+//! spawns a pong, sends it a `goro::sync::oneshot`, waits for the reply on
+//! another (two spawns, two sends, two waits per element).
+//!
+//! `smol-spawn`, `smol-remote`, `smol-chained`: the same shapes on smol's
+//! `StaticExecutor` run by one thread, for comparison (no goro runtime is
+//! built for them).
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: poll_cost yield|chan N";
+    let usage = "usage: poll_cost yield|chan|spawn|remote|chained|pingpong N";
     let shape = args.next().expect(usage);
     let n: u64 = args.next().and_then(|a| a.parse().ok()).expect(usage);
+    if let Some(shape) = shape.strip_prefix("smol-") {
+        smol_static(shape, n);
+        return;
+    }
     let rt = goro::Runtime::builder()
         .maxprocs(1)
         .build()
@@ -49,6 +63,119 @@ fn main() {
             .unwrap();
             echo.await.unwrap();
         }),
+        "spawn" => rt.block_on(async move {
+            goro::go(async move {
+                let (tx, rx) = goro::sync::oneshot::channel();
+                let left = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(n));
+                let tx = std::sync::Arc::new(std::sync::Mutex::new(Some(tx)));
+                for _ in 0..n {
+                    let (left, tx) = (left.clone(), tx.clone());
+                    drop(goro::go(async move {
+                        if left.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 {
+                            let tx = tx.lock().unwrap().take().unwrap();
+                            tx.send(()).unwrap();
+                        }
+                    }));
+                }
+                rx.await.unwrap();
+            })
+            .await
+            .unwrap();
+        }),
+        "remote" => {
+            let handles: Vec<_> = (0..n).map(|_| rt.spawn(async {})).collect();
+            rt.block_on(async move {
+                for h in handles {
+                    h.await.unwrap();
+                }
+            });
+        }
+        "chained" => rt.block_on(async move {
+            fn link(n: u64, done: goro::sync::oneshot::Sender<()>) {
+                if n == 0 {
+                    done.send(()).unwrap();
+                } else {
+                    drop(goro::go(async move { link(n - 1, done) }));
+                }
+            }
+            let (tx, rx) = goro::sync::oneshot::channel();
+            link(n, tx);
+            rx.await.unwrap();
+        }),
+        "pingpong" => rt.block_on(async move {
+            goro::go(async move {
+                for _ in 0..n {
+                    let (ping_tx, ping_rx) = goro::sync::oneshot::channel::<()>();
+                    let (pong_tx, pong_rx) = goro::sync::oneshot::channel::<()>();
+                    drop(goro::go(async move {
+                        ping_rx.await.unwrap();
+                        pong_tx.send(()).unwrap();
+                    }));
+                    ping_tx.send(()).unwrap();
+                    pong_rx.await.unwrap();
+                }
+            })
+            .await
+            .unwrap();
+        }),
         other => panic!("{usage}: got {other}"),
     }
+}
+
+/// The spawn shapes on smol's `StaticExecutor` with one worker thread.
+fn smol_static(shape: &str, n: u64) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let ex: &'static async_executor::StaticExecutor = async_executor::Executor::new().leak();
+    let (stop_tx, stop_rx) = async_channel::bounded::<()>(1);
+    let worker = std::thread::spawn(move || {
+        futures_lite::future::block_on(ex.run(async move {
+            let _ = stop_rx.recv().await;
+        }));
+    });
+    match shape {
+        "spawn" => {
+            let (tx, rx) = async_channel::bounded::<()>(1);
+            ex.spawn(async move {
+                let left = std::sync::Arc::new(AtomicU64::new(n));
+                for _ in 0..n {
+                    let (left, tx) = (left.clone(), tx.clone());
+                    ex.spawn(async move {
+                        if left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                            tx.try_send(()).unwrap();
+                        }
+                    })
+                    .detach();
+                }
+            })
+            .detach();
+            futures_lite::future::block_on(rx.recv()).unwrap();
+        }
+        "remote" => {
+            let handles: Vec<_> = (0..n).map(|_| ex.spawn(async {})).collect();
+            futures_lite::future::block_on(async move {
+                for h in handles {
+                    h.await;
+                }
+            });
+        }
+        "chained" => {
+            fn link(
+                ex: &'static async_executor::StaticExecutor,
+                n: u64,
+                done: async_channel::Sender<()>,
+            ) {
+                if n == 0 {
+                    done.try_send(()).unwrap();
+                } else {
+                    ex.spawn(async move { link(ex, n - 1, done) }).detach();
+                }
+            }
+            let (tx, rx) = async_channel::bounded::<()>(1);
+            link(ex, n, tx);
+            futures_lite::future::block_on(rx.recv()).unwrap();
+        }
+        other => panic!("unknown smol shape {other}"),
+    }
+    drop(stop_tx);
+    worker.join().unwrap();
 }

@@ -1,5 +1,5 @@
 //! Turns criterion's saved estimates and the `idle_memory` output into one
-//! markdown table: shape, goro / tokio / smol ns per element, the ratio of goro
+//! markdown table: shape, goro / tokio / smol / smol_static ns per element, the ratio of goro
 //! to the best peer, the target and pass/fail.
 //!
 //! ```text
@@ -21,12 +21,12 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 /// Runtime columns; `goro` first, then the peers.
-const RUNTIMES: [&str; 3] = ["goro", "tokio", "smol"];
+const RUNTIMES: [&str; 4] = ["goro", "tokio", "smol", "smol_static"];
 
 /// What goro is compared against.
 #[derive(Clone, Copy)]
 enum Peer {
-    /// The faster (smaller) of tokio and smol.
+    /// The fastest (smallest) of tokio, smol and smol's `StaticExecutor`.
     Best,
     /// tokio only.
     Tokio,
@@ -82,7 +82,7 @@ const ROWS: &[Row] = &[
         label: "yield_many",
         group: "yield_many",
         param: None,
-        target: Some(1.0),
+        target: Some(0.9),
         peer: Peer::Best,
     },
     Row {
@@ -151,7 +151,7 @@ fn ratio(vals: &BTreeMap<&str, f64>, peer: Peer) -> Option<(f64, &'static str)> 
     let goro = *vals.get("goro")?;
     let (name, best) = match peer {
         Peer::Tokio => ("tokio", *vals.get("tokio")?),
-        Peer::Best => ["tokio", "smol"]
+        Peer::Best => ["tokio", "smol", "smol_static"]
             .into_iter()
             .filter_map(|n| Some((n, *vals.get(n)?)))
             .min_by(|a, b| a.1.total_cmp(&b.1))?,
@@ -182,10 +182,11 @@ fn line(
         (None, _) => "—".to_owned(),
     };
     out.push(format!(
-        "| {label} | {} | {} | {} | {} | {target_s} | {} |",
+        "| {label} | {} | {} | {} | {} | {} | {target_s} | {} |",
         fmt_opt(vals.get("goro").copied(), 1),
         fmt_opt(vals.get("tokio").copied(), 1),
         fmt_opt(vals.get("smol").copied(), 1),
+        fmt_opt(vals.get("smol_static").copied(), 1),
         r.map_or_else(|| "—".to_owned(), |(r, p)| format!("{r:.2} ({p})")),
         match pass {
             Some(true) => "pass",
@@ -249,11 +250,12 @@ fn main() {
         ),
         String::new(),
         "Median ns per element (spawn, round trip or yield); ratio = goro / peer \
-         named in brackets (best of tokio and smol unless stated)."
+         named in brackets (best of tokio, smol and smol_static unless stated); \
+         smol_static is smol's `StaticExecutor` (`Executor::leak()`)."
             .to_owned(),
         String::new(),
-        "| shape | goro | tokio | smol | ratio | target | result |".to_owned(),
-        "| --- | ---: | ---: | ---: | ---: | --- | --- |".to_owned(),
+        "| shape | goro | tokio | smol | smol_static | ratio | target | result |".to_owned(),
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |".to_owned(),
     ];
     let (mut pass, mut fail) = (0, 0);
     let mut tally = |p: Option<bool>| match p {

@@ -43,6 +43,21 @@ impl Spawn for GoroSpawner {
     fn yield_now() -> impl Future<Output = ()> + Send {
         goro::yield_now()
     }
+
+    type OneTx<T: Send + 'static> = goro::sync::oneshot::Sender<T>;
+    type OneRx<T: Send + 'static> = goro::sync::oneshot::Receiver<T>;
+
+    fn oneshot<T: Send + 'static>() -> (Self::OneTx<T>, Self::OneRx<T>) {
+        goro::sync::oneshot::channel()
+    }
+
+    fn send_one<T: Send + 'static>(tx: Self::OneTx<T>, value: T) {
+        assert!(tx.send(value).is_ok(), "goro oneshot receiver gone");
+    }
+
+    async fn recv_one<T: Send + 'static>(rx: Self::OneRx<T>) -> T {
+        rx.await.expect("goro oneshot sender dropped")
+    }
 }
 
 impl GoroRt {

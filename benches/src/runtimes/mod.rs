@@ -9,6 +9,9 @@
 //! * smol: [`SmolRt`] owns an `async_executor::Executor` and `WORKERS` threads
 //!   that each run `futures_lite::future::block_on(ex.run(shutdown))`; it stops
 //!   and joins them on drop.
+//! * smol, fast setup: [`SmolStaticRt`], the same threads running a leaked
+//!   `async_executor::StaticExecutor` (`Executor::leak()`, the `static`
+//!   feature), which keeps no slab of tasks behind a mutex.
 //!
 //! [`IoRt`] builds them with their reactors and timers on, for the I/O
 //! benches; [`Offload`] is each one's blocking pool.
@@ -19,11 +22,13 @@ use std::time::Instant;
 mod goro_rt;
 mod offload;
 mod smol_rt;
+mod smol_static_rt;
 mod tokio_rt;
 
 pub use goro_rt::{GoroRt, GoroSpawner};
 pub use offload::Offload;
 pub use smol_rt::{SmolRt, SmolSpawner};
+pub use smol_static_rt::{SmolStaticRt, SmolStaticSpawner};
 pub use tokio_rt::{TokioRt, TokioSpawner};
 
 /// Worker threads every runtime gets (the bench machine has 2 cores).
@@ -58,11 +63,28 @@ pub trait Spawn: Clone + Send + Sync + 'static {
 
     /// The runtime's `yield_now`.
     fn yield_now() -> impl Future<Output = ()> + Send;
+
+    /// Sending half of the runtime's own single-reply channel (goro:
+    /// `goro::sync::oneshot`; tokio: `tokio::sync::oneshot`; smol, which
+    /// has none: `async_channel::bounded(1)`).
+    type OneTx<T: Send + 'static>: Send + 'static;
+    /// Receiving half of that channel.
+    type OneRx<T: Send + 'static>: Send + 'static;
+
+    /// A new single-reply channel.
+    fn oneshot<T: Send + 'static>() -> (Self::OneTx<T>, Self::OneRx<T>);
+
+    /// Sends the one reply; panics if the receiver is gone.
+    fn send_one<T: Send + 'static>(tx: Self::OneTx<T>, value: T);
+
+    /// Waits for the reply; panics if the sender was dropped without one.
+    fn recv_one<T: Send + 'static>(rx: Self::OneRx<T>) -> impl Future<Output = T> + Send;
 }
 
 /// One runtime with [`WORKERS`] workers, as the benches drive it.
 pub trait BenchRt: Sized {
-    /// Criterion function name and table column: `goro`, `tokio` or `smol`.
+    /// Criterion function name and table column: `goro`, `tokio`, `smol` or
+    /// `smol_static`.
     const NAME: &'static str;
     /// What tasks use to spawn onto this runtime.
     type Spawner: Spawn;

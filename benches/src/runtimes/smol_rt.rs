@@ -48,6 +48,22 @@ impl Spawn for SmolSpawner {
     fn yield_now() -> impl Future<Output = ()> + Send {
         futures_lite::future::yield_now()
     }
+
+    type OneTx<T: Send + 'static> = async_channel::Sender<T>;
+    type OneRx<T: Send + 'static> = async_channel::Receiver<T>;
+
+    fn oneshot<T: Send + 'static>() -> (Self::OneTx<T>, Self::OneRx<T>) {
+        async_channel::bounded(1)
+    }
+
+    fn send_one<T: Send + 'static>(tx: Self::OneTx<T>, value: T) {
+        // Capacity 1 and one send: never full.
+        assert!(tx.try_send(value).is_ok(), "smol reply receiver gone");
+    }
+
+    async fn recv_one<T: Send + 'static>(rx: Self::OneRx<T>) -> T {
+        rx.recv().await.expect("smol reply sender dropped")
+    }
 }
 
 impl SmolRt {

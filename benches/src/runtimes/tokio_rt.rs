@@ -40,6 +40,21 @@ impl Spawn for TokioSpawner {
     fn yield_now() -> impl Future<Output = ()> + Send {
         tokio::task::yield_now()
     }
+
+    type OneTx<T: Send + 'static> = tokio::sync::oneshot::Sender<T>;
+    type OneRx<T: Send + 'static> = tokio::sync::oneshot::Receiver<T>;
+
+    fn oneshot<T: Send + 'static>() -> (Self::OneTx<T>, Self::OneRx<T>) {
+        tokio::sync::oneshot::channel()
+    }
+
+    fn send_one<T: Send + 'static>(tx: Self::OneTx<T>, value: T) {
+        assert!(tx.send(value).is_ok(), "tokio oneshot receiver gone");
+    }
+
+    async fn recv_one<T: Send + 'static>(rx: Self::OneRx<T>) -> T {
+        rx.await.expect("tokio oneshot sender dropped")
+    }
 }
 
 impl TokioRt {

@@ -86,6 +86,7 @@ mod shared;
 mod stats;
 mod sync;
 mod task;
+mod task_ref;
 mod thread_state;
 mod wait;
 mod worker;

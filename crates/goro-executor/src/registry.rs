@@ -9,7 +9,9 @@
 //! spawn: a task that is queued or running is reached through the queues at
 //! shutdown anyway, and most short tasks finish in their first poll, so they
 //! never touch a registry lock. Live tasks are counted with per-thread
-//! counters instead.
+//! counters instead: each worker thread has its own pair
+//! ([`ThreadCounts`], written with a plain load and store, no atomic
+//! read-modify-write); other threads count on sharded atomics.
 //!
 //! Sharded by spawning thread, so spawns on different workers do not contend
 //! on one lock (async-executor keeps one global `Mutex<Slab>`).
@@ -25,11 +27,11 @@
 //! 16 million tasks, and a full shard spills into the next one.
 
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::task::Waker;
 
 use crate::padded::Padded;
-use crate::sync::{AtomicBool, AtomicUsize, Mutex, lock};
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Mutex, lock};
 use crate::task::TaskMeta;
 
 /// Most shards: 8 bits of the 32-bit key.
@@ -42,7 +44,35 @@ pub(crate) struct Registry {
     /// Tasks spawned and finished, counted on the thread's own shard.
     spawned: Box<[Padded<AtomicUsize>]>,
     finished: Box<[Padded<AtomicUsize>]>,
+    /// The counts of each worker thread running now; a thread's counts are
+    /// folded into `spawned` / `finished` when it stops (under this lock,
+    /// which readers of the totals take too).
+    threads: Mutex<Vec<Arc<Padded<ThreadCounts>>>>,
     closed: AtomicBool,
+}
+
+/// Tasks spawned and finished on one worker thread, which alone writes
+/// them: a plain load and store each, where the sharded counters need an
+/// atomic read-modify-write.
+#[derive(Default)]
+pub(crate) struct ThreadCounts {
+    spawned: AtomicUsize,
+    finished: AtomicUsize,
+}
+
+impl ThreadCounts {
+    /// Counts a task spawned by the owning thread.
+    #[inline]
+    pub(crate) fn note_spawned(&self) {
+        self.spawned.store(self.spawned.load(Relaxed) + 1, Release);
+    }
+
+    /// Counts a task whose future the owning thread dropped.
+    #[inline]
+    pub(crate) fn note_finished(&self) {
+        self.finished
+            .store(self.finished.load(Relaxed) + 1, Release);
+    }
 }
 
 #[derive(Default)]
@@ -89,6 +119,7 @@ impl Registry {
                 .collect(),
             spawned: (0..n).map(|_| Padded(AtomicUsize::new(0))).collect(),
             finished: (0..n).map(|_| Padded(AtomicUsize::new(0))).collect(),
+            threads: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
         }
     }
@@ -198,20 +229,55 @@ impl Registry {
         }
     }
 
+    /// Counts for a worker thread that starts; give them back with
+    /// [`Registry::detach`] when it stops.
+    pub(crate) fn attach(&self) -> Arc<Padded<ThreadCounts>> {
+        let counts = Arc::new(Padded(ThreadCounts::default()));
+        lock(&self.threads).push(counts.clone());
+        counts
+    }
+
+    /// A worker thread stops: folds its counts into the shared ones.
+    pub(crate) fn detach(&self, counts: &Arc<Padded<ThreadCounts>>) {
+        let mut threads = lock(&self.threads);
+        threads.retain(|c| !Arc::ptr_eq(c, counts));
+        // Under the lock, so a reader sees the counts in one place or the
+        // other, never in both or neither.
+        self.spawned[0].fetch_add(counts.spawned.load(Acquire), Relaxed);
+        self.finished[0].fetch_add(counts.finished.load(Acquire), Relaxed);
+    }
+
     /// Tasks spawned and finished so far.
     pub(crate) fn totals(&self) -> (u64, u64) {
-        let finished: usize = self.finished.iter().map(|c| c.load(Acquire)).sum();
-        let spawned: usize = self.spawned.iter().map(|c| c.load(Acquire)).sum();
+        let (spawned, finished) = self.sums();
         (spawned as u64, finished as u64)
     }
 
-    /// Counts a spawned task.
+    /// Spawned and finished, finished read first: a task counted there
+    /// was counted as spawned before, so `spawned >= finished`.
+    fn sums(&self) -> (usize, usize) {
+        let threads = lock(&self.threads);
+        let finished: usize = self.finished.iter().map(|c| c.load(Acquire)).sum::<usize>()
+            + threads
+                .iter()
+                .map(|c| c.finished.load(Acquire))
+                .sum::<usize>();
+        let spawned: usize = self.spawned.iter().map(|c| c.load(Acquire)).sum::<usize>()
+            + threads
+                .iter()
+                .map(|c| c.spawned.load(Acquire))
+                .sum::<usize>();
+        (spawned, finished)
+    }
+
+    /// Counts a spawned task (on a thread without [`ThreadCounts`]).
     pub(crate) fn note_spawned(&self) {
         let i = shard_hint() & (self.spawned.len() - 1);
         self.spawned[i].fetch_add(1, Relaxed);
     }
 
-    /// Counts a task whose future is gone.
+    /// Counts a task whose future is gone (on a thread without
+    /// [`ThreadCounts`]).
     pub(crate) fn note_finished(&self) {
         let i = shard_hint() & (self.finished.len() - 1);
         self.finished[i].fetch_add(1, Relaxed);
@@ -219,9 +285,7 @@ impl Registry {
 
     /// Live tasks: spawned and not finished (a snapshot).
     pub(crate) fn len(&self) -> usize {
-        // Finished first: a task counted there was counted as spawned before.
-        let finished: usize = self.finished.iter().map(|c| c.load(Acquire)).sum();
-        let spawned: usize = self.spawned.iter().map(|c| c.load(Acquire)).sum();
+        let (spawned, finished) = self.sums();
         spawned.saturating_sub(finished)
     }
 

@@ -418,10 +418,15 @@ impl Handle {
             self.shared.config.panic_aborts,
             born,
         );
-        let shared = self.shared.clone();
-        let schedule = WithInfo(move |runnable, info| shared.schedule(runnable, info));
+        // No `Arc` clone: a `TaskRef` usually takes its count from this
+        // worker's stock instead of the shared counter (`task_ref`).
+        let task_ref = crate::task_ref::TaskRef::new(&self.shared);
+        let schedule = WithInfo(move |runnable, info| task_ref.shared().schedule(runnable, info));
         let (runnable, task) = new_task(future, meta, schedule);
-        self.shared.registry.note_spawned();
+        let registry = &self.shared.registry;
+        if !context::with_worker(|w| w.is_some_and(|w| w.count_spawned(registry))) {
+            registry.note_spawned();
+        }
         if self.shared.is_shutdown() {
             // The runtime has shut down: the task is cancelled unpolled.
             drop(runnable);

@@ -8,8 +8,8 @@ use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
-use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64};
 
 use crate::registry::{Key, Registry};
 use std::task::{Context, Poll, Waker};
@@ -68,8 +68,6 @@ const DETACHED: u8 = 1 << 0;
 const PANICKED: u8 = 1 << 1;
 /// A panic aborts the process (Go's behaviour), set at spawn.
 const ABORT_ON_PANIC: u8 = 1 << 2;
-/// The future has been dropped: completed, panicked or cancelled.
-const FINISHED: u8 = 1 << 3;
 /// `JoinHandle::abort` was called: the next poll drops the future instead.
 const ABORTED: u8 = 1 << 4;
 
@@ -96,6 +94,11 @@ pub struct TaskMeta {
     /// When the task was spawned, on the coarse clock (`clock`).
     born: u32,
     flags: AtomicU8,
+    /// The future has been dropped: completed, panicked or cancelled. Its
+    /// own byte, not a bit of `flags`: only the thread dropping the future
+    /// writes it, so a plain store does (a `fetch_or` on `flags` would be
+    /// one more atomic read-modify-write per task).
+    finished: AtomicBool,
     /// Why the task waits (`wait::WaitReason` as a byte, 0 for unknown):
     /// stored when a poll returns `Pending`, by the polling thread only.
     wait: AtomicU8,
@@ -136,6 +139,7 @@ impl TaskMeta {
             sched: AtomicU32::new(0),
             born,
             flags: AtomicU8::new(flags),
+            finished: AtomicBool::new(false),
             wait: AtomicU8::new(0),
         }
     }
@@ -227,11 +231,19 @@ impl TaskMeta {
         // SAFETY: see the `registry` field: the registry outlives the
         // future, whose drop is what calls this.
         let registry = unsafe { registry.as_ref() };
-        let key = self.key.swap(UNREGISTERED, Relaxed);
+        // Only the task itself writes its key (here and in `register`, both
+        // run by whoever owns the future), so a load and a store do: no
+        // read-modify-write for the many tasks that never parked.
+        let key = self.key.load(Relaxed);
         if key != UNREGISTERED {
+            self.key.store(UNREGISTERED, Relaxed);
             registry.remove(Key::from_u32(key));
         }
-        registry.note_finished();
+        let counted =
+            crate::context::with_worker(|w| w.is_some_and(|w| w.count_finished(registry)));
+        if !counted {
+            registry.note_finished();
+        }
     }
 
     /// The task's id.
@@ -246,7 +258,7 @@ impl TaskMeta {
 
     /// Whether the future is gone (completed, panicked or cancelled).
     pub(crate) fn is_finished(&self) -> bool {
-        self.flags.load(Acquire) & FINISHED != 0
+        self.finished.load(Acquire)
     }
 
     /// Asks the task to stop, and wakes it so that it is polled (and drops
@@ -358,7 +370,7 @@ struct FinishOnDrop<'a>(&'a TaskMeta);
 
 impl Drop for FinishOnDrop<'_> {
     fn drop(&mut self) {
-        self.0.flags.fetch_or(FINISHED, AcqRel);
+        self.0.finished.store(true, Release);
         self.0.unregister();
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::context;
 use crate::processor::Core;
+use crate::registry::{Registry, ThreadCounts};
 use crate::shared::Shared;
 use crate::task::Runnable;
 
@@ -31,6 +32,25 @@ pub(crate) struct WorkerContext {
     /// after the poll, with the P reclaimed, instead of borrowing the lent
     /// P back for it (one compare-and-swap less per yield).
     yielded: Cell<Option<Runnable>>,
+    /// Strong counts of `shared` kept in stock for tasks (`task_ref`): a
+    /// task spawned here takes one, a task freed here gives its own back,
+    /// without touching the `Arc` counter. Given back on drop.
+    credits: Cell<usize>,
+    /// Tasks spawned and finished on this thread, in the registry's list
+    /// while this context lives (`Registry::attach`).
+    counts: crate::sync::Arc<crate::padded::Padded<ThreadCounts>>,
+}
+
+impl Drop for WorkerContext {
+    fn drop(&mut self) {
+        self.shared.registry.detach(&self.counts);
+        for _ in 0..self.credits.replace(0) {
+            // SAFETY: each credit is a strong count of `shared` that this
+            // context owns (`task_ref`); `self.shared` holds one more, so
+            // this never frees `Shared`.
+            unsafe { Arc::decrement_strong_count(Arc::as_ptr(&self.shared)) };
+        }
+    }
 }
 
 /// Tasks that a driver poll or timer tick on a worker makes ready. The P is
@@ -130,6 +150,52 @@ impl WorkerContext {
     /// Whether this worker belongs to the runtime of `shared`.
     pub(crate) fn belongs_to(&self, shared: &Arc<Shared>) -> bool {
         Arc::ptr_eq(&self.shared, shared)
+    }
+
+    /// Counts a task of `registry`'s runtime spawned on this thread, if this
+    /// worker belongs to it; `false` otherwise.
+    #[inline]
+    pub(crate) fn count_spawned(&self, registry: &Registry) -> bool {
+        let mine = std::ptr::eq(&self.shared.registry, registry);
+        if mine {
+            self.counts.note_spawned();
+        }
+        mine
+    }
+
+    /// Counts a task of `registry`'s runtime whose future this thread
+    /// dropped, if this worker belongs to it; `false` otherwise.
+    #[inline]
+    pub(crate) fn count_finished(&self, registry: &Registry) -> bool {
+        let mine = std::ptr::eq(&self.shared.registry, registry);
+        if mine {
+            self.counts.note_finished();
+        }
+        mine
+    }
+
+    /// Takes one strong count of this worker's runtime from the stock, if
+    /// there is one (`task_ref`).
+    #[inline]
+    pub(crate) fn take_credit(&self) -> bool {
+        let n = self.credits.get();
+        if n == 0 {
+            return false;
+        }
+        self.credits.set(n - 1);
+        true
+    }
+
+    /// Puts one strong count of this worker's runtime in stock, unless the
+    /// stock is full (`task_ref`).
+    #[inline]
+    pub(crate) fn give_credit(&self) -> bool {
+        let n = self.credits.get();
+        if n >= crate::task_ref::MAX_CREDITS {
+            return false;
+        }
+        self.credits.set(n + 1);
+        true
     }
 }
 
@@ -244,6 +310,8 @@ pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
         polled: Polled::default(),
         lent: Cell::new(None),
         yielded: Cell::new(None),
+        credits: Cell::new(0),
+        counts: shared.registry.attach(),
     };
     context::set_worker(&ctx, || {
         while let Some(task) = next_task(&ctx) {

@@ -5,7 +5,9 @@
 //! - `idle`: the parker and the poller role, and the sleep/wake protocol
 //!   through the real worker loop (`find_runnable`, `Idle::sleep`);
 //! - `lend`: the lend slot's races, and the monitor's real retake pass;
-//! - `resize`: a live shrink retiring a P through the real `retire` path.
+//! - `resize`: a live shrink retiring a P through the real `retire` path;
+//! - `counts`: per-thread task counts and the workers' stock of runtime
+//!   references (`task_ref`).
 //!
 //! The runtime models run the real scheduler: [`loom_runtime`] starts real
 //! workers as model threads (no driver, no monitor thread), with loom-sized
@@ -21,6 +23,7 @@
 //!   store: `lend::loom_runtime_the_monitor_retakes_a_stuck_poll` and both
 //!   slot models report concurrent writes to the P's cell.
 
+mod counts;
 mod idle;
 mod lend;
 mod resize;
