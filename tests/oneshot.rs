@@ -114,26 +114,21 @@ fn stress_two_threads_millions_of_channels() {
     let mut values_made = 0usize;
     for i in 0..n {
         let (tx, rx) = oneshot::channel();
+        // Every fifth channel gets a value; the others lose their sender.
+        let mut send_or_drop = |tx: oneshot::Sender<Counted>| {
+            if i % 5 == 0 {
+                values_made += 1;
+                if tx.send(Counted(i, drops.clone())).is_ok() {
+                    sent.fetch_add(1, SeqCst);
+                }
+            }
+        };
         if i % 2 == 0 {
             // The receiver first: it may park before the send lands.
             chan_tx.send(rx).unwrap();
-            if i % 5 == 0 {
-                values_made += 1;
-                if tx.send(Counted(i, drops.clone())).is_ok() {
-                    sent.fetch_add(1, SeqCst);
-                }
-            } else {
-                drop(tx);
-            }
+            send_or_drop(tx);
         } else {
-            if i % 5 == 0 {
-                values_made += 1;
-                if tx.send(Counted(i, drops.clone())).is_ok() {
-                    sent.fetch_add(1, SeqCst);
-                }
-            } else {
-                drop(tx);
-            }
+            send_or_drop(tx);
             chan_tx.send(rx).unwrap();
         }
     }

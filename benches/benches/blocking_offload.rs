@@ -57,10 +57,6 @@ use goro_benches::procfs::{ThreadSampler, process_threads};
 use goro_benches::stats::median;
 use goro_benches::{ALLOCATOR, GoroRt, Offload, SmolRt, Spawn, TokioRt, WORKERS};
 
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Offloaded file reads per round.
 const OPS: usize = 100_000;
 /// Async tasks that offload one closure at a time: the closures in flight.

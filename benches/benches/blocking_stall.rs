@@ -99,18 +99,14 @@ use std::time::{Duration, Instant};
 
 use goro_benches::child::{run_child, run_child_lines};
 use goro_benches::cli::{flag, selected};
-use goro_benches::go::go_binary;
-use goro_benches::lines::{field, num, verdict};
-use goro_benches::procfs::{cpu_secs, machine_busy_secs, process_threads};
+use goro_benches::go::go_if_selected;
+use goro_benches::lines::{field, num, per_round, verdict};
+use goro_benches::procfs::{cpu_secs, machine_busy_secs, own_and_other_cpu, process_threads};
 use goro_benches::shapes::{
     self, CHAIN_DEPTH, Countdown, NUM_PINGS, NUM_SPAWN, NUM_YIELD, YIELD_TASKS, stall,
 };
 use goro_benches::stats::{mean, median};
 use goro_benches::{GoroRt, IoRt, SmolRt, Spawn, TokioRt, WORKERS};
-
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Ticker wakes, one per millisecond.
 const TICKS: u64 = 1_200;
@@ -259,18 +255,21 @@ fn quantile_ms(sorted: &[u64], q: f64) -> f64 {
     sorted[i] as f64 / 1e3
 }
 
-/// Child: one scenario on runtime `R`; prints one `STALL` line. `extra`
-/// runs inside `block_on` at the end and adds runtime-specific fields.
-fn child_stall<R: IoRt + 'static>(scenario: &str, extra: fn() -> String) {
-    let (blockers, hold) = match scenario {
-        "one" => (1, Hold::Sleep),
-        "all" => (WORKERS, Hold::Sleep),
-        "all-spin" => (WORKERS, Hold::Spin),
-        other => panic!("unknown scenario {other:?}"),
-    };
-    let rt = R::new_io();
-    let sp = rt.spawner();
-    // Warm-up: worker threads, timer storage and task allocations exist.
+/// Sleeps until `deadline` and notes the wake-up: its lateness in µs in
+/// `late`, or one more in `early` if it came before the deadline.
+async fn sleep_and_note<R: IoRt>(deadline: Instant, late: &mut Vec<u64>, early: &mut u32) {
+    R::sleep_until(deadline).await;
+    let now = Instant::now();
+    if now < deadline {
+        *early += 1;
+    }
+    let us = now.saturating_duration_since(deadline).as_micros();
+    late.push(u64::try_from(us).unwrap_or(u64::MAX));
+}
+
+/// Makes the worker threads, the timer storage and the task allocations
+/// exist before a child measures: 200 short sleeps, then 20 ms of quiet.
+fn warm_up<R: IoRt + 'static>(rt: &R, sp: &R::Spawner) {
     let warm = Countdown::new();
     warm.arm(200);
     rt.block_on(async {
@@ -284,6 +283,20 @@ fn child_stall<R: IoRt + 'static>(scenario: &str, extra: fn() -> String) {
         warm.wait().await;
     });
     thread::sleep(Duration::from_millis(20));
+}
+
+/// Child: one scenario on runtime `R`; prints one `STALL` line. `extra`
+/// runs inside `block_on` at the end and adds runtime-specific fields.
+fn child_stall<R: IoRt + 'static>(scenario: &str, extra: fn() -> String) {
+    let (blockers, hold) = match scenario {
+        "one" => (1, Hold::Sleep),
+        "all" => (WORKERS, Hold::Sleep),
+        "all-spin" => (WORKERS, Hold::Spin),
+        other => panic!("unknown scenario {other:?}"),
+    };
+    let rt = R::new_io();
+    let sp = rt.spawner();
+    warm_up(&rt, &sp);
 
     let pid = std::process::id();
     let cpu0 = cpu_secs(pid);
@@ -295,13 +308,7 @@ fn child_stall<R: IoRt + 'static>(scenario: &str, extra: fn() -> String) {
         let mut early = 0u32;
         for i in 1..=TICKS {
             let deadline = start + Duration::from_millis(i);
-            R::sleep_until(deadline).await;
-            let now = Instant::now();
-            if now < deadline {
-                early += 1;
-            }
-            let us = now.saturating_duration_since(deadline).as_micros();
-            late.push(u64::try_from(us).unwrap_or(u64::MAX));
+            sleep_and_note::<R>(deadline, &mut late, &mut early).await;
         }
         (late, early)
     });
@@ -355,14 +362,7 @@ fn child_stall<R: IoRt + 'static>(scenario: &str, extra: fn() -> String) {
 
     late.sort_unstable();
     let mean_ms = late.iter().sum::<u64>() as f64 / late.len().max(1) as f64 / 1e3;
-    let own_cpu = match (cpu0, cpu1) {
-        (Some(a), Some(b)) => b - a,
-        _ => f64::NAN,
-    };
-    let other_cpu = match (busy0, busy1) {
-        (Some(a), Some(b)) => (b - a - own_cpu).max(0.0),
-        _ => f64::NAN,
-    };
+    let (own_cpu, other_cpu) = own_and_other_cpu((cpu0, cpu1), (busy0, busy1));
     println!(
         "STALL rt={} scenario={scenario} ticks={} max_ms={:.2} p99_ms={:.2} p50_ms={:.2} \
          mean_ms={mean_ms:.3} early={early} small_done={} small_max_ms={:.2} \
@@ -416,20 +416,7 @@ fn child_go_shape<R: IoRt + 'static>(scenario: &str, placement: &str, extra: fn(
     };
     let rt = R::new_io();
     let sp = rt.spawner();
-    // Warm-up, as in `child_stall`.
-    let warm = Countdown::new();
-    warm.arm(200);
-    rt.block_on(async {
-        for i in 0..200u64 {
-            let warm = warm.clone();
-            sp.spawn_detached(async move {
-                R::sleep_until(Instant::now() + Duration::from_micros(100 * (i % 20))).await;
-                warm.tick();
-            });
-        }
-        warm.wait().await;
-    });
-    thread::sleep(Duration::from_millis(20));
+    warm_up(&rt, &sp);
 
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let spawned = Arc::new(AtomicUsize::new(0));
@@ -468,13 +455,7 @@ fn child_go_shape<R: IoRt + 'static>(scenario: &str, placement: &str, extra: fn(
             let mut early = 0u32;
             while !done.load(Ordering::Relaxed) {
                 let deadline = Instant::now() + Duration::from_millis(1);
-                R::sleep_until(deadline).await;
-                let now = Instant::now();
-                if now < deadline {
-                    early += 1;
-                }
-                let us = now.saturating_duration_since(deadline).as_micros();
-                late.push(u64::try_from(us).unwrap_or(u64::MAX));
+                sleep_and_note::<R>(deadline, &mut late, &mut early).await;
             }
             (late, early)
         }
@@ -512,14 +493,7 @@ fn child_go_shape<R: IoRt + 'static>(scenario: &str, placement: &str, extra: fn(
     let extra = rt.block_on(async { extra() });
     late.sort_unstable();
     let mean_ms = late.iter().sum::<u64>() as f64 / late.len().max(1) as f64 / 1e3;
-    let own_cpu = match (cpu0, cpu1) {
-        (Some(a), Some(b)) => b - a,
-        _ => f64::NAN,
-    };
-    let other_cpu = match (busy0, busy1) {
-        (Some(a), Some(b)) => (b - a - own_cpu).max(0.0),
-        _ => f64::NAN,
-    };
+    let (own_cpu, other_cpu) = own_and_other_cpu((cpu0, cpu1), (busy0, busy1));
     println!(
         "STALL rt={} scenario={scenario} placement={placement} ticks={} max_ms={:.2} \
          p99_ms={:.2} p50_ms={:.2} mean_ms={mean_ms:.3} early={early} window_s={window:.2} \
@@ -738,10 +712,7 @@ fn print_stall(scenario: &str, rows: &[(&str, Vec<String>)]) {
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for (name, lines) in rows {
-        let per_round: Vec<String> = lines
-            .iter()
-            .map(|l| format!("{:.1}", num(l, "max_ms")))
-            .collect();
+        let per_round = per_round(lines, "max_ms");
         let done: Vec<String> = lines
             .iter()
             .map(|l| field(l, "small_done").unwrap_or("?").to_owned())
@@ -968,6 +939,28 @@ fn print_cost(lines: &[String]) {
     }
 }
 
+/// Prints a child's result line and keeps it in `lines`, or reports its
+/// failure; returns whether it succeeded.
+fn record(
+    res: Result<String, String>,
+    round: usize,
+    rt: &str,
+    scenario: &str,
+    lines: &mut Vec<String>,
+) -> bool {
+    match res {
+        Ok(line) => {
+            println!("round {round}: {line}");
+            lines.push(line);
+            true
+        }
+        Err(e) => {
+            eprintln!("blocking_stall: {rt} / {scenario}: {e}");
+            false
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
@@ -1011,17 +1004,7 @@ fn main() {
     );
     let mut failed = false;
     if part.is_empty() || part == "go" {
-        let go = if runtimes.contains(&"go") {
-            match go_binary("blocking_stall") {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    println!("skipping Go: {e}");
-                    None
-                }
-            }
-        } else {
-            None
-        };
+        let go = go_if_selected(&runtimes, "blocking_stall");
         let mut results = Vec::new();
         for &scenario in GO_SCENARIOS {
             if !only_scenario.is_empty() && only_scenario != scenario && only_scenario != "go" {
@@ -1038,16 +1021,7 @@ fn main() {
                     } else {
                         run_go_shape(&exe, rt, scenario, placement)
                     };
-                    match res {
-                        Ok(line) => {
-                            println!("round {round}: {line}");
-                            lines.push(line);
-                        }
-                        Err(e) => {
-                            eprintln!("blocking_stall: {rt} / {scenario}: {e}");
-                            failed = true;
-                        }
-                    }
+                    failed |= !record(res, round, rt, scenario, lines);
                 }
             }
             rows.retain(|(_, l)| !l.is_empty());
@@ -1065,16 +1039,8 @@ fn main() {
                 runtimes.iter().map(|r| (*r, vec![])).collect();
             for round in 0..rounds {
                 for (rt, lines) in &mut rows {
-                    match run_stall(&exe, rt, scenario) {
-                        Ok(line) => {
-                            println!("round {round}: {line}");
-                            lines.push(line);
-                        }
-                        Err(e) => {
-                            eprintln!("blocking_stall: {rt} / {scenario}: {e}");
-                            failed = true;
-                        }
-                    }
+                    let res = run_stall(&exe, rt, scenario);
+                    failed |= !record(res, round, rt, scenario, lines);
                 }
             }
             rows.retain(|(_, l)| !l.is_empty());

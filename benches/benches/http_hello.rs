@@ -25,7 +25,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use goro_benches::child::{ServerProc, announce, self_child};
 use goro_benches::cli::{flag, selected};
-use goro_benches::go::go_binary;
+use goro_benches::go::go_if_selected;
 use goro_benches::procfs::cpu_secs;
 use goro_benches::runtimes::{BenchRt, TokioRt};
 use goro_benches::vs_goro::{Measure, print_medians_vs_goro, whole};
@@ -33,10 +33,6 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response};
-
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// `tokio` serves without a timer, as hyper-util's examples do (so no
 /// header read timeout); `tokio-timer` adds `TokioTimer` and hyper's 30 s
@@ -216,17 +212,7 @@ fn main() {
     let secs: u64 = flag(&args, "--secs", 5);
     let conns: usize = flag(&args, "--conns", 64);
     let servers = selected(&args, SERVERS);
-    let go = if servers.contains(&"go") {
-        match go_binary("http_hello") {
-            Ok(p) => Some(p),
-            Err(e) => {
-                eprintln!("go row skipped: {e}");
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let go = go_if_selected(&servers, "http_hello");
     let mut results: Vec<(&str, Vec<Run>)> = servers.iter().map(|s| (*s, Vec::new())).collect();
     for round in 0..rounds {
         for (name, runs) in &mut results {

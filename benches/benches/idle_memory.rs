@@ -42,10 +42,6 @@ use goro_benches::procfs::rss_bytes;
 use goro_benches::shapes::{self, Countdown};
 use goro_benches::{ALLOCATOR, BenchRt, GoroRt, SmolRt, SmolStaticRt, Spawn, TokioRt};
 
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Parked tasks per runtime.
 const NUM_TASKS: usize = 1_000_000;
 /// Longest a child may take before it is killed and reported as hung.

@@ -36,10 +36,6 @@ use goro_benches::shapes::{
 };
 use goro_benches::{BenchRt, GoroRt, SmolRt, SmolStaticRt, Spawn, TokioRt, WORKERS};
 
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Spawns per iteration of the large `spawn_many_local` case.
 const NUM_SPAWN_LARGE: usize = 1_000_000;
 /// Busy-wait between yields of the busy loops (tokio's `STALL_DUR`).

@@ -22,10 +22,6 @@ use criterion::{
 };
 use goro_benches::{GoroRt, Offload, SmolRt, Spawn, TokioRt};
 
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Async tasks that offload concurrently.
 const TASKS: [usize; 4] = [1, 4, 16, 64];
 /// Batches per task.

@@ -32,15 +32,11 @@ use std::time::Duration;
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use goro_benches::child::{load_bench_args, self_child};
 use goro_benches::cli::flag;
-use goro_benches::go::go_binary;
+use goro_benches::go::go_if_selected;
 use goro_benches::load::runs::measure_rounds;
 use goro_benches::load::table::print_load_table;
 use goro_benches::load::{LoadConn, connect_nodelay, load_config, run_load};
 use goro_benches::serve::{ConnHandlers, serve_child};
-
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Concurrent client connections.
 const CONNS: usize = 200;
@@ -159,17 +155,7 @@ fn main() {
     };
     let conns: usize = flag(&bench.args, "--conns", CONNS);
     let (rounds, measure, servers) = (bench.rounds, bench.measure, bench.servers);
-    let go = if servers.contains(&"go") {
-        match go_binary("tcp_echo") {
-            Ok(p) => Some(p),
-            Err(e) => {
-                println!("skipping the Go server: {e}");
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let go = go_if_selected(&servers, "tcp_echo");
     println!(
         "tcp_echo: {conns} connections, {MSG}-byte request/response, {} s warm-up, {} s \
          measured, {rounds} round(s), allocator {}",

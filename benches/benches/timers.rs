@@ -53,16 +53,12 @@ use std::time::{Duration, Instant};
 
 use goro_benches::child::run_child;
 use goro_benches::cli::{flag, selected};
-use goro_benches::go::go_binary;
-use goro_benches::lines::{field, num, verdict};
+use goro_benches::go::go_if_selected;
+use goro_benches::lines::{field, num, per_round, verdict};
 use goro_benches::procfs::rss_bytes;
 use goro_benches::shapes::Countdown;
 use goro_benches::stats::mean;
 use goro_benches::{GoroRt, IoRt, SmolRt, Spawn, TokioRt};
-
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Sleeping tasks.
 const TASKS: usize = 1_000_000;
@@ -408,10 +404,7 @@ fn print_tables(mode: &str, rows: &[(&str, Vec<String>)]) {
         );
     }
     for (name, lines) in rows {
-        let per_round: Vec<String> = lines
-            .iter()
-            .map(|l| format!("{:.1}", num(l, "mean_late_ms")))
-            .collect();
+        let per_round = per_round(lines, "mean_late_ms");
         let a = |k: &str| agg(lines, k);
         if mode == "spread" {
             println!(
@@ -513,17 +506,7 @@ fn main() {
     let only_mode: String = flag(&args, "--mode", String::new());
     let runtimes = selected(&args, RUNTIMES);
     let exe = std::env::current_exe().expect("current_exe");
-    let go = if runtimes.contains(&"go") {
-        match go_binary("timers") {
-            Ok(p) => Some(p),
-            Err(e) => {
-                println!("skipping Go: {e}");
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let go = go_if_selected(&runtimes, "timers");
     println!(
         "timers: {TASKS} tasks sleeping {}..{} ms (seed {SEED:#x}), 2 workers / GOMAXPROCS=2, \
          {rounds} round(s), burst hold {hold_ms} ms (Go {go_hold_ms} ms), allocator {}",

@@ -40,10 +40,6 @@ use goro_benches::load::table::print_load_table;
 use goro_benches::load::{LoadConn, connect_nodelay, load_config, run_load};
 use goro_benches::serve::{ConnHandlers, serve_child};
 
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Connection counts, each its own table.
 const CONN_COUNTS: &[usize] = &[200, 1_000];
 /// Message size in bytes.

@@ -45,3 +45,19 @@ pub fn go_binary(name: &str) -> Result<PathBuf, String> {
     eprintln!("built {} with {}", out.display(), v.trim());
     Ok(out)
 }
+
+/// [`go_binary`] if `"go"` is among the `selected` runtimes, else `None`;
+/// when the build fails, says on stdout that the Go row is skipped, and
+/// why.
+pub fn go_if_selected(selected: &[&str], name: &str) -> Option<PathBuf> {
+    if !selected.contains(&"go") {
+        return None;
+    }
+    match go_binary(name) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            println!("skipping the Go row of {name}: {e}");
+            None
+        }
+    }
+}

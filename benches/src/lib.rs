@@ -33,6 +33,13 @@ pub mod stats;
 pub mod uring;
 pub mod vs_goro;
 
+/// With the `mimalloc` feature, every bench binary (and every child it runs
+/// of itself) allocates with mimalloc; [`ALLOCATOR`] names the allocator in
+/// use. Declared here, once, rather than in each bench.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub use runtimes::{
     ALLOCATOR, BenchRt, GoroRt, IoRt, Offload, SmolRt, SmolStaticRt, Spawn, TokioRt, WORKERS,
 };

@@ -22,3 +22,12 @@ pub fn verdict(ok: Option<bool>) -> &'static str {
         None => "n/a",
     }
 }
+
+/// The number `key` of each line, to one decimal: a table's per-round
+/// column.
+pub fn per_round(lines: &[String], key: &str) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| format!("{:.1}", num(l, key)))
+        .collect()
+}

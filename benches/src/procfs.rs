@@ -99,3 +99,21 @@ impl ThreadSampler {
         self.thread.join().expect("sampler thread panicked")
     }
 }
+
+/// This process's CPU seconds over a window and the rest of the machine's,
+/// from [`cpu_secs`] and [`machine_busy_secs`] read at its start and end
+/// (NaN where a reading is missing).
+pub fn own_and_other_cpu(
+    own: (Option<f64>, Option<f64>),
+    machine: (Option<f64>, Option<f64>),
+) -> (f64, f64) {
+    let own_cpu = match own {
+        (Some(a), Some(b)) => b - a,
+        _ => f64::NAN,
+    };
+    let other_cpu = match machine {
+        (Some(a), Some(b)) => (b - a - own_cpu).max(0.0),
+        _ => f64::NAN,
+    };
+    (own_cpu, other_cpu)
+}

@@ -22,13 +22,13 @@ use std::time::Instant;
 mod goro_rt;
 mod offload;
 mod smol_rt;
-mod smol_static_rt;
 mod tokio_rt;
 
 pub use goro_rt::{GoroRt, GoroSpawner};
 pub use offload::Offload;
-pub use smol_rt::{SmolRt, SmolSpawner};
-pub use smol_static_rt::{SmolStaticRt, SmolStaticSpawner};
+pub use smol_rt::{
+    SmolExecutor, SmolRt, SmolRtOn, SmolSpawner, SmolSpawnerOn, SmolStaticRt, SmolStaticSpawner,
+};
 pub use tokio_rt::{TokioRt, TokioSpawner};
 
 /// Worker threads every runtime gets (the bench machine has 2 cores).
