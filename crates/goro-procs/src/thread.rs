@@ -31,8 +31,8 @@ mod imp {
     /// # Examples
     ///
     /// ```
-    /// let me = goro_procs::ThreadRef::current();
-    /// assert_eq!(goro_procs::ThreadRef::from_bits(me.to_bits()), me);
+    /// let me = goro::procs::ThreadRef::current();
+    /// assert_eq!(goro::procs::ThreadRef::from_bits(me.to_bits()), me);
     /// // A running thread is not asleep in the kernel (or its state is unknown).
     /// assert_ne!(me.is_blocked(), Some(true));
     /// ```
@@ -177,8 +177,8 @@ mod imp {
     /// # Examples
     ///
     /// ```
-    /// let me = goro_procs::ThreadRef::current();
-    /// assert_eq!(goro_procs::ThreadRef::from_bits(me.to_bits()), me);
+    /// let me = goro::procs::ThreadRef::current();
+    /// assert_eq!(goro::procs::ThreadRef::from_bits(me.to_bits()), me);
     /// assert_ne!(me.is_blocked(), Some(true));
     /// ```
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -263,8 +263,8 @@ mod imp {
     /// # Examples
     ///
     /// ```
-    /// let me = goro_procs::ThreadRef::current();
-    /// assert_eq!(goro_procs::ThreadRef::from_bits(me.to_bits()), me);
+    /// let me = goro::procs::ThreadRef::current();
+    /// assert_eq!(goro::procs::ThreadRef::from_bits(me.to_bits()), me);
     /// assert_ne!(me.is_blocked(), Some(true));
     /// ```
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
