@@ -13,6 +13,7 @@
 //! [`sleep`], [`timeout`] and [`interval`].
 
 mod interval;
+mod mono;
 pub(crate) mod shards;
 mod sleep;
 mod timeout;

@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use goro_lock::lock;
 
+use super::mono::Epoch;
 use super::wheel::{SLOT_NS, TimerKey, Wheel};
 
 /// Where a timer lives: its shard and its key there.
@@ -33,7 +34,7 @@ struct Shard {
 }
 
 pub(crate) struct Timers {
-    epoch: Instant,
+    epoch: Epoch,
     shards: Box<[Shard]>,
 }
 
@@ -49,7 +50,7 @@ pub fn set_proc_hint(f: fn() -> Option<usize>) {
 impl Timers {
     pub(crate) fn new(shards: usize) -> Self {
         Timers {
-            epoch: Instant::now(),
+            epoch: Epoch::new(),
             shards: (0..shards.max(1))
                 .map(|_| Shard {
                     wheel: Mutex::new(Wheel::new(0)),
@@ -61,7 +62,7 @@ impl Timers {
 
     /// Nanoseconds since the epoch.
     pub(crate) fn now_ns(&self) -> u64 {
-        self.epoch.elapsed().as_nanos() as u64
+        self.epoch.now_ns()
     }
 
     /// Milliseconds since the epoch, rounded down.
@@ -72,12 +73,13 @@ impl Timers {
     /// `at` in nanoseconds since the epoch (an instant before the epoch
     /// is the epoch: due at once).
     fn deadline_ns(&self, at: Instant) -> u64 {
-        at.saturating_duration_since(self.epoch).as_nanos() as u64
+        at.saturating_duration_since(self.epoch.instant())
+            .as_nanos() as u64
     }
 
     /// The instant of `ns` nanoseconds since the epoch.
     pub(crate) fn instant_of(&self, ns: u64) -> Instant {
-        self.epoch + std::time::Duration::from_nanos(ns)
+        self.epoch.instant() + std::time::Duration::from_nanos(ns)
     }
 
     /// The shard of P `i`. There is one shard per P at start; Ps added by a
