@@ -25,6 +25,7 @@ fn epoch() -> Instant {
 }
 
 /// The clock as last refreshed (stale by up to a monitor period).
+#[inline]
 pub(crate) fn now_ms() -> u32 {
     NOW_MS.load(Relaxed)
 }

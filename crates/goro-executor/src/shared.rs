@@ -198,6 +198,7 @@ impl Shared {
         self.ps.active.store(n, SeqCst);
     }
 
+    #[inline]
     pub(crate) fn is_shutdown(&self) -> bool {
         self.shutdown.load(Acquire)
     }
@@ -257,6 +258,7 @@ impl Shared {
     }
 
     /// Go's `wakep`: work became visible; make sure a worker will look.
+    #[inline]
     pub(crate) fn notify(&self) {
         self.idle
             .notify(|| self.has_work(), |i| self.ps.get(i).unpark());

@@ -38,17 +38,22 @@ impl TaskId {
 
     /// Hands out ids in blocks per thread, so spawning from many threads
     /// does not contend on one counter.
+    #[inline]
     fn next() -> TaskId {
         const BLOCK: u64 = 1024;
         static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
         thread_local! {
             static RANGE: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
         }
+        #[cold]
+        fn new_block() -> (u64, u64) {
+            let next = NEXT_BLOCK.fetch_add(BLOCK, Relaxed);
+            (next, next + BLOCK)
+        }
         RANGE.with(|r| {
             let (mut next, mut end) = r.get();
             if next == end {
-                next = NEXT_BLOCK.fetch_add(BLOCK, Relaxed);
-                end = next + BLOCK;
+                (next, end) = new_block();
             }
             r.set((next + 1, end));
             TaskId(next)
@@ -122,7 +127,9 @@ unsafe impl Sync for TaskMeta {}
 
 impl TaskMeta {
     /// Metadata for a task spawned at `location`, at `born` on the coarse
-    /// clock (`clock::now_ms`).
+    /// clock (`clock::now_ms`). Inline: it runs on every spawn, from the
+    /// spawner's crate (`Handle::spawn_at` is generic).
+    #[inline]
     pub(crate) fn new(
         location: &'static Location<'static>,
         registry: Option<&Registry>,
@@ -236,14 +243,21 @@ impl TaskMeta {
         // read-modify-write for the many tasks that never parked.
         let key = self.key.load(Relaxed);
         if key != UNREGISTERED {
-            self.key.store(UNREGISTERED, Relaxed);
-            registry.remove(Key::from_u32(key));
+            self.remove_from(registry, key);
         }
         let counted =
             crate::context::with_worker(|w| w.is_some_and(|w| w.count_finished(registry)));
         if !counted {
             registry.note_finished();
         }
+    }
+
+    /// Out of line, so that the many tasks that never parked do not pay
+    /// for the registry's code in `unregister` (saved registers).
+    #[inline(never)]
+    fn remove_from(&self, registry: &Registry, key: u32) {
+        self.key.store(UNREGISTERED, Relaxed);
+        registry.remove(Key::from_u32(key));
     }
 
     /// The task's id.

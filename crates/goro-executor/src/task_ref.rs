@@ -34,15 +34,22 @@ pub(crate) const MAX_CREDITS: usize = 4096;
 pub(crate) struct TaskRef(ManuallyDrop<Arc<Shared>>);
 
 impl TaskRef {
-    /// A new count of `shared`: from this worker's stock if it runs
-    /// `shared` and has one, otherwise an `Arc` increment.
+    /// A new count of `shared` for a task being spawned: from this worker's
+    /// stock if it runs `shared` and has one, otherwise an `Arc` increment.
+    /// On a worker of `shared` it also counts the spawn on the worker's own
+    /// counters (`ThreadCounts`), and returns `true`; otherwise the caller
+    /// counts it in the registry. One look-up of the worker for both, as
+    /// this runs on every spawn.
     #[inline]
-    pub(crate) fn new(shared: &Arc<Shared>) -> TaskRef {
-        let from_stock = context::with_worker(|w| match w {
-            Some(w) if w.belongs_to(shared) => w.take_credit(),
-            _ => false,
+    pub(crate) fn for_spawn(shared: &Arc<Shared>) -> (TaskRef, bool) {
+        let (from_stock, counted) = context::with_worker(|w| match w {
+            Some(w) if w.belongs_to(shared) => {
+                w.note_spawned();
+                (w.take_credit(), true)
+            }
+            _ => (false, false),
         });
-        if from_stock {
+        let task_ref = if from_stock {
             // SAFETY: the stock held this strong count of `shared` (see the
             // module docs); it now belongs to the `Arc` built here, which
             // `Drop` gives back exactly once.
@@ -51,7 +58,8 @@ impl TaskRef {
             }))
         } else {
             TaskRef(ManuallyDrop::new(shared.clone()))
-        }
+        };
+        (task_ref, counted)
     }
 
     /// The runtime.

@@ -69,6 +69,12 @@ impl Polled {
         self.tasks.borrow_mut()
     }
 
+    /// Whether no task was collected (`false` while they are borrowed).
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tasks.try_borrow().is_ok_and(|t| t.is_empty())
+    }
+
     /// Runs `f` (a driver call) with wakes collected here.
     pub(crate) fn collect<R>(&self, f: impl FnOnce() -> R) -> R {
         struct Reset<'a>(&'a Cell<bool>);
@@ -152,15 +158,10 @@ impl WorkerContext {
         Arc::ptr_eq(&self.shared, shared)
     }
 
-    /// Counts a task of `registry`'s runtime spawned on this thread, if this
-    /// worker belongs to it; `false` otherwise.
+    /// Counts a task of this worker's runtime spawned on this thread.
     #[inline]
-    pub(crate) fn count_spawned(&self, registry: &Registry) -> bool {
-        let mine = std::ptr::eq(&self.shared.registry, registry);
-        if mine {
-            self.counts.note_spawned();
-        }
-        mine
+    pub(crate) fn note_spawned(&self) {
+        self.counts.note_spawned();
     }
 
     /// Counts a task of `registry`'s runtime whose future this thread
