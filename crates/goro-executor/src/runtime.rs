@@ -412,12 +412,6 @@ impl Handle {
         } else {
             crate::clock::now_ms()
         };
-        let meta = TaskMeta::new(
-            location,
-            Some(&self.shared.registry),
-            self.shared.config.panic_aborts,
-            born,
-        );
         // No `Arc` clone: a `TaskRef` usually takes its count from this
         // worker's stock instead of the shared counter (`task_ref`). On a
         // worker of this runtime it also counts the spawn.
@@ -425,7 +419,14 @@ impl Handle {
         if !counted {
             self.shared.registry.note_spawned();
         }
-        let schedule = WithInfo(move |runnable, info| task_ref.shared().schedule(runnable, info));
+        let meta = TaskMeta::new(
+            location,
+            Some(task_ref),
+            self.shared.config.panic_aborts,
+            born,
+        );
+        // Zero-sized: the runtime is in the metadata (`schedule_task`).
+        let schedule = WithInfo(crate::shared::schedule_task);
         let (runnable, task) = new_task(future, meta, schedule);
         if self.shared.is_shutdown() {
             // The runtime has shut down: the task is cancelled unpolled.
