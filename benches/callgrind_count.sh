@@ -7,8 +7,9 @@
 #
 # Shapes: see src/bin/poll_cost.rs (yield, chan, spawn, remote, chained,
 # pingpong, and smol-spawn / smol-remote / smol-chained on smol's
-# StaticExecutor). Threads are serialised under valgrind and idle threads'
-# spinning is counted too: expect +-5-10 % between runs.
+# StaticExecutor; bare-spawn / bare-remote / bare-chained on a bare
+# async-task queue, the floor). Threads are serialised under valgrind and
+# idle threads' spinning is counted too: expect +-5-10 % between runs.
 set -euo pipefail
 bin=$1 shape=$2 n1=$3 n2=$4
 ir() {

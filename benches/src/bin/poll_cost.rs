@@ -21,14 +21,24 @@
 //! `smol-spawn`, `smol-remote`, `smol-chained`: the same shapes on smol's
 //! `StaticExecutor` run by one thread, for comparison (no goro runtime is
 //! built for them).
+//!
+//! `bare-spawn`, `bare-remote`, `bare-chained`: the same shapes, with the
+//! same payloads as the smol ones, on the least executor `async-task`
+//! allows: one thread, a thread-local `VecDeque` of runnables, no
+//! bookkeeping. What they cost is async-task's own work, the allocator and
+//! the payload: the floor under any executor built on async-task.
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: poll_cost yield|chan|spawn|remote|chained|pingpong N";
+    let usage = "usage: poll_cost [smol-|bare-]SHAPE N (see the module docs)";
     let shape = args.next().expect(usage);
     let n: u64 = args.next().and_then(|a| a.parse().ok()).expect(usage);
     if let Some(shape) = shape.strip_prefix("smol-") {
         smol_static(shape, n);
+        return;
+    }
+    if let Some(shape) = shape.strip_prefix("bare-") {
+        bare(shape, n);
         return;
     }
     let rt = goro::Runtime::builder()
@@ -178,4 +188,74 @@ fn smol_static(shape: &str, n: u64) {
     }
     drop(stop_tx);
     worker.join().unwrap();
+}
+
+/// The spawn shapes on a one-thread async-task executor with nothing but a
+/// thread-local queue (see the module docs), with smol_static's payloads.
+fn bare(shape: &str, n: u64) {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    thread_local! {
+        static QUEUE: RefCell<VecDeque<async_task::Runnable>> =
+            const { RefCell::new(VecDeque::new()) };
+    }
+    fn spawn<F>(future: F) -> async_task::Task<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (runnable, task) =
+            async_task::spawn(future, |r| QUEUE.with(|q| q.borrow_mut().push_back(r)));
+        runnable.schedule();
+        task
+    }
+    fn run() {
+        while let Some(r) = QUEUE.with(|q| q.borrow_mut().pop_front()) {
+            r.run();
+        }
+    }
+    match shape {
+        "spawn" => {
+            let (tx, rx) = async_channel::bounded::<()>(1);
+            spawn(async move {
+                let left = std::sync::Arc::new(AtomicU64::new(n));
+                for _ in 0..n {
+                    let (left, tx) = (left.clone(), tx.clone());
+                    spawn(async move {
+                        if left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                            tx.try_send(()).unwrap();
+                        }
+                    })
+                    .detach();
+                }
+            })
+            .detach();
+            run();
+            rx.try_recv().unwrap();
+        }
+        "remote" => {
+            let handles: Vec<_> = (0..n).map(|_| spawn(async {})).collect();
+            run();
+            futures_lite::future::block_on(async move {
+                for h in handles {
+                    h.await;
+                }
+            });
+        }
+        "chained" => {
+            fn link(n: u64, done: async_channel::Sender<()>) {
+                if n == 0 {
+                    done.try_send(()).unwrap();
+                } else {
+                    spawn(async move { link(n - 1, done) }).detach();
+                }
+            }
+            let (tx, rx) = async_channel::bounded::<()>(1);
+            link(n, tx);
+            run();
+            rx.try_recv().unwrap();
+        }
+        other => panic!("unknown bare shape {other}"),
+    }
 }

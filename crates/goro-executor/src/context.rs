@@ -10,21 +10,30 @@ use crate::worker::WorkerContext;
 struct Context {
     /// The runtime entered on this thread (by `block_on` or a worker).
     handle: RefCell<Option<Handle>>,
-    /// Set for the lifetime of a worker thread's run loop.
-    worker: Cell<*const WorkerContext>,
 }
 
 // Under loom, model threads may share one OS thread: loom's thread-local
 // (which takes no `const` initialiser) keeps them apart.
 #[cfg(not(loom))]
 thread_local! {
-    static CONTEXT: Context = const {
-        Context { handle: RefCell::new(None), worker: Cell::new(ptr::null()) }
-    };
+    static CONTEXT: Context = const { Context { handle: RefCell::new(None) } };
 }
 #[cfg(loom)]
 loom::thread_local! {
-    static CONTEXT: Context = Context { handle: RefCell::new(None), worker: Cell::new(ptr::null()) };
+    static CONTEXT: Context = Context { handle: RefCell::new(None) };
+}
+
+// The worker this thread runs, set for the lifetime of a worker thread's
+// run loop. A thread-local of its own, apart from `CONTEXT`: it needs no
+// destructor, so reading it is one load with no lazy-registration check
+// (several reads per spawn and per finished task, see `with_worker`).
+#[cfg(not(loom))]
+thread_local! {
+    static WORKER: Cell<*const WorkerContext> = const { Cell::new(ptr::null()) };
+}
+#[cfg(loom)]
+loom::thread_local! {
+    static WORKER: Cell<*const WorkerContext> = Cell::new(ptr::null());
 }
 
 /// Restores the previously entered runtime when dropped.
@@ -65,10 +74,10 @@ pub(crate) fn set_worker<R>(ctx: &WorkerContext, f: impl FnOnce() -> R) -> R {
     struct Reset;
     impl Drop for Reset {
         fn drop(&mut self) {
-            let _ = CONTEXT.try_with(|c| c.worker.set(ptr::null()));
+            let _ = WORKER.try_with(|c| c.set(ptr::null()));
         }
     }
-    CONTEXT.with(|c| c.worker.set(ctx));
+    WORKER.with(|c| c.set(ctx));
     let _reset = Reset;
     f()
 }
@@ -76,7 +85,7 @@ pub(crate) fn set_worker<R>(ctx: &WorkerContext, f: impl FnOnce() -> R) -> R {
 /// Calls `f` with the worker this thread runs, if it is a worker thread.
 #[inline(always)]
 pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerContext>) -> R) -> R {
-    let p = CONTEXT.try_with(|c| c.worker.get()).unwrap_or(ptr::null());
+    let p = WORKER.try_with(Cell::get).unwrap_or(ptr::null());
     // SAFETY: the pointer is set only by `set_worker`, which clears it before
     // the `WorkerContext` it borrows goes away, and only this thread reads it.
     f(unsafe { p.as_ref() })

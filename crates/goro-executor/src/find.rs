@@ -56,6 +56,7 @@ impl Core {
     /// `yield_now`) would otherwise reach the global queue only on every
     /// 61st tick, one task at a time. Go gets the same effect by sending
     /// `Gosched` to the global queue.
+    #[inline]
     pub(crate) fn schedule_local(&mut self, shared: &Shared, task: Runnable, yielded: bool) {
         if yielded {
             if !shared.queues.global.is_empty() {
@@ -173,8 +174,18 @@ impl Core {
     }
 
     /// Moves the tasks a driver call made ready into the ring and returns
-    /// the first; wakes another worker for the rest.
+    /// the first; wakes another worker for the rest. The usual case, no
+    /// task, is inlined: it runs on every scheduling round.
+    #[inline]
     fn take_polled(&mut self, shared: &Shared, polled: &Polled) -> Option<Runnable> {
+        if polled.is_empty() {
+            return None;
+        }
+        self.take_polled_slow(shared, polled)
+    }
+
+    #[inline(never)]
+    fn take_polled_slow(&mut self, shared: &Shared, polled: &Polled) -> Option<Runnable> {
         let mut tasks = polled.tasks();
         if tasks.is_empty() {
             return None;

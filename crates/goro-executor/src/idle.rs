@@ -95,7 +95,24 @@ impl Idle {
     /// is already searching (it will find the work) or none sleeps (all are
     /// busy and will get to it). `has_work` re-inspects every queue; `unpark`
     /// wakes the chosen worker, which starts out counted as spinning.
+    ///
+    /// The common case, a worker already searching or none asleep, is
+    /// inlined into the caller (it runs on every spawn): the fence and the
+    /// two loads of the loop's first check. When that check finds a sleeper
+    /// to wake, [`Idle::notify_slow`] runs the whole loop from its start,
+    /// fence and check included: the same steps as before, one more look.
+    #[inline]
     pub(crate) fn notify(&self, has_work: impl Fn() -> bool, unpark: impl Fn(usize)) {
+        fence(SeqCst);
+        if self.num_spinning.load(SeqCst) != 0 || self.num_sleeping.load(SeqCst) == 0 {
+            return;
+        }
+        self.notify_slow(has_work, unpark);
+    }
+
+    /// [`Idle::notify`] when a worker may have to be woken.
+    #[inline(never)]
+    fn notify_slow(&self, has_work: impl Fn() -> bool, unpark: impl Fn(usize)) {
         loop {
             fence(SeqCst);
             if self.num_spinning.load(SeqCst) != 0 || self.num_sleeping.load(SeqCst) == 0 {

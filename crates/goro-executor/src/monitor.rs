@@ -68,6 +68,7 @@ impl MonitorLink {
 
     /// Whether the monitor sleeps long because every worker is idle (so the
     /// coarse clock may be stale).
+    #[inline]
     pub(crate) fn is_backed_off(&self) -> bool {
         self.backed_off.load(Relaxed)
     }

@@ -412,21 +412,22 @@ impl Handle {
         } else {
             crate::clock::now_ms()
         };
+        // No `Arc` clone: a `TaskRef` usually takes its count from this
+        // worker's stock instead of the shared counter (`task_ref`). On a
+        // worker of this runtime it also counts the spawn.
+        let (task_ref, counted) = crate::task_ref::TaskRef::for_spawn(&self.shared);
+        if !counted {
+            self.shared.registry.note_spawned();
+        }
         let meta = TaskMeta::new(
             location,
-            Some(&self.shared.registry),
+            Some(task_ref),
             self.shared.config.panic_aborts,
             born,
         );
-        // No `Arc` clone: a `TaskRef` usually takes its count from this
-        // worker's stock instead of the shared counter (`task_ref`).
-        let task_ref = crate::task_ref::TaskRef::new(&self.shared);
-        let schedule = WithInfo(move |runnable, info| task_ref.shared().schedule(runnable, info));
+        // Zero-sized: the runtime is in the metadata (`schedule_task`).
+        let schedule = WithInfo(crate::shared::schedule_task);
         let (runnable, task) = new_task(future, meta, schedule);
-        let registry = &self.shared.registry;
-        if !context::with_worker(|w| w.is_some_and(|w| w.count_spawned(registry))) {
-            registry.note_spawned();
-        }
         if self.shared.is_shutdown() {
             // The runtime has shut down: the task is cancelled unpolled.
             drop(runnable);

@@ -136,6 +136,35 @@ pub(crate) struct Shared {
     shutdown: AtomicBool,
 }
 
+/// The schedule function of every task of a runtime (`Handle::spawn_at`).
+///
+/// A plain function, so zero-sized: it finds the runtime in the task's
+/// metadata, where the task's strong count of it lives (`TaskMeta`'s
+/// `TaskRef`). async-task wraps a call of a schedule function that
+/// captures anything in a temporary waker, two atomic read-modify-writes
+/// on the task's state per spawn and per wake, so that the task, and what
+/// the function captured, outlive the call even if the task is run and
+/// freed elsewhere meanwhile. Here that guard is needed only on a thread
+/// that is not a worker of the task's runtime: a worker's context holds a
+/// strong count of its runtime for as long as the thread runs it, so the
+/// runtime outlives the call whatever becomes of the task. Elsewhere the
+/// guard is taken here, as async-task would, and dropped after the call,
+/// once no reference to the runtime is left.
+pub(crate) fn schedule_task(task: Runnable, info: ScheduleInfo) {
+    let shared: *const Shared = Arc::as_ptr(
+        task.metadata()
+            .runtime()
+            .expect("goro: a runtime's task without its runtime"),
+    );
+    // SAFETY: the task holds a strong count of its runtime, so `shared`
+    // is alive now; `runs` only compares the address.
+    let _guard = (!worker::runs(unsafe { &*shared })).then(|| task.waker());
+    // SAFETY: alive for the whole call: on a worker of the runtime, its
+    // context holds a strong count (see above); elsewhere `_guard` keeps
+    // the task, which holds one, alive until after the call.
+    unsafe { &*shared }.schedule(task, info);
+}
+
 impl Shared {
     /// A runtime of `n` Ps; returns it with their cores, to be started.
     /// `watcher`, if any, lets the monitor follow the CPU limit.
@@ -198,12 +227,14 @@ impl Shared {
         self.ps.active.store(n, SeqCst);
     }
 
+    #[inline]
     pub(crate) fn is_shutdown(&self) -> bool {
         self.shutdown.load(Acquire)
     }
 
-    /// The schedule function of every task of this runtime.
-    pub(crate) fn schedule(self: &Arc<Self>, task: Runnable, info: ScheduleInfo) {
+    /// Queues a task of this runtime that was spawned or woken: the body of
+    /// [`schedule_task`], which makes sure `self` outlives the call.
+    pub(crate) fn schedule(&self, task: Runnable, info: ScheduleInfo) {
         let meta = task.metadata();
         meta.mark_queued();
         if self.observe.wake_samples.is_armed() {
@@ -257,6 +288,7 @@ impl Shared {
     }
 
     /// Go's `wakep`: work became visible; make sure a worker will look.
+    #[inline]
     pub(crate) fn notify(&self) {
         self.idle
             .notify(|| self.has_work(), |i| self.ps.get(i).unpark());

@@ -7,11 +7,12 @@ use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
-use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64};
 
 use crate::registry::{Key, Registry};
+use crate::shared::Shared;
+use crate::task_ref::TaskRef;
 use std::task::{Context, Poll, Waker};
 
 /// The runnable half of a goro task, queued by the scheduler.
@@ -38,17 +39,22 @@ impl TaskId {
 
     /// Hands out ids in blocks per thread, so spawning from many threads
     /// does not contend on one counter.
+    #[inline]
     fn next() -> TaskId {
         const BLOCK: u64 = 1024;
         static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
         thread_local! {
             static RANGE: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
         }
+        #[cold]
+        fn new_block() -> (u64, u64) {
+            let next = NEXT_BLOCK.fetch_add(BLOCK, Relaxed);
+            (next, next + BLOCK)
+        }
         RANGE.with(|r| {
             let (mut next, mut end) = r.get();
             if next == end {
-                next = NEXT_BLOCK.fetch_add(BLOCK, Relaxed);
-                end = next + BLOCK;
+                (next, end) = new_block();
             }
             r.set((next + 1, end));
             TaskId(next)
@@ -79,9 +85,11 @@ const ABORTED: u8 = 1 << 4;
 pub struct TaskMeta {
     id: TaskId,
     location: &'static Location<'static>,
-    /// The runtime's registry; it outlives the task's future because the
-    /// task's schedule function holds the runtime's shared state.
-    registry: Option<NonNull<Registry>>,
+    /// The task's strong count of its runtime (`None` for a task of no
+    /// runtime, `spawn_unscheduled`): the runtime's registry and schedule
+    /// function are found through it (`shared::schedule_task`). Dropped
+    /// with the metadata, when async-task frees the task.
+    runtime: Option<TaskRef>,
     /// The task's `registry::Key`, or `UNREGISTERED`.
     key: AtomicU32,
     /// Polls started, whether the task is queued now, and whether that wake
@@ -114,18 +122,14 @@ const SCHED_FLAGS: u32 = SCHED_QUEUED | SCHED_SAMPLED;
 /// One poll, counted in the bits above the flags (saturating at 2^30 - 1).
 const SCHED_ONE: u32 = 1 << 2;
 
-// SAFETY: the registry pointer is only dereferenced to call `Registry`'s
-// thread-safe methods; everything else in `TaskMeta` is `Send + Sync`.
-unsafe impl Send for TaskMeta {}
-// SAFETY: as above.
-unsafe impl Sync for TaskMeta {}
-
 impl TaskMeta {
     /// Metadata for a task spawned at `location`, at `born` on the coarse
-    /// clock (`clock::now_ms`).
+    /// clock (`clock::now_ms`). Inline: it runs on every spawn, from the
+    /// spawner's crate (`Handle::spawn_at` is generic).
+    #[inline]
     pub(crate) fn new(
         location: &'static Location<'static>,
-        registry: Option<&Registry>,
+        runtime: Option<TaskRef>,
         abort_on_panic: bool,
         born: u32,
     ) -> Self {
@@ -134,7 +138,7 @@ impl TaskMeta {
         TaskMeta {
             id,
             location,
-            registry: registry.map(NonNull::from),
+            runtime,
             key: AtomicU32::new(UNREGISTERED),
             sched: AtomicU32::new(0),
             born,
@@ -204,11 +208,9 @@ impl TaskMeta {
     /// Registers a task that is about to park, so shutdown can reach it.
     /// Called by the task's own poll, once.
     fn register(&self, waker: &Waker) {
-        let Some(registry) = self.registry else {
+        let Some(registry) = self.registry() else {
             return;
         };
-        // SAFETY: see the `registry` field.
-        let registry = unsafe { registry.as_ref() };
         // `self` is the metadata in the task's allocation, which the waker
         // keeps alive: `insert`'s contract.
         let Some(key) = registry.insert(waker.clone(), self) else {
@@ -225,25 +227,41 @@ impl TaskMeta {
 
     /// Takes the task out of its registry; called when its future is gone.
     fn unregister(&self) {
-        let Some(registry) = self.registry else {
+        let Some(registry) = self.registry() else {
             return;
         };
-        // SAFETY: see the `registry` field: the registry outlives the
-        // future, whose drop is what calls this.
-        let registry = unsafe { registry.as_ref() };
         // Only the task itself writes its key (here and in `register`, both
         // run by whoever owns the future), so a load and a store do: no
         // read-modify-write for the many tasks that never parked.
         let key = self.key.load(Relaxed);
         if key != UNREGISTERED {
-            self.key.store(UNREGISTERED, Relaxed);
-            registry.remove(Key::from_u32(key));
+            self.remove_from(registry, key);
         }
         let counted =
             crate::context::with_worker(|w| w.is_some_and(|w| w.count_finished(registry)));
         if !counted {
             registry.note_finished();
         }
+    }
+
+    /// Out of line, so that the many tasks that never parked do not pay
+    /// for the registry's code in `unregister` (saved registers).
+    #[inline(never)]
+    fn remove_from(&self, registry: &Registry, key: u32) {
+        self.key.store(UNREGISTERED, Relaxed);
+        registry.remove(Key::from_u32(key));
+    }
+
+    /// The task's runtime, if it has one.
+    #[inline]
+    pub(crate) fn runtime(&self) -> Option<&std::sync::Arc<Shared>> {
+        self.runtime.as_ref().map(TaskRef::shared)
+    }
+
+    /// The registry of the task's runtime, if it has one.
+    #[inline]
+    fn registry(&self) -> Option<&Registry> {
+        self.runtime().map(|s| &s.registry)
     }
 
     /// The task's id.
@@ -268,12 +286,10 @@ impl TaskMeta {
         // Not registered: the task has never parked, so it is queued or
         // running and will see the flag at its next poll (see `register`).
         let key = self.key.load(SeqCst);
-        if let (Some(registry), true) = (self.registry, key != UNREGISTERED) {
-            // SAFETY: the caller holds the task's `Task` handle, so the task,
-            // its schedule function and hence the registry are alive. A
-            // slot reused by another task meanwhile gets a spurious wakeup,
-            // which every future tolerates.
-            unsafe { registry.as_ref() }.wake(Key::from_u32(key));
+        if let (Some(registry), true) = (self.registry(), key != UNREGISTERED) {
+            // A slot reused by another task meanwhile gets a spurious
+            // wakeup, which every future tolerates.
+            registry.wake(Key::from_u32(key));
         }
     }
 

@@ -1,9 +1,9 @@
-//! [`TaskRef`]: the reference a task's schedule function holds on its
-//! runtime, without an atomic read-modify-write per task on the common
-//! path.
+//! [`TaskRef`]: the reference a task holds on its runtime (in its
+//! metadata, `TaskMeta`), without an atomic read-modify-write per task on
+//! the common path.
 //!
 //! A task must keep its runtime's `Shared` alive: its schedule function
-//! queues it there, and its metadata points at the registry inside. A plain
+//! queues it there, and its metadata uses the registry inside. A plain
 //! `Arc<Shared>` clone per task costs two atomic read-modify-writes (the
 //! clone at spawn, the drop when the task is freed) on the one cache line
 //! that every worker of the runtime writes, so the line bounces between
@@ -29,20 +29,26 @@ use crate::shared::Shared;
 /// `Arc` counter instead.
 pub(crate) const MAX_CREDITS: usize = 4096;
 
-/// One strong count of a runtime's `Shared`, owned by a task's schedule
-/// function.
+/// One strong count of a runtime's `Shared`, owned by a task's metadata.
 pub(crate) struct TaskRef(ManuallyDrop<Arc<Shared>>);
 
 impl TaskRef {
-    /// A new count of `shared`: from this worker's stock if it runs
-    /// `shared` and has one, otherwise an `Arc` increment.
+    /// A new count of `shared` for a task being spawned: from this worker's
+    /// stock if it runs `shared` and has one, otherwise an `Arc` increment.
+    /// On a worker of `shared` it also counts the spawn on the worker's own
+    /// counters (`ThreadCounts`), and returns `true`; otherwise the caller
+    /// counts it in the registry. One look-up of the worker for both, as
+    /// this runs on every spawn.
     #[inline]
-    pub(crate) fn new(shared: &Arc<Shared>) -> TaskRef {
-        let from_stock = context::with_worker(|w| match w {
-            Some(w) if w.belongs_to(shared) => w.take_credit(),
-            _ => false,
+    pub(crate) fn for_spawn(shared: &Arc<Shared>) -> (TaskRef, bool) {
+        let (from_stock, counted) = context::with_worker(|w| match w {
+            Some(w) if w.belongs_to(shared.as_ref()) => {
+                w.note_spawned();
+                (w.take_credit(), true)
+            }
+            _ => (false, false),
         });
-        if from_stock {
+        let task_ref = if from_stock {
             // SAFETY: the stock held this strong count of `shared` (see the
             // module docs); it now belongs to the `Arc` built here, which
             // `Drop` gives back exactly once.
@@ -51,7 +57,8 @@ impl TaskRef {
             }))
         } else {
             TaskRef(ManuallyDrop::new(shared.clone()))
-        }
+        };
+        (task_ref, counted)
     }
 
     /// The runtime.
@@ -64,7 +71,7 @@ impl TaskRef {
 impl Drop for TaskRef {
     fn drop(&mut self) {
         let stocked = context::with_worker(|w| match w {
-            Some(w) if w.belongs_to(&self.0) => w.give_credit(),
+            Some(w) if w.belongs_to(self.0.as_ref()) => w.give_credit(),
             _ => false,
         });
         if !stocked {
@@ -114,5 +121,42 @@ mod tests {
         drop(rt);
         drop(parked);
         assert!(state.upgrade().is_none(), "the runtime's state leaked");
+    }
+
+    /// A parked task woken from a thread that is not a worker while its
+    /// runtime is dropped, many times over: the wake (`schedule_task`) must
+    /// keep the runtime's state alive through the call, and the state is
+    /// freed once everything is dropped. The loom model
+    /// `loom_runtime_an_outside_wake_races_the_runtime_drop` checks the
+    /// orders; this runs the real thing (also under valgrind memcheck).
+    #[test]
+    fn an_outside_wake_racing_the_runtime_drop_frees_the_state() {
+        use std::sync::{Arc, Mutex};
+        use std::task::{Poll, Waker};
+        for _ in 0..200 {
+            let rt = crate::Runtime::builder().maxprocs(1).build().unwrap();
+            let slot: Arc<Mutex<Option<Waker>>> = Arc::new(Mutex::new(None));
+            let s = slot.clone();
+            let task = rt.spawn(std::future::poll_fn(move |cx| {
+                *s.lock().unwrap() = Some(cx.waker().clone());
+                Poll::<()>::Pending
+            }));
+            while slot.lock().unwrap().is_none() {
+                std::thread::yield_now();
+            }
+            let state = std::sync::Arc::downgrade(&rt.handle().shared);
+            let waker = slot.lock().unwrap().take().unwrap();
+            let outside = std::thread::spawn(move || waker.wake());
+            drop(task);
+            drop(rt);
+            outside.join().unwrap();
+            drop(slot);
+            if let Some(shared) = state.upgrade() {
+                // The wake came after shutdown's final drain: the task
+                // waits in the global queue (see the loom model).
+                shared.finish_shutdown();
+            }
+            assert!(state.upgrade().is_none(), "the runtime's state leaked");
+        }
     }
 }

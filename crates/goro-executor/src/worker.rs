@@ -69,6 +69,12 @@ impl Polled {
         self.tasks.borrow_mut()
     }
 
+    /// Whether no task was collected (`false` while they are borrowed).
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tasks.try_borrow().is_ok_and(|t| t.is_empty())
+    }
+
     /// Runs `f` (a driver call) with wakes collected here.
     pub(crate) fn collect<R>(&self, f: impl FnOnce() -> R) -> R {
         struct Reset<'a>(&'a Cell<bool>);
@@ -148,19 +154,15 @@ impl WorkerContext {
     }
 
     /// Whether this worker belongs to the runtime of `shared`.
-    pub(crate) fn belongs_to(&self, shared: &Arc<Shared>) -> bool {
-        Arc::ptr_eq(&self.shared, shared)
+    #[inline]
+    pub(crate) fn belongs_to(&self, shared: &Shared) -> bool {
+        std::ptr::eq(Arc::as_ptr(&self.shared), shared)
     }
 
-    /// Counts a task of `registry`'s runtime spawned on this thread, if this
-    /// worker belongs to it; `false` otherwise.
+    /// Counts a task of this worker's runtime spawned on this thread.
     #[inline]
-    pub(crate) fn count_spawned(&self, registry: &Registry) -> bool {
-        let mine = std::ptr::eq(&self.shared.registry, registry);
-        if mine {
-            self.counts.note_spawned();
-        }
-        mine
+    pub(crate) fn note_spawned(&self) {
+        self.counts.note_spawned();
     }
 
     /// Counts a task of `registry`'s runtime whose future this thread
@@ -202,7 +204,7 @@ impl WorkerContext {
 /// If this thread runs a P of `shared`, calls `f` with it and the task;
 /// otherwise hands the task back.
 pub(crate) fn with_local_core(
-    shared: &Arc<Shared>,
+    shared: &Shared,
     task: Runnable,
     f: impl FnOnce(&mut Core, Runnable),
 ) -> Option<Runnable> {
@@ -240,6 +242,14 @@ pub(crate) fn with_local_core(
     })
 }
 
+/// Whether this thread is a worker of `shared`'s runtime. Its context holds
+/// a strong count of the runtime for as long as it runs, so `shared`
+/// outlives anything this thread does meanwhile (`shared::schedule_task`).
+#[inline]
+pub(crate) fn runs(shared: &Shared) -> bool {
+    context::with_worker(|w| w.is_some_and(|w| w.belongs_to(shared)))
+}
+
 /// Whether this thread is a worker (of any runtime) inside a driver call
 /// whose wakes it collects ([`Polled::collect`]). A task of *another*
 /// runtime woken there was woken by I/O or a timer too: the reactor and its
@@ -250,7 +260,7 @@ pub(crate) fn in_driver_call() -> bool {
 
 /// Keeps `task`, which woke itself while this worker polls it, for the end
 /// of the poll (see `WorkerContext::yielded`); hands it back elsewhere.
-pub(crate) fn defer_yield(shared: &Arc<Shared>, task: Runnable) -> Option<Runnable> {
+pub(crate) fn defer_yield(shared: &Shared, task: Runnable) -> Option<Runnable> {
     context::with_worker(|w| match w {
         Some(w) if w.belongs_to(shared) && w.lent.get().is_some() => {
             if let Some(other) = w.yielded.replace(Some(task)) {

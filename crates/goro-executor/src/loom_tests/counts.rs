@@ -60,3 +60,55 @@ fn loom_runtime_spawns_from_a_worker_are_counted_and_freed() {
         assert!(state.upgrade().is_none(), "the runtime's state leaked");
     });
 }
+
+/// A parked task woken from a thread that is not a worker while the runtime
+/// is dropped. The schedule function (`shared::schedule_task`) is
+/// zero-sized and finds the runtime through the task's metadata; on such a
+/// thread it keeps the task, and with it the task's count of the runtime,
+/// alive until the call is over, so the wake never outlives the state it
+/// uses. Whichever order the wake, the shutdown's drain and the frees take,
+/// nothing deadlocks, and no count of the state is lost or kept.
+///
+/// A wake that comes after the shutdown's final drain leaves the task in
+/// the global queue, where it keeps the state alive (a cycle: task, its
+/// count of the state, the queue, the task), as it did when the schedule
+/// function held that count: the model drains once more for that order
+/// before checking that the state is freed.
+///
+/// The state's reference count is a std `Arc`, whose synchronisation loom
+/// does not see: were the last count dropped on the outside thread, loom
+/// would report the state's destructor as racing the workers' earlier
+/// loads. So the model keeps one count until the outside thread is
+/// joined; the drop of the last count on another thread is exercised by
+/// the stress test `task_ref::an_outside_wake_racing_the_runtime_drop_frees_the_state`
+/// (also under valgrind memcheck).
+#[test]
+fn loom_runtime_an_outside_wake_races_the_runtime_drop() {
+    use std::task::{Poll, Waker};
+    model(1).check(|| {
+        let rt = loom_runtime(1, None);
+        let slot: Arc<loom::sync::Mutex<Option<Waker>>> = Arc::new(loom::sync::Mutex::new(None));
+        let s = slot.clone();
+        let task = rt.spawn(std::future::poll_fn(move |cx| {
+            *s.lock().unwrap() = Some(cx.waker().clone());
+            Poll::<()>::Pending
+        }));
+        // Wait for the task to park (its first poll stores the waker).
+        while slot.lock().unwrap().is_none() {
+            thread::yield_now();
+        }
+        let keep = rt.handle().shared.clone();
+        let waker = slot.lock().unwrap().take().unwrap();
+        let outside = thread::spawn(move || waker.wake());
+        drop(task);
+        drop(rt);
+        outside.join().unwrap();
+        // A poll after the wake may have parked the task's waker again.
+        drop(slot);
+        // For a wake after the final drain (see above); idempotent.
+        keep.finish_shutdown();
+        let state = std::sync::Arc::downgrade(&keep);
+        drop(keep);
+        assert!(state.upgrade().is_none(), "the runtime's state leaked");
+    });
+}
