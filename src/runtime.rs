@@ -47,6 +47,10 @@ impl Driver for ReactorDriver {
     fn needs_poll(&self, stale: Duration) -> bool {
         self.0.needs_poll(stale)
     }
+
+    fn timer_due_within(&self, horizon: Duration) -> bool {
+        self.0.timer_due_within(horizon)
+    }
 }
 
 /// The driver every goro runtime of this process shares: there is one

@@ -104,4 +104,15 @@ pub trait Driver: Send + Sync + 'static {
     /// thread is polling now, and the last poll finished more than `stale`
     /// ago. The monitor thread checks this every few milliseconds.
     fn needs_poll(&self, stale: Duration) -> bool;
+
+    /// Whether a timer falls due within `horizon` from now. A worker that
+    /// leaves its sleep in the driver to run a task wakes another to take
+    /// the poller role only then (a timer needs someone asleep in the
+    /// driver with its deadline); ready I/O can wait for a worker between
+    /// tasks or for the monitor, which checks every millisecond. The
+    /// default, `true`, hands the role on every time.
+    fn timer_due_within(&self, horizon: Duration) -> bool {
+        let _ = horizon;
+        true
+    }
 }

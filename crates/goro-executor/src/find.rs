@@ -90,12 +90,13 @@ impl Core {
         let task = self.find_runnable_inner(shared, polled, &mut was_poller)?;
         if was_poller {
             // This thread slept in the driver and leaves it to run a task,
-            // which may block it: if tasks still wait on timers or I/O and
-            // nobody polls, wake a sleeping worker to take the role (Go's
-            // `wakep` after netpoll). Without it, the other workers sleep on
-            // their own parkers with no deadline, and a timer due meanwhile
-            // waits for the monitor's 10 ms fallback.
-            shared.hand_off_poller();
+            // which may block it: if a timer falls due soon and nobody
+            // polls, wake a sleeping worker to take the role (Go's `wakep`
+            // after netpoll). Without it, the other workers sleep on their
+            // own parkers with no deadline, and the timer waits for the
+            // monitor. Ready I/O waits at most for the monitor's next look
+            // (`Shared::hand_off_poller_for_timers`).
+            shared.hand_off_poller_for_timers();
         }
         Some(task)
     }
@@ -173,8 +174,20 @@ impl Core {
         self.take_polled(shared, polled)
     }
 
-    /// Moves the tasks a driver call made ready into the ring and returns
-    /// the first; wakes another worker for the rest. The usual case, no
+    /// Returns the first task a driver call made ready and queues the rest
+    /// on the shared queue of woken tasks, which every worker takes from
+    /// before its own ring (Go's `injectglist` also hands a netpoll's
+    /// surplus to the global queue when Ps are idle); wakes another worker
+    /// for them.
+    ///
+    /// Not on this worker's ring: there they waited until this thread got
+    /// to them or another worker ran dry and stole half, and with more
+    /// threads than cores (a load generator on the same machine, other
+    /// processes) the OS preempts a worker for milliseconds with its ring
+    /// full. Under `wrk -c64` that doubled the p99 latency of an HTTP
+    /// server (issue 15). On the shared queue, whichever worker is running
+    /// takes the next. With one P there is no other worker: the ring, which
+    /// is cheaper, while it is less than half full. The usual case, no
     /// task, is inlined: it runs on every scheduling round.
     #[inline]
     fn take_polled(&mut self, shared: &Shared, polled: &Polled) -> Option<Runnable> {
@@ -193,15 +206,16 @@ impl Core {
         let mut tasks = tasks.drain(..);
         let first = tasks.next();
         let mut surplus = false;
+        let alone = shared.num_procs() == 1;
         for task in tasks {
-            // Past half the ring, to the queue of woken tasks, which every
-            // worker takes before the global queue. A ring filled to the
-            // brim would overflow at the next push (the caller's own, a
-            // wake from the next task), moving its older half, these
-            // tasks, behind all the new work waiting in the global queue:
-            // with a million tasks spawned from one loop that held timers
-            // due now back for the whole spawn phase (issue 18).
-            if self.ring.remaining() > crate::ring::CAPACITY / 2 {
+            // Alone, past half the ring, to the queue of woken tasks too,
+            // which goes before the global queue. A ring filled to the brim
+            // would overflow at the next push (the caller's own, a wake from
+            // the next task), moving its older half, these tasks, behind all
+            // the new work waiting in the global queue: with a million tasks
+            // spawned from one loop that held timers due now back for the
+            // whole spawn phase (issue 18).
+            if alone && self.ring.remaining() > crate::ring::CAPACITY / 2 {
                 self.push_back(shared, task);
             } else {
                 shared.queues.io_ready.push(task);
@@ -234,6 +248,11 @@ impl Core {
                 self.push_woken(shared, task);
             }
             if let Some(task) = shared.queues.global.pop() {
+                return Some(task);
+            }
+            // The ring's turn too: woken tasks go before it (below), so a
+            // steady stream of them would otherwise starve it.
+            if let Some(task) = self.ring.pop() {
                 return Some(task);
             }
         }

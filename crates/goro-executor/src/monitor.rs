@@ -4,6 +4,10 @@
 //!   longer than the retake threshold (10 ms by default) is taken from that
 //!   thread and handed to a spare or new thread; if the thread sleeps in the
 //!   kernel while the P has tasks queued, after about 1 ms already;
+//! - **the poller role**: if tasks wait on the driver, nobody has polled it
+//!   for a busy period (or a timer falls due before the next look) and a
+//!   worker sleeps on its own parker, it wakes that worker to sleep in the
+//!   driver instead;
 //! - **network-poll fallback**: if tasks wait on the driver and nobody has
 //!   polled it for [`POLL_STALE`], it polls, and the tasks that makes ready
 //!   go to the queue of tasks woken from I/O (`Queues::io_ready`);
@@ -142,6 +146,15 @@ impl Monitor {
                 crate::machine::reap_threads(shared);
             }
             if let Some(driver) = shared.driver.as_deref() {
+                // Nobody has polled for a busy period, or a timer falls due
+                // before the next look: a sleeping worker takes the poller
+                // role (a worker leaving the driver hands it on itself only
+                // for a timer due soon: `Shared::hand_off_poller_for_timers`).
+                if driver.needs_poll(BUSY_PERIOD)
+                    || driver.timer_due_within(crate::shared::POLLER_HORIZON)
+                {
+                    shared.hand_off_poller();
+                }
                 if driver.needs_poll(POLL_STALE) && driver.try_acquire() {
                     crate::context::remote_poll(|| driver.poll(Some(Duration::ZERO)));
                     driver.release();

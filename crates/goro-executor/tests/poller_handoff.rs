@@ -22,6 +22,11 @@ const SETTLE: Duration = Duration::from_millis(300);
 /// for `notify` or a short timeout.
 #[derive(Default)]
 struct OneShot {
+    /// Reports no timer due, and a poll overdue after 1 ms but not after
+    /// 10 ms: the worker leaving the driver does not hand the role on, and
+    /// the monitor does not poll itself; only its hand-off can bring
+    /// another thread to poll.
+    lazy: bool,
     polling: std::sync::atomic::AtomicBool,
     state: Mutex<State>,
     cv: Condvar,
@@ -83,8 +88,11 @@ impl Driver for OneShot {
     fn has_waiters(&self) -> bool {
         true
     }
-    fn needs_poll(&self, _stale: Duration) -> bool {
-        false
+    fn needs_poll(&self, stale: Duration) -> bool {
+        self.lazy && stale < Duration::from_millis(5)
+    }
+    fn timer_due_within(&self, _horizon: Duration) -> bool {
+        !self.lazy
     }
 }
 
@@ -108,8 +116,24 @@ impl Future for WokenByDriver {
 
 #[test]
 fn another_worker_polls_while_the_former_poller_blocks() {
+    polls_while_the_former_poller_blocks(false);
+}
+
+/// With no timer due, the worker leaving the driver keeps the role to
+/// itself (handing it on every time woke a worker for nothing thousands of
+/// times a second under network load); the monitor hands it on once nobody
+/// has polled for a millisecond.
+#[test]
+fn the_monitor_hands_the_poller_role_on_when_no_timer_is_due() {
+    polls_while_the_former_poller_blocks(true);
+}
+
+fn polls_while_the_former_poller_blocks(lazy: bool) {
     const HOLD: Duration = Duration::from_millis(1500);
-    let driver = Arc::new(OneShot::default());
+    let driver = Arc::new(OneShot {
+        lazy,
+        ..OneShot::default()
+    });
     let rt = Runtime::builder()
         .maxprocs(2)
         // No retake during the hold (it too would bring a thread that

@@ -312,6 +312,18 @@ impl Reactor {
         }
     }
 
+    /// Whether a pending timer falls due within `horizon` from now (one
+    /// load per shard and a clock read).
+    pub fn timer_due_within(&self, horizon: Duration) -> bool {
+        let next = self.timers.next_deadline();
+        next != u64::MAX
+            && next
+                <= self
+                    .timers
+                    .now_ns()
+                    .saturating_add(horizon.as_nanos() as u64)
+    }
+
     /// Whether any task may wait on the reactor: a registered source or a
     /// pending timer.
     pub fn has_waiters(&self) -> bool {
