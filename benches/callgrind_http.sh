@@ -12,7 +12,7 @@ rt="${1:?server name}"
 n="${2:-20000}"
 tool="${3:-callgrind}"
 exe=$(ls -t target/release/deps/http_hello-* | grep -v '\.d$' | head -1)
-out=$(mktemp -d)
+out=${CG_OUT:-$(mktemp -d)}; mkdir -p "$out"
 case "$tool" in
 callgrind) valgrind --tool=callgrind --callgrind-out-file="$out/cg" "$exe" --child server "$rt" >"$out/server" 2>"$out/server.err" & ;;
 strace) strace -c -f -o "$out/strace" "$exe" --child server "$rt" >"$out/server" 2>"$out/server.err" & ;;
@@ -39,4 +39,4 @@ strace)
     echo "$rt: syscalls=$total requests=$n per_request=$(awk -v t="$total" -v n="$n" 'BEGIN {printf "%.2f", t / n}')"
     ;;
 esac
-rm -rf "$out"
+[ -n "${CG_OUT:-}" ] || rm -rf "$out"

@@ -6,11 +6,22 @@
 # its OS threads. After the load it keeps sampling for SOAK_SETTLE seconds
 # and checks:
 # - descriptors and tasks are back at their baseline exactly;
+# - the heap in use (ws_echo's status line: glibc's `mallinfo2`, what the
+#   program holds allocated, without what malloc keeps free) is back
+#   within SOAK_HEAP_SLACK_KIB of the warm baseline (below): a leak grows
+#   it, the allocator's retention does not. glibc's per-thread caches
+#   count as in use, and fill as the load goes on, so the server runs with
+#   them off (GLIBC_TUNABLES=glibc.malloc.tcache_count=0) unless
+#   SOAK_TCACHE=1 or GLIBC_TUNABLES is set;
 # - anonymous RSS (heap, stacks) is back within SOAK_ANON_SLACK_KIB of its
-#   baseline. Not exactly: glibc's malloc keeps some freed memory that
-#   malloc_trim cannot return (its per-thread caches and the pages they
-#   pin, the top of each thread's arena); benches/README.md ("Soak") shows
-#   what that is and how much.
+#   warm baseline: the server idle after a first SOAK_WARM seconds of the
+#   same load, once it has settled (SOAK_WARM_SETTLE). glibc's malloc keeps
+#   some freed memory that malloc_trim cannot return (its per-thread caches
+#   and the pages they pin, the top of each thread's arena); the first load
+#   fills those, so the warm baseline is what a leak would grow from. The
+#   cold start-up baseline is reported beside it and checked against the
+#   looser SOAK_COLD_SLACK_KIB; benches/README.md ("Soak") shows what
+#   glibc keeps and how much.
 #   File pages (code of ws_echo and libc first run under load) are
 #   reported, not checked: they are clean, shared and reclaimable;
 # - RSS did not grow under steady load by more than SOAK_RSS_SLACK_KIB
@@ -34,6 +45,10 @@ EVERY=${SOAK_EVERY:-10}
 SETTLE=${SOAK_SETTLE:-60}
 RSS_SLACK_KIB=${SOAK_RSS_SLACK_KIB:-8192}
 ANON_SLACK_KIB=${SOAK_ANON_SLACK_KIB:-3072}
+COLD_SLACK_KIB=${SOAK_COLD_SLACK_KIB:-3072}
+HEAP_SLACK_KIB=${SOAK_HEAP_SLACK_KIB:-256}
+WARM=${SOAK_WARM:-$ROUND}
+WARM_SETTLE=${SOAK_WARM_SETTLE:-40}
 PORT=${SOAK_PORT:-19001}
 OUT=${SOAK_OUT:-target/soak.csv}
 URL="ws://127.0.0.1:$PORT"
@@ -43,7 +58,11 @@ ECHO=target/release/examples/ws_echo
 LOAD=target/release/examples/ws_load
 
 log=$(mktemp)
-"$ECHO" --addr "127.0.0.1:$PORT" >"$log" 2>&1 &
+if [ "${SOAK_TCACHE:-0}" = 0 ] && [ -z "${GLIBC_TUNABLES:-}" ]; then
+    GLIBC_TUNABLES=glibc.malloc.tcache_count=0 "$ECHO" --addr "127.0.0.1:$PORT" >"$log" 2>&1 &
+else
+    "$ECHO" --addr "127.0.0.1:$PORT" >"$log" 2>&1 &
+fi
 server=$!
 clients=()
 cleanup() {
@@ -58,10 +77,12 @@ trap cleanup EXIT
 mem() { awk '/^(VmRSS|RssAnon|RssFile|Threads):/ { v[$1] = $2 } END { printf "%s,%s,%s,%s", v["VmRSS:"], v["RssAnon:"], v["RssFile:"], v["Threads:"] }' "/proc/$server/status"; }
 fds() { ls "/proc/$server/fd" | wc -l; }
 # The task count of the last status line (printed every 5 s):
-# "ws_echo: N connections | M msg/s | T tasks | H threads".
+# "ws_echo: N connections | M msg/s | B buffered | T tasks | H threads | K KiB heap"
+# (the heap only with glibc; "-" without).
 tasks() { grep -o '[0-9]* tasks' "$log" | tail -1 | cut -d' ' -f1; }
+heap() { h=$(grep -o '[0-9]* KiB heap' "$log" | tail -1 | cut -d' ' -f1); echo "${h:--}"; }
 sample() { # phase
-    printf '%s,%s,%s,%s,%s\n' "$(($(date +%s) - start))" "$1" "$(mem)" "$(fds)" "$(tasks)" | tee -a "$OUT"
+    printf '%s,%s,%s,%s,%s,%s\n' "$(($(date +%s) - start))" "$1" "$(mem)" "$(fds)" "$(tasks)" "$(heap)" | tee -a "$OUT"
 }
 
 # Wait for the server, and its first status line.
@@ -71,8 +92,21 @@ for _ in $(seq 100); do
 done
 sleep 6
 start=$(date +%s)
-echo "seconds,phase,rss_kib,anon_kib,file_kib,threads,fds,tasks" >"$OUT"
-read -r _ _ base_rss base_anon base_file base_threads base_fds base_tasks < <(sample baseline | tr ',' ' ')
+echo "seconds,phase,rss_kib,anon_kib,file_kib,threads,fds,tasks,heap_kib" >"$OUT"
+read -r _ _ base_rss base_anon base_file base_threads base_fds base_tasks base_heap < <(sample baseline | tr ',' ' ')
+
+# The warm-up: both clients' load once, then idle until ws_echo's second
+# trim (15 s after connections last fell) and the spare threads' exit (10 s
+# keep-alive) are behind it.
+warm_anon=$base_anon warm_heap=$base_heap
+if [ "$WARM" -gt 0 ]; then
+    "$LOAD" --url "$URL" --connections "$CONNS" --duration "${WARM}s" >/dev/null 2>&1 &
+    warm_client=$!
+    "$LOAD" --url "$URL" --connections "$CONNS" --duration "${WARM}s" >/dev/null 2>&1 || true
+    wait "$warm_client" || true
+    sleep "$WARM_SETTLE"
+    read -r _ _ _ warm_anon _ _ _ _ warm_heap < <(sample warm | tr ',' ' ')
+fi
 
 client_loop() { # delay
     sleep "$1"
@@ -85,13 +119,14 @@ clients+=($!)
 client_loop $((ROUND / 2)) &
 clients+=($!)
 
-end=$((start + SECS))
-warm_at=$((start + SECS / 4))
+load_start=$(date +%s)
+end=$((load_start + SECS))
+warm_at=$((load_start + SECS / 4))
 warm_rss=
 peak_rss=$base_rss peak_fds=$base_fds peak_tasks=$base_tasks peak_threads=$base_threads
 while [ "$(date +%s)" -lt "$end" ]; do
     sleep "$EVERY"
-    read -r _ _ r _ _ th f t < <(sample load | tr ',' ' ')
+    read -r _ _ r _ _ th f t _ < <(sample load | tr ',' ' ')
     if [ -z "$warm_rss" ] && [ "$(date +%s)" -ge "$warm_at" ]; then warm_rss=$r; fi
     [ "$r" -gt "$peak_rss" ] && peak_rss=$r
     [ "$f" -gt "$peak_fds" ] && peak_fds=$f
@@ -109,26 +144,37 @@ clients=()
 settle_end=$(($(date +%s) + SETTLE))
 while [ "$(date +%s)" -lt "$settle_end" ]; do
     sleep "$EVERY"
-    read -r _ _ r a fl th f t < <(sample after | tr ',' ' ')
+    read -r _ _ r a fl th f t hp < <(sample after | tr ',' ' ')
 done
 messages=$(grep -o '[0-9,]* msg/s' "$log" | tr -d ',' | awk '{ s += $1; n++ } END { if (n) printf "%d", s / n; else print 0 }')
 
 echo
 echo "soak: ${SECS} s of churn ($CONNS-connection ws_load rounds of ${ROUND} s, two staggered), sampled every ${EVERY} s"
-echo "  baseline: RSS ${base_rss} KiB (anon ${base_anon}, file ${base_file}), ${base_fds} fds, ${base_tasks} tasks, ${base_threads} threads"
+echo "  baseline: RSS ${base_rss} KiB (anon ${base_anon}, file ${base_file}), ${base_fds} fds, ${base_tasks} tasks, ${base_threads} threads, heap in use ${base_heap} KiB"
+echo "  warm baseline (idle after ${WARM} s of load): anon ${warm_anon} KiB, heap in use ${warm_heap} KiB"
 echo "  peak:     RSS ${peak_rss} KiB, ${peak_fds} fds, ${peak_tasks} tasks, ${peak_threads} threads (mean ${messages} msg/s over the status lines)"
 echo "  RSS after a quarter of the load ${warm_rss} KiB, at its end ${load_end_rss} KiB"
-echo "  after ${SETTLE} s idle: RSS ${r} KiB (anon ${a}, file ${fl}), ${f} fds, ${t} tasks, ${th} threads"
+echo "  after ${SETTLE} s idle: RSS ${r} KiB (anon ${a}, file ${fl}), ${f} fds, ${t} tasks, ${th} threads, heap in use ${hp} KiB"
 status=0
 if [ "$f" -ne "$base_fds" ]; then echo "soak: FAIL: descriptors ${f}, baseline ${base_fds}"; status=1; fi
 if [ "$t" -ne "$base_tasks" ]; then echo "soak: FAIL: tasks ${t}, baseline ${base_tasks}"; status=1; fi
-if [ "$a" -gt $((base_anon + ANON_SLACK_KIB)) ]; then
-    echo "soak: FAIL: anonymous RSS ${a} KiB after the load, baseline ${base_anon} KiB (slack ${ANON_SLACK_KIB})"
+if [ "$hp" = - ] || [ "$warm_heap" = - ]; then
+    echo "soak: heap in use not reported (not glibc): not checked"
+elif [ "$hp" -gt $((warm_heap + HEAP_SLACK_KIB)) ]; then
+    echo "soak: FAIL: heap in use ${hp} KiB after the load, warm baseline ${warm_heap} KiB (slack ${HEAP_SLACK_KIB})"
+    status=1
+fi
+if [ "$a" -gt $((warm_anon + ANON_SLACK_KIB)) ]; then
+    echo "soak: FAIL: anonymous RSS ${a} KiB after the load, warm baseline ${warm_anon} KiB (slack ${ANON_SLACK_KIB})"
+    status=1
+fi
+if [ "$a" -gt $((base_anon + COLD_SLACK_KIB)) ]; then
+    echo "soak: FAIL: anonymous RSS ${a} KiB after the load, start-up baseline ${base_anon} KiB (slack ${COLD_SLACK_KIB})"
     status=1
 fi
 if [ "$load_end_rss" -gt $((warm_rss + RSS_SLACK_KIB)) ] || [ "$r" -gt "$load_end_rss" ]; then
     echo "soak: FAIL: RSS grew under steady load (${warm_rss} -> ${load_end_rss} KiB, slack ${RSS_SLACK_KIB}) or after it (${r} KiB)"
     status=1
 fi
-[ "$status" = 0 ] && echo "soak: ok: descriptors and tasks back to the baseline, anonymous RSS within ${ANON_SLACK_KIB} KiB of it; RSS flat under steady load (within ${RSS_SLACK_KIB} KiB) and not growing after it"
+[ "$status" = 0 ] && echo "soak: ok: descriptors and tasks back to the baseline, heap in use within ${HEAP_SLACK_KIB} KiB of the warm baseline, anonymous RSS within ${ANON_SLACK_KIB} KiB of the warm baseline and ${COLD_SLACK_KIB} KiB of the start-up one; RSS flat under steady load (within ${RSS_SLACK_KIB} KiB) and not growing after it"
 exit "$status"

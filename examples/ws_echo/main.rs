@@ -214,8 +214,10 @@ async fn main() -> ExitCode {
                 let now = Instant::now();
                 let rate = (s.messages - last.1) as f64 / now.duration_since(last.0).as_secs_f64();
                 last = (now, s.messages);
+                let heap = server::heap_in_use_kib()
+                    .map_or_else(String::new, |k| format!(" | {k} KiB heap"));
                 println!(
-                    "ws_echo: {} connections | {} msg/s | {} buffered | {} tasks | {} threads",
+                    "ws_echo: {} connections | {} msg/s | {} buffered | {} tasks | {} threads{heap}",
                     s.active,
                     HumanCount(rate.round() as u64),
                     human_bytes(server.budget_used()),

@@ -686,6 +686,27 @@ pub fn release_free_memory() {
     }
 }
 
+/// The bytes this process holds allocated from malloc now, rounded up to
+/// KiB: glibc's `mallinfo2`, summed over its arenas (chunks in use plus
+/// chunks mapped on their own). `None` with other allocators.
+///
+/// Unlike the RSS, this leaves out what malloc keeps free for reuse, so it
+/// tells a leak (it grows) from the allocator's retention (the RSS stays
+/// up while this returns): benches/soak.sh checks it returns to where it
+/// was before the load. Chunks in glibc's per-thread caches count as in
+/// use, so it moves by some KiB as threads come and go.
+pub fn heap_in_use_kib() -> Option<usize> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: `mallinfo2` only reads glibc's arena statistics, under
+        // each arena's lock; it is safe to call from any thread.
+        let m = unsafe { libc::mallinfo2() };
+        Some((m.uordblks + m.hblkhd).div_ceil(1024))
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    None
+}
+
 /// A listener with `SO_REUSEPORT` (Unix only) (and `SO_REUSEADDR`, as
 /// [`TcpListener::bind`] sets it). The backlog is larger than `bind`'s
 /// 1024, for the connection bursts of a scale test (the kernel caps it at
