@@ -1572,9 +1572,15 @@ async fn reuseport_lets_two_servers_share_a_port() {
     );
 }
 
-/// The remote addresses of the established TCP connections to `port` on
-/// this machine, from `/proc/net/tcp` (IPv4).
-fn peers_of(port: u16) -> std::collections::BTreeSet<std::net::Ipv4Addr> {
+/// The remote addresses of the established TCP connections to `server` on
+/// this machine, from `/proc/net/tcp` (IPv4). The local address counts,
+/// not only the port: a client bound to another source address (127.1.0.x)
+/// may get the server's port number as its own ephemeral port, and its
+/// socket would then pass for one of the server's, with 127.0.0.1 as peer.
+fn peers_of(server: std::net::SocketAddr) -> std::collections::BTreeSet<std::net::Ipv4Addr> {
+    let std::net::SocketAddr::V4(server) = server else {
+        panic!("peers_of: IPv4 only, not {server}");
+    };
     let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
     table
         .lines()
@@ -1582,9 +1588,14 @@ fn peers_of(port: u16) -> std::collections::BTreeSet<std::net::Ipv4Addr> {
         .filter_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();
             let (local, remote, state) = (f.get(1)?, f.get(2)?, f.get(3)?);
-            let local_port = u16::from_str_radix(local.split(':').nth(1)?, 16).ok()?;
+            let (local_ip, local_port) = local.split_once(':')?;
+            let local_ip = u32::from_str_radix(local_ip, 16).ok()?;
+            let local_port = u16::from_str_radix(local_port, 16).ok()?;
             // 01: ESTABLISHED.
-            if local_port != port || *state != "01" {
+            if std::net::Ipv4Addr::from(local_ip.swap_bytes()) != *server.ip()
+                || local_port != server.port()
+                || *state != "01"
+            {
                 return None;
             }
             let ip = u32::from_str_radix(remote.split(':').next()?, 16).ok()?;
@@ -1603,7 +1614,7 @@ async fn ws_load_idle_mode_holds_every_connection_from_spread_sources() {
     };
     let mut server = start(config()).await;
     let url = server.url();
-    let port = server.local_addr().port();
+    let addr = server.local_addr();
     let child = goro::unblock(move || {
         Command::new(ws_load)
             .args([
@@ -1623,7 +1634,7 @@ async fn ws_load_idle_mode_holds_every_connection_from_spread_sources() {
     while server.stats().messages < 300 && Instant::now() < deadline {
         goro::time::sleep(Duration::from_millis(20)).await;
     }
-    let peers = peers_of(port);
+    let peers = peers_of(addr);
     let out = child
         .await
         .expect("the blocking pool")
