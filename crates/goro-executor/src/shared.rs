@@ -31,7 +31,7 @@ use crate::worker;
 /// the poller role on at once (`Shared::hand_off_poller_for_timers`): two
 /// of the monitor's busy periods, so a later one is still seen by the
 /// monitor's next look, which hands the role on in time.
-pub(crate) const POLLER_HORIZON: Duration = Duration::from_millis(2);
+pub(crate) const POLLER_HORIZON: Duration = crate::monitor::BUSY_PERIOD.saturating_mul(2);
 
 /// Settings fixed at build time.
 pub(crate) struct Config {
@@ -315,7 +315,8 @@ impl Shared {
     /// millisecond by its next look (`monitor`), and busy workers poll
     /// between tasks anyway: handing it on at every departure woke a
     /// sleeping worker for nothing thousands of times a second under
-    /// network load (issue 15: 15 % of an HTTP server's CPU per request).
+    /// network load (issue 15: about 15 % of an HTTP server's CPU per
+    /// request in one measurement).
     pub(crate) fn hand_off_poller_for_timers(&self) {
         if self
             .driver
