@@ -129,7 +129,17 @@ impl Monitor {
             shared.observe.wake_samples.arm();
             let all_idle = shared.idle.num_sleeping() >= shared.ps.active();
             link.backed_off.store(all_idle, SeqCst);
-            period = if all_idle {
+            // With every worker asleep, one of them normally sleeps in the
+            // driver. If none does while tasks wait on it (the role was
+            // held elsewhere, by a `block_on` thread or this monitor's own
+            // poll, when they went to sleep), keep looking every busy
+            // period, so that the hand-off below brings one in within a
+            // millisecond, not after a backed-off nap of up to a second.
+            let unpolled = shared
+                .driver
+                .as_deref()
+                .is_some_and(|d| d.has_waiters() && !d.is_polling());
+            period = if all_idle && !unpolled {
                 (period * 2).min(MAX_PERIOD)
             } else {
                 BUSY_PERIOD
