@@ -58,11 +58,11 @@ ECHO=target/release/examples/ws_echo
 LOAD=target/release/examples/ws_load
 
 log=$(mktemp)
+server_env=()
 if [ "${SOAK_TCACHE:-0}" = 0 ] && [ -z "${GLIBC_TUNABLES:-}" ]; then
-    GLIBC_TUNABLES=glibc.malloc.tcache_count=0 "$ECHO" --addr "127.0.0.1:$PORT" >"$log" 2>&1 &
-else
-    "$ECHO" --addr "127.0.0.1:$PORT" >"$log" 2>&1 &
+    server_env=(GLIBC_TUNABLES=glibc.malloc.tcache_count=0)
 fi
+env "${server_env[@]}" "$ECHO" --addr "127.0.0.1:$PORT" >"$log" 2>&1 &
 server=$!
 clients=()
 cleanup() {
