@@ -6,7 +6,7 @@
 //! when it is woken.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering::{Acquire, SeqCst};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
 use std::time::{Duration, Instant};
 
 use async_task::ScheduleInfo;
@@ -23,7 +23,7 @@ use crate::processor::{self, Core, Remote};
 use crate::registry::Registry;
 use crate::resize::Resize;
 use crate::stats::Stats;
-use crate::sync::{AtomicBool, AtomicUsize, Mutex, lock};
+use crate::sync::{AtomicBool, AtomicUsize, Mutex, fence, lock};
 use crate::task::Runnable;
 use crate::worker;
 
@@ -140,6 +140,10 @@ pub(crate) struct Shared {
     /// This runtime, for threads that need an `Arc` of it from `&self`.
     this: std::sync::OnceLock<std::sync::Weak<Shared>>,
     shutdown: AtomicBool,
+    /// Set by [`Shared::finish_shutdown`] before its final drain: a task
+    /// queued after that point is dropped by whoever queued it
+    /// ([`Shared::drain_if_finished`]).
+    finished: AtomicBool,
 }
 
 /// The schedule function of every task of a runtime (`Handle::spawn_at`).
@@ -208,6 +212,7 @@ impl Shared {
             driver,
             config,
             shutdown: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
         };
         (shared, cores)
     }
@@ -269,6 +274,21 @@ impl Shared {
             } else {
                 self.schedule_remote(task);
             }
+            self.drain_if_finished();
+        }
+    }
+
+    /// After a push from a thread without a P: if the runtime's final drain
+    /// has run already (a wake from another thread, or a spawn through a
+    /// handle, racing the runtime's drop), nobody will ever pop the task,
+    /// and it and this state would keep each other alive. Drop it here.
+    /// The fences pair with [`Shared::finish_shutdown`]'s: either its drain
+    /// sees the push, or this sees its flag.
+    #[inline]
+    fn drain_if_finished(&self) {
+        fence(SeqCst);
+        if self.finished.load(Relaxed) {
+            self.drain_queues();
         }
     }
 
@@ -382,6 +402,8 @@ impl Shared {
         for (_, p) in self.ps.table().iter() {
             drop(p.runnext().take());
         }
+        self.finished.store(true, Relaxed);
+        fence(SeqCst);
         self.drain_queues();
     }
 }

@@ -151,11 +151,6 @@ mod tests {
             drop(rt);
             outside.join().unwrap();
             drop(slot);
-            if let Some(shared) = state.upgrade() {
-                // The wake came after shutdown's final drain: the task
-                // waits in the global queue (see the loom model).
-                shared.finish_shutdown();
-            }
             assert!(state.upgrade().is_none(), "the runtime's state leaked");
         }
     }

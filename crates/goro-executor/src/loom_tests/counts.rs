@@ -69,11 +69,11 @@ fn loom_runtime_spawns_from_a_worker_are_counted_and_freed() {
 /// uses. Whichever order the wake, the shutdown's drain and the frees take,
 /// nothing deadlocks, and no count of the state is lost or kept.
 ///
-/// A wake that comes after the shutdown's final drain leaves the task in
-/// the global queue, where it keeps the state alive (a cycle: task, its
-/// count of the state, the queue, the task), as it did when the schedule
-/// function held that count: the model drains once more for that order
-/// before checking that the state is freed.
+/// A wake that comes after the shutdown's final drain must not leave the
+/// task in the global queue, where it would keep the state alive (a cycle:
+/// task, its count of the state, the queue, the task): the waking thread
+/// drops it (`Shared::drain_if_finished`). The model checks that the state
+/// is freed in every order, with no extra drain.
 ///
 /// The state's reference count is a std `Arc`, whose synchronisation loom
 /// does not see: were the last count dropped on the outside thread, loom
@@ -105,8 +105,6 @@ fn loom_runtime_an_outside_wake_races_the_runtime_drop() {
         outside.join().unwrap();
         // A poll after the wake may have parked the task's waker again.
         drop(slot);
-        // For a wake after the final drain (see above); idempotent.
-        keep.finish_shutdown();
         let state = std::sync::Arc::downgrade(&keep);
         drop(keep);
         assert!(state.upgrade().is_none(), "the runtime's state leaked");
