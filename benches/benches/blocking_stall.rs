@@ -66,10 +66,12 @@
 //! monitor see a stuck poll (lending the P to its slot) runs in both
 //! settings, so this measures the watching, not that bookkeeping.
 //!
-//! **`go`** (goro, tokio, smol, and Go from `benches/go/blocking_stall`
-//! where `go` is installed): the shape of issue 18, everything spawned from
-//! the parent (`goro::go` inside `block_on`): a ticker looping `sleep(1 ms)`,
-//! a spawner of 1,000 no-op tasks per millisecond, and a blocker doing 10 x
+//! **`go`** (goro, tokio, smol, Go from `benches/go/blocking_stall` where
+//! `go` is installed, and `os`: plain threads, no runtime, the floor of the
+//! machine, [`child_go_shape_os`]): the shape of issue 18, everything
+//! spawned from the parent (`goro::go` inside `block_on`): a ticker looping
+//! `sleep(1 ms)`, a spawner of 1,000 no-op tasks per millisecond, and a
+//! blocker doing 10 x
 //! `{ hold 100 ms; sleep(10 ms) }` ([`child_go_shape`]), scenarios
 //! `go-none` (no blocker: the lateness floor of each runtime), `go-one`
 //! (`std::thread::sleep`) and `go-one-spin` (busy loop). Rounds cycle
@@ -85,7 +87,7 @@
 //! deadline: every timer then waited for the 10 ms retake. With 2 rounds and
 //! a runtime-chosen placement it also rarely put the two together.
 //!
-//! Options after `--`: a runtime filter (`goro`, `tokio`, `smol`, `go`),
+//! Options after `--`: a runtime filter (`goro`, `tokio`, `smol`, `go`, `os`),
 //! `--rounds N` (default 6; runtimes interleaved per round),
 //! `--scenario one|all|all-spin|go-none|go-one|go-one-spin|go` (default
 //! all), `--part go|stall|cost` (default all three), `--reps N`
@@ -122,8 +124,9 @@ const BLOCK_START_MS: u64 = 50;
 const BARRIER_TIMEOUT: Duration = Duration::from_secs(1);
 /// Longest the child waits for the small tasks after the ticker is done.
 const SMALL_GRACE: Duration = Duration::from_secs(5);
-/// Runtimes, in table order (Go only in the issue-18 shape).
-const RUNTIMES: &[&str] = &["goro", "tokio", "smol", "go"];
+/// Runtimes, in table order (Go and `os`, plain threads with no runtime,
+/// only in the issue-18 shape).
+const RUNTIMES: &[&str] = &["goro", "tokio", "smol", "go", "os"];
 /// Scenarios, in run order.
 const SCENARIOS: &[&str] = &["one", "all", "all-spin"];
 /// The issue-18 shape's scenarios, in run order ([`child_go_shape`]).
@@ -508,6 +511,95 @@ fn child_go_shape<R: IoRt + 'static>(scenario: &str, placement: &str, extra: fn(
     drop(rt);
 }
 
+/// Child: the issue-18 shape on plain OS threads, no runtime (`os`): the
+/// floor this machine puts under any runtime's figures. A ticker thread
+/// loops `std::thread::sleep` to a deadline 1 ms ahead and records each
+/// wake's lateness as the runtimes' ticker does; a load thread stands in
+/// for the spawner ([`GO_BURST`] boxed no-op closures made and run, then
+/// 1 ms of sleep: less CPU than any runtime's spawns, so the floor errs
+/// low); and in `go-one` / `go-one-spin` a blocker thread holds 100 ms
+/// (sleep or busy loop) then sleeps 10 ms, [`GO_HOLDS`] times. `go-none`
+/// has no blocker and ticks for as long. Every thread has the kernel's
+/// scheduler to itself: no queue, no poller, no retake, so what lateness
+/// remains is the OS's and the hypervisor's (timer slack, waking an idle
+/// vCPU, other tenants).
+fn child_go_shape_os(scenario: &str) {
+    let hold = match scenario {
+        "go-none" => None,
+        "go-one" => Some(Hold::Sleep),
+        "go-one-spin" => Some(Hold::Spin),
+        other => panic!("unknown scenario {other:?}"),
+    };
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let spawned = Arc::new(AtomicUsize::new(0));
+    let pid = std::process::id();
+    let cpu0 = cpu_secs(pid);
+    let busy0 = machine_busy_secs();
+    let start = Instant::now();
+    let load = {
+        let (done, spawned) = (done.clone(), spawned.clone());
+        thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                let burst: Vec<Box<dyn FnOnce() + Send>> = (0..GO_BURST)
+                    .map(|_| {
+                        let spawned = spawned.clone();
+                        Box::new(move || {
+                            spawned.fetch_add(1, Ordering::Relaxed);
+                        }) as Box<dyn FnOnce() + Send>
+                    })
+                    .collect();
+                for f in burst {
+                    f();
+                }
+                thread::sleep(Duration::from_millis(1));
+            }
+        })
+    };
+    let blocker = {
+        let done = done.clone();
+        thread::spawn(move || {
+            for _ in 0..GO_HOLDS {
+                match hold {
+                    Some(Hold::Sleep) | None => thread::sleep(BLOCK),
+                    Some(Hold::Spin) => stall(BLOCK),
+                }
+                thread::sleep(GO_GAP);
+            }
+            done.store(true, Ordering::SeqCst);
+        })
+    };
+    let mut late = Vec::with_capacity(2_000);
+    let mut early = 0u32;
+    while !done.load(Ordering::Relaxed) {
+        let deadline = Instant::now() + Duration::from_millis(1);
+        thread::sleep(deadline.saturating_duration_since(Instant::now()));
+        let now = Instant::now();
+        if now < deadline {
+            early += 1;
+        }
+        let us = now.saturating_duration_since(deadline).as_micros();
+        late.push(u64::try_from(us).unwrap_or(u64::MAX));
+    }
+    let window = start.elapsed().as_secs_f64();
+    let cpu1 = cpu_secs(pid);
+    let busy1 = machine_busy_secs();
+    load.join().expect("load thread");
+    blocker.join().expect("blocker thread");
+    late.sort_unstable();
+    let mean_ms = late.iter().sum::<u64>() as f64 / late.len().max(1) as f64 / 1e3;
+    let (own_cpu, other_cpu) = own_and_other_cpu((cpu0, cpu1), (busy0, busy1));
+    println!(
+        "STALL rt=os scenario={scenario} placement=os ticks={} max_ms={:.2} p99_ms={:.2} \
+         p50_ms={:.2} mean_ms={mean_ms:.3} early={early} window_s={window:.2} spawned={} \
+         cpu_s={own_cpu:.2} other_cpu_s={other_cpu:.2}",
+        late.len(),
+        quantile_ms(&late, 1.0),
+        quantile_ms(&late, 0.99),
+        quantile_ms(&late, 0.5),
+        spawned.load(Ordering::Relaxed),
+    );
+}
+
 /// goro's own figures for the `STALL` line: retakes and monitor wake-ups.
 fn goro_extra() -> String {
     let s = goro::stats();
@@ -823,7 +915,7 @@ fn print_go_shape(results: &[(&str, Rows<'_>)]) {
             "blocking_stall / {scenario} (issue-18 shape): ticker sleep(1 ms) loop, {GO_BURST} \
              no-op spawns per ms, blocker {GO_HOLDS} x {{ {} 100 ms; sleep(10 ms) }}; lateness in \
              ms; worst = worst round, mean = mean of rounds; rounds cycle placements {} \
-             (per-round figures tagged sp, sa, bf; go for Go)",
+             (per-round figures tagged sp, sa, bf; go for Go; os for plain threads, no runtime)",
             match *scenario {
                 "go-none" => "(no blocker) sleep",
                 "go-one" => "std::thread::sleep",
@@ -847,6 +939,7 @@ fn print_go_shape(results: &[(&str, Rows<'_>)]) {
                             "same" => "sa",
                             "blocker-first" => "bf",
                             "go" => "go",
+                            "os" => "os",
                             _ => "?",
                         };
                         format!("{:.1}{p}", num(l, k))
@@ -888,6 +981,23 @@ fn print_go_shape(results: &[(&str, Rows<'_>)]) {
                 "goro p99 lateness over its unblocked p50, worst round: {p99:.2} ms vs target \
                  <= {GO_P99_TARGET} ms: {}",
                 verdict(p99.is_finite().then_some(p99 <= GO_P99_TARGET))
+            );
+        }
+        if let Some((_, lines)) = rows.iter().find(|(n, _)| *n == "os") {
+            // The same bar applied to no runtime at all: rounds in which
+            // plain threads alone already miss it put the target below
+            // this machine's floor for the shape.
+            let base = p50_of("os");
+            let base = if base.is_finite() { base } else { 0.0 };
+            let over = lines
+                .iter()
+                .filter(|l| num(l, "max_ms") - base > GO_MAX_TARGET)
+                .count();
+            println!(
+                "plain threads, no runtime (os): max lateness over their unblocked p50 above \
+                 {GO_MAX_TARGET} ms in {over} of {} rounds (worst {:.2} ms): this machine's floor",
+                lines.len(),
+                worst(lines, "max_ms") - base
             );
         }
     }
@@ -972,6 +1082,7 @@ fn main() {
                     "goro" => child_go_shape::<GoroRt>(scenario, placement, goro_extra),
                     "tokio" => child_go_shape::<TokioRt>(scenario, placement, no_extra),
                     "smol" => child_go_shape::<SmolRt>(scenario, placement, no_extra),
+                    "os" => child_go_shape_os(scenario),
                     other => panic!("unknown runtime {other:?}"),
                 }
             }
@@ -1029,7 +1140,10 @@ fn main() {
         }
         print_go_shape(&results);
     }
-    let runtimes: Vec<&str> = runtimes.into_iter().filter(|r| *r != "go").collect();
+    let runtimes: Vec<&str> = runtimes
+        .into_iter()
+        .filter(|r| *r != "go" && *r != "os")
+        .collect();
     if part.is_empty() || part == "stall" {
         for &scenario in SCENARIOS {
             if !only_scenario.is_empty() && only_scenario != scenario {
