@@ -30,6 +30,33 @@ const RUNNEXT_GRACE: Duration = Duration::from_micros(20);
 #[cfg(loom)]
 const RUNNEXT_GRACE: Duration = Duration::ZERO;
 
+/// A driver poll's surplus (the tasks it made ready beyond the one the
+/// polling worker runs next) wakes another worker at once only when it is
+/// at least this many tasks. Smaller, it waits on the shared queue of woken
+/// tasks, where the polling worker takes it between its own tasks, any
+/// other running worker takes it too, and a sleeping one is woken only if
+/// it is still there [`SURPLUS_GRACE`] later (or at the monitor's next
+/// look, if the polling worker is preempted meanwhile).
+///
+/// Go (`injectglist`) and tokio wake a worker for any surplus. But waking
+/// a sleeping thread costs tens of microseconds before it runs (far more on
+/// a VM, where it wakes an idle vCPU), and a few short tasks are done by
+/// then: under `wrk -c64` on two cores, an HTTP server woke a worker for
+/// nearly every poll, which found little left and slept again, and spent
+/// about 1.5 us more CPU per request in those sleeps and wakes than tokio
+/// (`benches/README.md`, issue 15). A threshold of 16 put it level with
+/// tokio or better, with the same p99.
+pub(crate) const SURPLUS_WAKE: usize = 16;
+
+/// How long a surplus too small to wake another worker at once may wait on
+/// the shared queue before the polling worker wakes one anyway: twice or
+/// so a thread's wake-up latency, so that tasks that each take long are
+/// not left to one worker.
+#[cfg(not(loom))]
+const SURPLUS_GRACE: Duration = Duration::from_micros(100);
+#[cfg(loom)]
+const SURPLUS_GRACE: Duration = Duration::ZERO;
+
 /// Takes `remote`'s `runnext` if its owner has not run it within
 /// [`RUNNEXT_GRACE`].
 fn steal_runnext(remote: &Remote) -> Option<Runnable> {
@@ -178,7 +205,8 @@ impl Core {
     /// on the shared queue of woken tasks, which every worker takes from
     /// before its own ring (Go's `injectglist` also hands a netpoll's
     /// surplus to the global queue when Ps are idle); wakes another worker
-    /// for them.
+    /// for them if they are [`SURPLUS_WAKE`] or more, else only if they are
+    /// still there [`SURPLUS_GRACE`] later.
     ///
     /// Not on this worker's ring: there they waited until this thread got
     /// to them or another worker ran dry and stole half, and with more
@@ -205,7 +233,7 @@ impl Core {
         }
         let mut tasks = tasks.drain(..);
         let first = tasks.next();
-        let mut surplus = false;
+        let mut surplus = 0;
         let alone = shared.num_procs() == 1;
         for task in tasks {
             // Alone, past half the ring, to the queue of woken tasks too,
@@ -220,12 +248,29 @@ impl Core {
             } else {
                 shared.queues.io_ready.push(task);
             }
-            surplus = true;
+            surplus += 1;
         }
-        if surplus {
+        if surplus >= SURPLUS_WAKE {
+            self.surplus_since = None;
             shared.notify();
+        } else if surplus > 0 {
+            self.surplus_since = Some(Instant::now());
         }
         first
+    }
+
+    /// The polling worker, taking from the shared queue of woken tasks
+    /// while a surplus it did not wake anyone for waits there: if it has
+    /// waited [`SURPLUS_GRACE`], wake a sleeping worker to help.
+    #[cold]
+    #[inline(never)]
+    fn help_with_surplus(&mut self, shared: &Shared, since: Instant) {
+        if shared.queues.io_ready.is_empty() {
+            self.surplus_since = None;
+        } else if since.elapsed() >= SURPLUS_GRACE {
+            self.surplus_since = None;
+            shared.notify();
+        }
     }
 
     /// Go's `resetspinning`, called with the task a search found: a
@@ -263,6 +308,9 @@ impl Core {
         // the ring: their timers are due now, the ring may hold new work.
         if !shared.queues.io_ready.is_empty() {
             if let Some(task) = shared.queues.io_ready.pop() {
+                if let Some(since) = self.surplus_since {
+                    self.help_with_surplus(shared, since);
+                }
                 return Some(task);
             }
         }

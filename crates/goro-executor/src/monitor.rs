@@ -11,6 +11,10 @@
 //! - **network-poll fallback**: if tasks wait on the driver and nobody has
 //!   polled it for [`POLL_STALE`], it polls, and the tasks that makes ready
 //!   go to the queue of tasks woken from I/O (`Queues::io_ready`);
+//! - **woken tasks left waiting**: a driver poll's small surplus wakes
+//!   nobody at once (`find::SURPLUS_WAKE`); if tasks wait in the queue of
+//!   tasks woken from I/O while some P is in the same poll as at its last
+//!   look, it wakes a sleeping worker for them;
 //! - **maxprocs updates**: unless maxprocs was set explicitly, it re-reads
 //!   the container's CPU limit once a second and resizes (`resize`);
 //! - **observability**: it keeps the coarse clock that task ages are read
@@ -144,8 +148,18 @@ impl Monitor {
             } else {
                 BUSY_PERIOD
             };
-            if let Some(after) = shared.config.retake_after {
-                self.retaker.watch(shared, after);
+            // With retake off nothing tells a long poll apart: count every P.
+            let long_polls = match shared.config.retake_after {
+                Some(after) => self.retaker.watch(shared, after),
+                None => usize::MAX,
+            };
+            // A driver poll's small surplus waits on the shared queue of
+            // woken tasks without a wake (`find::SURPLUS_WAKE`), for the
+            // polling worker to take between its tasks. If a P is in the
+            // same poll as at the last look, that worker may be the one
+            // stuck in it: wake a sleeping worker for the surplus.
+            if long_polls > 0 && !shared.queues.io_ready.is_empty() {
+                shared.notify();
             }
             let now = Instant::now();
             if now.duration_since(self.last_refresh) >= crate::resize::REFRESH_EVERY {

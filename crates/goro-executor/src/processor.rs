@@ -18,6 +18,7 @@
 use std::panic::Location;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
 
 use crate::driver::Driver;
 use crate::lend::{LendSlot, LendWord};
@@ -45,6 +46,10 @@ pub(crate) struct Core {
     /// Steal strides for `steal_order.0` Ps: every stride coprime with it
     /// (Go's `stealOrder`), recomputed when a resize changes the count.
     steal_order: (usize, Vec<usize>),
+    /// When this worker last queued a driver poll's surplus on the shared
+    /// queue of woken tasks without waking another worker for it (see
+    /// `find::SURPLUS_WAKE`); `None` once that is settled.
+    pub(crate) surplus_since: Option<Instant>,
 }
 
 /// A P: the half other threads touch, each part on its own cache lines:
@@ -94,6 +99,7 @@ pub(crate) fn new(index: usize, driver: Option<Arc<dyn Driver>>) -> (Box<Core>, 
         rng: 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(index as u64 + 1) | 1,
         seq: 0,
         steal_order: (0, Vec::new()),
+        surplus_since: None,
     };
     let remote = Remote {
         queue: Padded(QueueSide {

@@ -85,9 +85,11 @@ impl Retaker {
     }
 
     /// Looks at every P: asks a poll that has run for half of `after` to
-    /// yield, and retakes the P of one that has run for `after`.
-    pub(crate) fn watch(&mut self, shared: &Shared, after: Duration) {
+    /// yield, and retakes the P of one that has run for `after`. Returns
+    /// how many Ps were found in the same poll as at the last look.
+    pub(crate) fn watch(&mut self, shared: &Shared, after: Duration) -> usize {
         let now = Instant::now();
+        let mut long_polls = 0;
         // Every P, retired ones too: one may still be in a long poll.
         for (index, p) in shared.ps.table().iter() {
             let word = p.lend().observe();
@@ -100,6 +102,7 @@ impl Retaker {
                 *seen = Seen::new(word, now);
                 continue;
             }
+            long_polls += 1;
             let thread = p.thread();
             let ran = now - seen.since;
             // A thread asleep in the kernel while its P has tasks queued
@@ -163,6 +166,7 @@ impl Retaker {
             *seen = Seen::new(LendWord::default(), now);
         }
         self.place_orphans(shared);
+        long_polls
     }
 
     /// Gives each retaken P a thread; keeps the ones the OS refuses a thread

@@ -1,0 +1,173 @@
+//! A driver poll that makes a few tasks ready runs the first on the polling
+//! worker and leaves the rest (fewer than `SURPLUS_WAKE`) on the shared
+//! queue of woken tasks without waking another worker at once. If the first
+//! then blocks the polling worker, the rest must not wait for it: the
+//! monitor sees a P in the same poll at two looks and wakes a sleeping
+//! worker for them. The driver here never asks for a fallback poll and
+//! reports no timer, and retake is off for the test's length, so nothing
+//! else brings the other worker in.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use goro_executor::{Driver, Runtime};
+
+/// How long the runtime settles before the driver wakes the tasks.
+const SETTLE: Duration = Duration::from_millis(300);
+/// How long the first woken task blocks its worker.
+const HOLD: Duration = Duration::from_millis(1500);
+/// Tasks the one poll wakes besides the blocker: a small surplus.
+const REST: usize = 3;
+
+/// A driver whose first poll by a worker, [`SETTLE`] after the last task
+/// registered, wakes every registered task in registration order.
+#[derive(Default)]
+struct Batch {
+    polling: AtomicBool,
+    state: Mutex<State>,
+    cv: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    wakers: Vec<Waker>,
+    last_registered: Option<Instant>,
+    notified: bool,
+}
+
+impl Driver for Batch {
+    fn try_acquire(&self) -> bool {
+        !self.polling.swap(true, Ordering::Acquire)
+    }
+    fn release(&self) {
+        self.polling.store(false, Ordering::Release);
+    }
+    fn is_polling(&self) -> bool {
+        self.polling.load(Ordering::SeqCst)
+    }
+    fn poll(&self, timeout: Option<Duration>) {
+        let on_worker = std::thread::current()
+            .name()
+            .is_some_and(|n| n.contains("worker"));
+        let mut st = self.state.lock().unwrap();
+        let due = st.wakers.len() == REST + 1
+            && st.last_registered.is_some_and(|at| at.elapsed() >= SETTLE);
+        if on_worker && due {
+            let wakers = std::mem::take(&mut st.wakers);
+            drop(st);
+            for w in wakers {
+                w.wake();
+            }
+            return;
+        }
+        let wait = timeout
+            .unwrap_or(Duration::from_millis(50))
+            .min(Duration::from_millis(50));
+        if !st.notified && !wait.is_zero() {
+            st = self.cv.wait_timeout(st, wait).unwrap().0;
+        }
+        st.notified = false;
+    }
+    fn notify(&self) {
+        self.state.lock().unwrap().notified = true;
+        self.cv.notify_all();
+    }
+    fn tick(&self, _proc: usize) {}
+    fn has_waiters(&self) -> bool {
+        true
+    }
+    fn needs_poll(&self, _stale: Duration) -> bool {
+        false
+    }
+    fn timer_due_within(&self, _horizon: Duration) -> bool {
+        false
+    }
+}
+
+/// Pending until the driver wakes it once.
+struct WokenByDriver {
+    driver: Arc<Batch>,
+    registered: bool,
+}
+
+impl Future for WokenByDriver {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.registered {
+            return Poll::Ready(());
+        }
+        self.registered = true;
+        let mut st = self.driver.state.lock().unwrap();
+        st.wakers.push(cx.waker().clone());
+        st.last_registered = Some(Instant::now());
+        Poll::Pending
+    }
+}
+
+#[test]
+fn a_small_surplus_does_not_wait_for_a_blocked_polling_worker() {
+    let driver = Arc::new(Batch::default());
+    let rt = Runtime::builder()
+        .maxprocs(2)
+        .retake_after(Duration::from_secs(60))
+        .driver(driver.clone())
+        .build()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    // The blocker registers first, so the poll wakes it first and the
+    // polling worker runs it.
+    let registered = |n: usize| {
+        let st = driver.state.lock().unwrap();
+        st.wakers.len() >= n
+    };
+    let (d, t) = (driver.clone(), tx.clone());
+    rt.spawn(async move {
+        WokenByDriver {
+            driver: d,
+            registered: false,
+        }
+        .await;
+        let woke = Instant::now();
+        std::thread::sleep(HOLD);
+        t.send(("blocker", woke)).unwrap();
+    });
+    while !registered(1) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    for _ in 0..REST {
+        let (d, t) = (driver.clone(), tx.clone());
+        rt.spawn(async move {
+            WokenByDriver {
+                driver: d,
+                registered: false,
+            }
+            .await;
+            t.send(("rest", Instant::now())).unwrap();
+        });
+    }
+    drop(tx);
+    let mut blocker_woke = None;
+    let mut rest = Vec::new();
+    for (who, at) in rx.iter().take(REST + 1) {
+        if who == "blocker" {
+            blocker_woke = Some(at);
+        } else {
+            rest.push(at);
+        }
+    }
+    drop(rt);
+    let blocker_woke = blocker_woke.expect("the blocker ran");
+    assert_eq!(rest.len(), REST);
+    for at in rest {
+        let waited = at.saturating_duration_since(blocker_woke);
+        assert!(
+            waited < HOLD / 3,
+            "a task the same poll woke ran {waited:?} after the one that blocked the \
+             polling worker for {HOLD:?}"
+        );
+    }
+}
