@@ -35,8 +35,9 @@ const RUNNEXT_GRACE: Duration = Duration::ZERO;
 /// at least this many tasks. Smaller, it waits on the shared queue of woken
 /// tasks, where the polling worker takes it between its own tasks, any
 /// other running worker takes it too, and a sleeping one is woken only if
-/// it is still there [`SURPLUS_GRACE`] later (or at the monitor's next
-/// look, if the polling worker is preempted meanwhile).
+/// it is still there [`SURPLUS_GRACE`] later, or, if the polling worker is
+/// still in one task's poll at two of the monitor's looks (a long task, or
+/// the OS keeping its thread off the CPU), by the monitor.
 ///
 /// Go (`injectglist`) and tokio wake a worker for any surplus. But waking
 /// a sleeping thread costs tens of microseconds before it runs (far more on

@@ -5,14 +5,18 @@
 //! returns. With a driver of our own whose fallback poll (`needs_poll`) never
 //! asks, nothing else can make a second thread poll.
 
+mod common;
+
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use goro_executor::{Driver, Runtime};
+
+use common::{Nap, PollerRole};
 
 /// How long the runtime settles before the driver wakes the task.
 const SETTLE: Duration = Duration::from_millis(300);
@@ -27,9 +31,9 @@ struct OneShot {
     /// the monitor does not poll itself; only its hand-off can bring
     /// another thread to poll.
     lazy: bool,
-    polling: std::sync::atomic::AtomicBool,
+    role: PollerRole,
+    nap: Nap,
     state: Mutex<State>,
-    cv: Condvar,
 }
 
 #[derive(Default)]
@@ -38,23 +42,19 @@ struct State {
     /// [`SETTLE`] after it registered (by then the other worker sleeps on
     /// its own parker, the poller role being taken).
     waker: Option<(Waker, Instant)>,
-    notified: bool,
     /// Every poll: which thread, and when it started.
     polls: Vec<(ThreadId, Instant)>,
 }
 
 impl Driver for OneShot {
     fn try_acquire(&self) -> bool {
-        !self
-            .polling
-            .swap(true, std::sync::atomic::Ordering::Acquire)
+        self.role.try_acquire()
     }
     fn release(&self) {
-        self.polling
-            .store(false, std::sync::atomic::Ordering::Release);
+        self.role.release();
     }
     fn is_polling(&self) -> bool {
-        self.polling.load(std::sync::atomic::Ordering::SeqCst)
+        self.role.is_polling()
     }
     fn poll(&self, timeout: Option<Duration>) {
         let me = std::thread::current();
@@ -72,17 +72,11 @@ impl Driver for OneShot {
             w.wake();
             return;
         }
-        let wait = timeout
-            .unwrap_or(Duration::from_millis(50))
-            .min(Duration::from_millis(50));
-        if !st.notified && !wait.is_zero() {
-            st = self.cv.wait_timeout(st, wait).unwrap().0;
-        }
-        st.notified = false;
+        drop(st);
+        self.nap.sleep(timeout);
     }
     fn notify(&self) {
-        self.state.lock().unwrap().notified = true;
-        self.cv.notify_all();
+        self.nap.notify();
     }
     fn tick(&self, _proc: usize) {}
     fn has_waiters(&self) -> bool {

@@ -7,14 +7,17 @@
 //! reports no timer, and retake is off for the test's length, so nothing
 //! else brings the other worker in.
 
+mod common;
+
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use goro_executor::{Driver, Runtime};
+
+use common::{Nap, PollerRole};
 
 /// How long the runtime settles before the driver wakes the tasks.
 const SETTLE: Duration = Duration::from_millis(300);
@@ -27,27 +30,26 @@ const REST: usize = 3;
 /// registered, wakes every registered task in registration order.
 #[derive(Default)]
 struct Batch {
-    polling: AtomicBool,
+    role: PollerRole,
+    nap: Nap,
     state: Mutex<State>,
-    cv: Condvar,
 }
 
 #[derive(Default)]
 struct State {
     wakers: Vec<Waker>,
     last_registered: Option<Instant>,
-    notified: bool,
 }
 
 impl Driver for Batch {
     fn try_acquire(&self) -> bool {
-        !self.polling.swap(true, Ordering::Acquire)
+        self.role.try_acquire()
     }
     fn release(&self) {
-        self.polling.store(false, Ordering::Release);
+        self.role.release();
     }
     fn is_polling(&self) -> bool {
-        self.polling.load(Ordering::SeqCst)
+        self.role.is_polling()
     }
     fn poll(&self, timeout: Option<Duration>) {
         let on_worker = std::thread::current()
@@ -64,17 +66,11 @@ impl Driver for Batch {
             }
             return;
         }
-        let wait = timeout
-            .unwrap_or(Duration::from_millis(50))
-            .min(Duration::from_millis(50));
-        if !st.notified && !wait.is_zero() {
-            st = self.cv.wait_timeout(st, wait).unwrap().0;
-        }
-        st.notified = false;
+        drop(st);
+        self.nap.sleep(timeout);
     }
     fn notify(&self) {
-        self.state.lock().unwrap().notified = true;
-        self.cv.notify_all();
+        self.nap.notify();
     }
     fn tick(&self, _proc: usize) {}
     fn has_waiters(&self) -> bool {
@@ -118,27 +114,10 @@ fn a_small_surplus_does_not_wait_for_a_blocked_polling_worker() {
         .build()
         .unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    // Each task waits for the driver's one wake, then notes when it ran.
     // The blocker registers first, so the poll wakes it first and the
-    // polling worker runs it.
-    let registered = |n: usize| {
-        let st = driver.state.lock().unwrap();
-        st.wakers.len() >= n
-    };
-    let (d, t) = (driver.clone(), tx.clone());
-    rt.spawn(async move {
-        WokenByDriver {
-            driver: d,
-            registered: false,
-        }
-        .await;
-        let woke = Instant::now();
-        std::thread::sleep(HOLD);
-        t.send(("blocker", woke)).unwrap();
-    });
-    while !registered(1) {
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    for _ in 0..REST {
+    // polling worker runs it; then it holds that worker.
+    let spawn = |who: &'static str| {
         let (d, t) = (driver.clone(), tx.clone());
         rt.spawn(async move {
             WokenByDriver {
@@ -146,8 +125,19 @@ fn a_small_surplus_does_not_wait_for_a_blocked_polling_worker() {
                 registered: false,
             }
             .await;
-            t.send(("rest", Instant::now())).unwrap();
-        });
+            let woke = Instant::now();
+            if who == "blocker" {
+                std::thread::sleep(HOLD);
+            }
+            t.send((who, woke)).unwrap();
+        })
+    };
+    spawn("blocker");
+    while driver.state.lock().unwrap().wakers.is_empty() {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    for _ in 0..REST {
+        spawn("rest");
     }
     drop(tx);
     let mut blocker_woke = None;
