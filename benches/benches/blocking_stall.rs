@@ -262,12 +262,31 @@ fn quantile_ms(sorted: &[u64], q: f64) -> f64 {
 /// `late`, or one more in `early` if it came before the deadline.
 async fn sleep_and_note<R: IoRt>(deadline: Instant, late: &mut Vec<u64>, early: &mut u32) {
     R::sleep_until(deadline).await;
+    note_wake(deadline, late, early);
+}
+
+/// Notes a ticker's wake for `deadline`, now: see [`sleep_and_note`].
+fn note_wake(deadline: Instant, late: &mut Vec<u64>, early: &mut u32) {
     let now = Instant::now();
     if now < deadline {
         *early += 1;
     }
     let us = now.saturating_duration_since(deadline).as_micros();
     late.push(u64::try_from(us).unwrap_or(u64::MAX));
+}
+
+/// The `STALL` line's lateness fields from a ticker's wakes (µs; sorted
+/// here): `ticks`, `max_ms`, `p99_ms`, `p50_ms`, `mean_ms`.
+fn lateness_fields(late: &mut [u64]) -> String {
+    late.sort_unstable();
+    let mean_ms = late.iter().sum::<u64>() as f64 / late.len().max(1) as f64 / 1e3;
+    format!(
+        "ticks={} max_ms={:.2} p99_ms={:.2} p50_ms={:.2} mean_ms={mean_ms:.3}",
+        late.len(),
+        quantile_ms(late, 1.0),
+        quantile_ms(late, 0.99),
+        quantile_ms(late, 0.5),
+    )
 }
 
 /// Makes the worker threads, the timer storage and the task allocations
@@ -363,19 +382,13 @@ fn child_stall<R: IoRt + 'static>(scenario: &str, extra: fn() -> String) {
     let extra = rt.block_on(async { extra() });
     let threads = process_threads();
 
-    late.sort_unstable();
-    let mean_ms = late.iter().sum::<u64>() as f64 / late.len().max(1) as f64 / 1e3;
     let (own_cpu, other_cpu) = own_and_other_cpu((cpu0, cpu1), (busy0, busy1));
     println!(
-        "STALL rt={} scenario={scenario} ticks={} max_ms={:.2} p99_ms={:.2} p50_ms={:.2} \
-         mean_ms={mean_ms:.3} early={early} small_done={} small_max_ms={:.2} \
+        "STALL rt={} scenario={scenario} {} early={early} small_done={} small_max_ms={:.2} \
          blocked_until_ms={:.0} barrier_timeouts={barrier_timeouts} threads={threads} \
          window_s={window:.2} cpu_s={own_cpu:.2} other_cpu_s={other_cpu:.2}{extra}",
         R::NAME,
-        late.len(),
-        quantile_ms(&late, 1.0),
-        quantile_ms(&late, 0.99),
-        quantile_ms(&late, 0.5),
+        lateness_fields(&mut late),
         small_done.load(Ordering::Relaxed),
         small_max_us.load(Ordering::Relaxed) as f64 / 1e3,
         blocked_until.saturating_duration_since(start).as_secs_f64() * 1e3,
@@ -494,18 +507,12 @@ fn child_go_shape<R: IoRt + 'static>(scenario: &str, placement: &str, extra: fn(
     let cpu1 = cpu_secs(pid);
     let busy1 = machine_busy_secs();
     let extra = rt.block_on(async { extra() });
-    late.sort_unstable();
-    let mean_ms = late.iter().sum::<u64>() as f64 / late.len().max(1) as f64 / 1e3;
     let (own_cpu, other_cpu) = own_and_other_cpu((cpu0, cpu1), (busy0, busy1));
     println!(
-        "STALL rt={} scenario={scenario} placement={placement} ticks={} max_ms={:.2} \
-         p99_ms={:.2} p50_ms={:.2} mean_ms={mean_ms:.3} early={early} window_s={window:.2} \
-         spawned={} cpu_s={own_cpu:.2} other_cpu_s={other_cpu:.2}{extra}",
+        "STALL rt={} scenario={scenario} placement={placement} {} early={early} \
+         window_s={window:.2} spawned={} cpu_s={own_cpu:.2} other_cpu_s={other_cpu:.2}{extra}",
         R::NAME,
-        late.len(),
-        quantile_ms(&late, 1.0),
-        quantile_ms(&late, 0.99),
-        quantile_ms(&late, 0.5),
+        lateness_fields(&mut late),
         spawned.load(Ordering::Relaxed),
     );
     drop(rt);
@@ -573,29 +580,18 @@ fn child_go_shape_os(scenario: &str) {
     while !done.load(Ordering::Relaxed) {
         let deadline = Instant::now() + Duration::from_millis(1);
         thread::sleep(deadline.saturating_duration_since(Instant::now()));
-        let now = Instant::now();
-        if now < deadline {
-            early += 1;
-        }
-        let us = now.saturating_duration_since(deadline).as_micros();
-        late.push(u64::try_from(us).unwrap_or(u64::MAX));
+        note_wake(deadline, &mut late, &mut early);
     }
     let window = start.elapsed().as_secs_f64();
     let cpu1 = cpu_secs(pid);
     let busy1 = machine_busy_secs();
     load.join().expect("load thread");
     blocker.join().expect("blocker thread");
-    late.sort_unstable();
-    let mean_ms = late.iter().sum::<u64>() as f64 / late.len().max(1) as f64 / 1e3;
     let (own_cpu, other_cpu) = own_and_other_cpu((cpu0, cpu1), (busy0, busy1));
     println!(
-        "STALL rt=os scenario={scenario} placement=os ticks={} max_ms={:.2} p99_ms={:.2} \
-         p50_ms={:.2} mean_ms={mean_ms:.3} early={early} window_s={window:.2} spawned={} \
-         cpu_s={own_cpu:.2} other_cpu_s={other_cpu:.2}",
-        late.len(),
-        quantile_ms(&late, 1.0),
-        quantile_ms(&late, 0.99),
-        quantile_ms(&late, 0.5),
+        "STALL rt=os scenario={scenario} placement=os {} early={early} window_s={window:.2} \
+         spawned={} cpu_s={own_cpu:.2} other_cpu_s={other_cpu:.2}",
+        lateness_fields(&mut late),
         spawned.load(Ordering::Relaxed),
     );
 }
