@@ -170,6 +170,12 @@ impl Builder {
     /// spawn location. At half this time the task is asked to yield at its
     /// next goro I/O or timer operation ([`crate::should_yield`]).
     ///
+    /// A poll that computes (rather than sleeping in the kernel) keeps its P
+    /// past this time while the P has nothing queued and another worker
+    /// slept within it: that worker takes the shared queues' work, and a new
+    /// thread for the P would only compete with it for the CPUs. Such a poll
+    /// is still reported when it ends.
+    ///
     /// Default 10 ms (Go's), or `GORO_RETAKE_MS` if set; `Duration::ZERO`
     /// (or `GORO_RETAKE_MS=0`) turns retaking off.
     pub fn retake_after(mut self, after: Duration) -> Self {

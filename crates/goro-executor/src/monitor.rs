@@ -3,7 +3,8 @@
 //! - **retake** (`retake`): a P whose thread has been in one task's poll for
 //!   longer than the retake threshold (10 ms by default) is taken from that
 //!   thread and handed to a spare or new thread; if the thread sleeps in the
-//!   kernel while the P has tasks queued, after about 1 ms already;
+//!   kernel while the P has tasks queued, after about 1 ms already; a
+//!   computing thread keeps it while nothing waits that other Ps cannot take;
 //! - **the poller role**: if tasks wait on the driver, nobody has polled it
 //!   for a busy period (or a timer falls due before the next look) and a
 //!   worker sleeps on its own parker, it wakes that worker to sleep in the

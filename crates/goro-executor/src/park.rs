@@ -153,6 +153,12 @@ impl Parker {
         self.parks.load(Relaxed)
     }
 
+    /// Whether a thread sleeps here now, on the parker or in the driver
+    /// (racy: for the monitor's estimate of idle capacity).
+    pub(crate) fn is_parked(&self) -> bool {
+        matches!(self.state.load(Relaxed), PARKED | PARKED_DRIVER)
+    }
+
     /// Wakes the thread parked here, or leaves a token for its next `park`.
     pub(crate) fn unpark(&self) {
         match self.state.swap(NOTIFIED, SeqCst) {

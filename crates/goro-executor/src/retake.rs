@@ -10,7 +10,8 @@
 //!   ([`stuck`]). A thread asleep in the kernel while its P has tasks
 //!   queued loses the P much sooner, after [`BLOCKED_AFTER`] (about one
 //!   monitor period; Go retakes a P in a syscall at the next sysmon tick if
-//!   it has work); one that computes keeps the whole threshold. It gives
+//!   it has work); one that computes keeps the whole threshold, and keeps
+//!   its P past it while the move would help nobody ([`Room`]). It gives
 //!   each taken P a thread (`machine::start`).
 //! - [`RetakeLog`], shared by the runtime: the retakes made and not yet
 //!   reported, looked up by the stuck thread as soon as its poll returns
@@ -19,6 +20,19 @@
 //! A task is reported once, and only if it slept in the kernel or ran on
 //! the CPU for the threshold itself ([`deserves_report`]), not when a
 //! loaded host merely kept it off the CPU.
+//!
+//! Where goro differs from Go: Go preempts a goroutine that has run for
+//! 10 ms, and its thread goes on running the P's other goroutines. goro
+//! cannot preempt a poll; taking the P to a new thread leaves one more
+//! thread computing than there are Ps, and on a machine with as many CPUs
+//! as Ps the kernel then shares the CPUs between all of them in slices of
+//! milliseconds, which every other task feels (issue 18: a ticker's p99
+//! lateness 0.6-1.4 ms with the move, 0.3-0.4 ms without). So a computing
+//! poll keeps its P past the threshold while its P has nothing queued and
+//! another P has room: it slept within the threshold or sleeps now, so the
+//! shared queues reach a worker anyway. It is still reported when it ends.
+//! Where the OS does not say whether a thread sleeps (Windows), the P moves
+//! at the threshold as before.
 
 use std::collections::{HashMap, HashSet};
 use std::panic::Location;
@@ -54,6 +68,23 @@ struct Seen {
     /// From the first look that found work waiting for this P: when, and
     /// the thread's CPU time then ([`asleep_with_work`]).
     work_mark: Option<(Instant, Option<Duration>)>,
+    /// A computing poll past the threshold that kept its P ([`Room`]):
+    /// reported when it ends.
+    kept: Option<Kept>,
+}
+
+/// A poll that ran past the threshold without losing its P, to report when
+/// it ends.
+#[derive(Clone, Copy)]
+struct Kept {
+    task_id: u64,
+    location: Option<&'static Location<'static>>,
+    since: Instant,
+    /// The thread's CPU time at the second look, and at the latest one.
+    cpu_at_mark: Option<Duration>,
+    cpu_last: Option<Duration>,
+    /// As in [`Usage::unmeasured`].
+    unmeasured: Duration,
 }
 
 impl Seen {
@@ -63,13 +94,61 @@ impl Seen {
             since: now,
             mark: None,
             work_mark: None,
+            kept: None,
         }
+    }
+}
+
+/// Whether the active Ps other than a stuck one have room for the shared
+/// queues' work: one that sleeps now, or went to sleep within the retake
+/// threshold and is not itself in a long poll, will take what is queued
+/// there, so moving the stuck P to a new thread would only add a thread
+/// competing for the CPUs.
+#[derive(Default)]
+struct Room {
+    ps: Vec<Peer>,
+}
+
+/// What the monitor saw of one active P, for [`Room`].
+#[derive(Clone, Copy, Default)]
+struct Peer {
+    /// Its sleep count (`Parker::parks`) at the last look.
+    parks: u64,
+    /// The last look that found it asleep or its sleep count changed.
+    slept_at: Option<Instant>,
+    /// Whether it was in the same poll as at the look before.
+    in_long_poll: bool,
+}
+
+impl Room {
+    /// Notes what each active P did since the last look (before `seen` is
+    /// updated for this one).
+    fn look(&mut self, shared: &Shared, seen: &[Seen], now: Instant) {
+        self.ps.resize(shared.ps.active(), Peer::default());
+        for ((i, p), peer) in shared.ps.active_ps().enumerate().zip(&mut self.ps) {
+            let parker = p.parker();
+            let parks = parker.parks();
+            if parks != peer.parks || parker.is_parked() {
+                peer.parks = parks;
+                peer.slept_at = Some(now);
+            }
+            let word = p.lend().observe();
+            peer.in_long_poll = word.is_lent() && seen.get(i).is_some_and(|s| s.word == word);
+        }
+    }
+
+    /// Whether a P other than `index` has room (see the type).
+    fn elsewhere(&self, index: usize, after: Duration, now: Instant) -> bool {
+        self.ps.iter().enumerate().any(|(i, peer)| {
+            i != index && !peer.in_long_poll && peer.slept_at.is_some_and(|t| now - t < after)
+        })
     }
 }
 
 /// The monitor's side of retake; see the module docs.
 pub(crate) struct Retaker {
     seen: Vec<Seen>,
+    room: Room,
     /// Ps taken from stuck threads that no thread could be started for yet
     /// (boxed: a P moves between threads as a `Box`).
     #[allow(clippy::vec_box)]
@@ -80,6 +159,7 @@ impl Retaker {
     pub(crate) fn new() -> Self {
         Retaker {
             seen: Vec::new(),
+            room: Room::default(),
             orphans: Vec::new(),
         }
     }
@@ -90,6 +170,8 @@ impl Retaker {
     pub(crate) fn watch(&mut self, shared: &Shared, after: Duration) -> usize {
         let now = Instant::now();
         let mut long_polls = 0;
+        self.room.look(shared, &self.seen, now);
+        let log = &shared.monitor.retakes;
         // Every P, retired ones too: one may still be in a long poll.
         for (index, p) in shared.ps.table().iter() {
             let word = p.lend().observe();
@@ -99,6 +181,9 @@ impl Retaker {
             }
             let seen = &mut self.seen[index];
             if word != seen.word || !word.is_lent() {
+                if let Some(kept) = seen.kept {
+                    log.report_kept(index, &kept, after);
+                }
                 *seen = Seen::new(word, now);
                 continue;
             }
@@ -134,7 +219,31 @@ impl Retaker {
                         continue;
                     }
                     // Read before taking the lock: `is_blocked` may read a file.
-                    (mark_at, mark_cpu, thread.is_blocked())
+                    let blocked = thread.is_blocked();
+                    // Under loom, where the clocks cannot decide: the move.
+                    if !cfg!(loom)
+                        && blocked == Some(false)
+                        && p.queue_len() == 0
+                        && self.room.elsewhere(index, after, now)
+                    {
+                        // Computing, nothing queued here, room elsewhere:
+                        // keep the P; report the poll when it ends.
+                        let cpu_last = thread.cpu_time();
+                        let kept = seen.kept.get_or_insert_with(|| {
+                            let (task_id, location) = p.polled_task();
+                            Kept {
+                                task_id,
+                                location,
+                                since: seen.since,
+                                cpu_at_mark: mark_cpu,
+                                cpu_last,
+                                unmeasured: (mark_at - seen.since).min(BUSY_PERIOD),
+                            }
+                        });
+                        kept.cpu_last = cpu_last;
+                        continue;
+                    }
+                    (mark_at, mark_cpu, blocked)
                 };
             // Record before taking: the stuck thread looks the record up as
             // soon as its poll returns and finds the P gone.
@@ -145,7 +254,6 @@ impl Retaker {
                 unmeasured: (mark_at - seen.since).min(BUSY_PERIOD),
                 blocked,
             };
-            let log = &shared.monitor.retakes;
             log.record(
                 key,
                 Retake {
@@ -344,24 +452,54 @@ impl RetakeLog {
         if r.since.elapsed() < after || !deserves_report(&r.usage, after) {
             return;
         }
+        self.warn(
+            index,
+            r.task_id,
+            r.location,
+            r.since,
+            "its queue moved to another thread",
+        );
+    }
+
+    /// Called by the monitor when a computing poll that kept its P past the
+    /// threshold (other Ps had room) has ended: reports it like a retaken
+    /// one, if it ran on the CPU for the threshold.
+    fn report_kept(&self, index: usize, kept: &Kept, after: Duration) {
+        let ran = match (kept.cpu_at_mark, kept.cpu_last) {
+            (Some(then), Some(last)) => last.saturating_sub(then) + kept.unmeasured,
+            _ => after,
+        };
+        if ran >= after {
+            let why = "other workers ran the rest";
+            self.warn(index, kept.task_id, kept.location, kept.since, why);
+        }
+    }
+
+    /// Warns about task `task_id`, once per task: it held worker `index`
+    /// in one poll since `since`; `then` says what goro did about it.
+    fn warn(
+        &self,
+        index: usize,
+        task_id: u64,
+        location: Option<&'static Location<'static>>,
+        since: Instant,
+        then: &str,
+    ) {
         {
             let mut reported = lock(&self.reported);
             if reported.len() >= MAX_REPORTED {
                 reported.clear();
             }
-            if !reported.insert(r.task_id) {
+            if !reported.insert(task_id) {
                 return;
             }
         }
-        let location = r
-            .location
-            .map_or_else(|| "an unknown location".to_string(), |l| l.to_string());
+        let location =
+            location.map_or_else(|| "an unknown location".to_string(), |l| l.to_string());
         let msg = format!(
-            "goro: task {} spawned at {location} blocked worker {index} for {} ms; \
-             its queue moved to another thread (use goro::unblock or goro::blocking \
-             for blocking calls)",
-            r.task_id,
-            r.since.elapsed().as_millis()
+            "goro: task {task_id} spawned at {location} blocked worker {index} for {} ms; \
+             {then} (use goro::unblock or goro::blocking for blocking calls)",
+            since.elapsed().as_millis()
         );
         // Through `log` when the program installed a logger, else stderr:
         // a silent retake would hide what the user needs to fix.
