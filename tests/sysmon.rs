@@ -272,11 +272,15 @@ fn a_long_loop_keeps_its_p_while_another_worker_has_room() {
             let (h, line) =
                 spawn_here(async { block_for(Block::Spin, Duration::from_millis(300)) });
             h.await.unwrap();
+            // The monitor reports the loop at its first look after the
+            // poll ended: give it up to a second, with the runtime alive.
+            let t = Instant::now();
+            while reports_saying(line, "").is_empty() && t.elapsed() < Duration::from_secs(1) {
+                sleep(Duration::from_millis(5)).await;
+            }
             (ticker.await.unwrap(), line)
         });
         last = Some((rt.handle().stats().retakes, line));
-        // The monitor reports the loop at its first look after the poll
-        // ended: the ticker ran on for about 80 ms after it.
         worst
     });
     let (retakes, line) = last.unwrap();
@@ -287,7 +291,34 @@ fn a_long_loop_keeps_its_p_while_another_worker_has_room() {
     );
     assert!(worst < LATE, "ticker was {worst:?} late");
     let ours = reports_saying(line, "other workers ran the rest");
-    assert_eq!(ours.len(), 1, "the loop is reported once: {ours:#?}");
+    let all = REPORTS.lock().unwrap().clone();
+    assert_eq!(ours.len(), 1, "the loop is reported once: {all:#?}");
+}
+
+/// A loop that kept its P is reported even when the runtime is dropped as
+/// soon as it ends, before the monitor looks again: the monitor reports
+/// what it kept when it shuts down.
+#[test]
+fn a_kept_loop_is_reported_at_shutdown() {
+    let _g = setup();
+    REPORTS.lock().unwrap().clear();
+    let rt = goro::Runtime::builder()
+        .maxprocs(2)
+        .retake_after(Duration::from_millis(10))
+        .build()
+        .unwrap();
+    let line = rt.block_on(async {
+        let (h, line) = spawn_here(async { block_for(Block::Spin, Duration::from_millis(100)) });
+        h.await.unwrap();
+        line
+    });
+    let retakes = rt.handle().stats().retakes;
+    drop(rt);
+    let all = REPORTS.lock().unwrap().clone();
+    println!("loop then drop: {retakes} retakes, reports {all:#?}");
+    assert_eq!(retakes, 0, "the other worker was idle: nothing to move");
+    let ours = reports_saying(line, "other workers ran the rest");
+    assert_eq!(ours.len(), 1, "the loop is reported once: {all:#?}");
 }
 
 /// The same loop while the other worker never sleeps (a task that computes

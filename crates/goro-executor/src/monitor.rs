@@ -127,6 +127,9 @@ impl Monitor {
         let mut period = BUSY_PERIOD;
         loop {
             if shared.is_shutdown() {
+                if let Some(after) = shared.config.retake_after {
+                    self.retaker.report_kept_polls(shared, after);
+                }
                 return;
             }
             link.wakeups.fetch_add(1, Relaxed);

@@ -277,6 +277,17 @@ impl Retaker {
         long_polls
     }
 
+    /// Reports every computing poll that kept its P past the threshold and
+    /// has not been reported yet (called once, at shutdown: the monitor
+    /// will not look again to see them end).
+    pub(crate) fn report_kept_polls(&mut self, shared: &Shared, after: Duration) {
+        for (index, seen) in self.seen.iter_mut().enumerate() {
+            if let Some(kept) = seen.kept.take() {
+                shared.monitor.retakes.report_kept(index, &kept, after);
+            }
+        }
+    }
+
     /// Gives each retaken P a thread; keeps the ones the OS refuses a thread
     /// for, to try again next time.
     fn place_orphans(&mut self, shared: &Shared) {
