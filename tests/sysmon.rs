@@ -249,6 +249,26 @@ fn reports_saying(line: u32, what: &str) -> Vec<String> {
         .collect()
 }
 
+/// Two workers, retake at 10 ms (whatever `GORO_RETAKE_MS` says).
+fn two_workers() -> goro::Runtime {
+    goro::Runtime::builder()
+        .maxprocs(2)
+        .retake_after(Duration::from_millis(10))
+        .build()
+        .unwrap()
+}
+
+/// Exactly one report names the spawn site on `line` and says `what`.
+fn assert_reported_once(line: u32, what: &str) {
+    let ours = reports_saying(line, what);
+    let all = REPORTS.lock().unwrap().clone();
+    assert_eq!(
+        ours.len(),
+        1,
+        "the loop is reported once ({what}): {all:#?}"
+    );
+}
+
 /// One of two workers in a 300 ms loop while the other sleeps between a
 /// ticker's wakes: the loop keeps its P past the threshold (a new thread
 /// for the P would only compete with the other worker for the CPUs), the
@@ -261,11 +281,7 @@ fn a_long_loop_keeps_its_p_while_another_worker_has_room() {
     let mut last = None;
     let worst = up_to_three_runs(LATE, || {
         REPORTS.lock().unwrap().clear();
-        let rt = goro::Runtime::builder()
-            .maxprocs(2)
-            .retake_after(Duration::from_millis(10))
-            .build()
-            .unwrap();
+        let rt = two_workers();
         let (worst, line) = rt.block_on(async {
             let ticker = goro::go(ticker(Duration::from_millis(400)));
             sleep(Duration::from_millis(20)).await;
@@ -290,9 +306,7 @@ fn a_long_loop_keeps_its_p_while_another_worker_has_room() {
         "the loop's P moved although the other worker had room"
     );
     assert!(worst < LATE, "ticker was {worst:?} late");
-    let ours = reports_saying(line, "other workers ran the rest");
-    let all = REPORTS.lock().unwrap().clone();
-    assert_eq!(ours.len(), 1, "the loop is reported once: {all:#?}");
+    assert_reported_once(line, "other workers ran the rest");
 }
 
 /// A loop that kept its P is reported even when the runtime is dropped as
@@ -302,11 +316,7 @@ fn a_long_loop_keeps_its_p_while_another_worker_has_room() {
 fn a_kept_loop_is_reported_at_shutdown() {
     let _g = setup();
     REPORTS.lock().unwrap().clear();
-    let rt = goro::Runtime::builder()
-        .maxprocs(2)
-        .retake_after(Duration::from_millis(10))
-        .build()
-        .unwrap();
+    let rt = two_workers();
     let line = rt.block_on(async {
         let (h, line) = spawn_here(async { block_for(Block::Spin, Duration::from_millis(100)) });
         h.await.unwrap();
@@ -314,11 +324,9 @@ fn a_kept_loop_is_reported_at_shutdown() {
     });
     let retakes = rt.handle().stats().retakes;
     drop(rt);
-    let all = REPORTS.lock().unwrap().clone();
-    println!("loop then drop: {retakes} retakes, reports {all:#?}");
+    println!("loop then drop: {retakes} retakes");
     assert_eq!(retakes, 0, "the other worker was idle: nothing to move");
-    let ours = reports_saying(line, "other workers ran the rest");
-    assert_eq!(ours.len(), 1, "the loop is reported once: {all:#?}");
+    assert_reported_once(line, "other workers ran the rest");
 }
 
 /// The same loop while the other worker never sleeps (a task that computes
@@ -329,11 +337,7 @@ fn a_kept_loop_is_reported_at_shutdown() {
 fn a_long_loops_p_moves_when_the_other_worker_is_busy() {
     let _g = setup();
     REPORTS.lock().unwrap().clear();
-    let rt = goro::Runtime::builder()
-        .maxprocs(2)
-        .retake_after(Duration::from_millis(10))
-        .build()
-        .unwrap();
+    let rt = two_workers();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let line = rt.block_on(async {
         let s = stop.clone();
@@ -360,9 +364,7 @@ fn a_long_loops_p_moves_when_the_other_worker_is_busy() {
         retakes >= 1,
         "the loop kept its P while the other worker never slept"
     );
-    let ours = reports_saying(line, "its queue moved to another thread");
-    let all = REPORTS.lock().unwrap().clone();
-    assert_eq!(ours.len(), 1, "the loop is reported once: {all:#?}");
+    assert_reported_once(line, "its queue moved to another thread");
 }
 
 #[test]

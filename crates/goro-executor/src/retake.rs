@@ -80,11 +80,10 @@ struct Kept {
     task_id: u64,
     location: Option<&'static Location<'static>>,
     since: Instant,
-    /// The thread's CPU time at the second look, and at the latest one.
-    cpu_at_mark: Option<Duration>,
+    /// What the monitor saw of the thread, as for a retake.
+    usage: Usage,
+    /// The thread's CPU time at the latest look during the poll.
     cpu_last: Option<Duration>,
-    /// As in [`Usage::unmeasured`].
-    unmeasured: Duration,
 }
 
 impl Seen {
@@ -235,9 +234,8 @@ impl Retaker {
                                 task_id,
                                 location,
                                 since: seen.since,
-                                cpu_at_mark: mark_cpu,
+                                usage: Usage::new(seen.since, mark_at, mark_cpu, blocked),
                                 cpu_last,
-                                unmeasured: (mark_at - seen.since).min(BUSY_PERIOD),
                             }
                         });
                         kept.cpu_last = cpu_last;
@@ -249,11 +247,7 @@ impl Retaker {
             // soon as its poll returns and finds the P gone.
             let key = (index, word.seq());
             let (task_id, location) = p.polled_task();
-            let usage = Usage {
-                cpu_at_mark: mark_cpu,
-                unmeasured: (mark_at - seen.since).min(BUSY_PERIOD),
-                blocked,
-            };
+            let usage = Usage::new(seen.since, mark_at, mark_cpu, blocked);
             log.record(
                 key,
                 Retake {
@@ -393,6 +387,23 @@ pub(crate) struct Usage {
     blocked: Option<bool>,
 }
 
+impl Usage {
+    /// For a poll seen first at `since` and marked at `mark_at`, when its
+    /// thread's CPU time was `mark_cpu`.
+    fn new(
+        since: Instant,
+        mark_at: Instant,
+        mark_cpu: Option<Duration>,
+        blocked: Option<bool>,
+    ) -> Usage {
+        Usage {
+            cpu_at_mark: mark_cpu,
+            unmeasured: (mark_at - since).min(BUSY_PERIOD),
+            blocked,
+        }
+    }
+}
+
 /// Whether a retaken poll, now ended, is worth a warning: its task slept in
 /// the kernel when the P was taken (a blocking call), or used at least the
 /// retake threshold `after` in CPU time (a long loop). A poll that lasted
@@ -408,7 +419,13 @@ pub(crate) fn deserves_report(usage: &Usage, after: Duration) -> bool {
     if usage.blocked != Some(false) {
         return true;
     }
-    match (usage.cpu_at_mark, ThreadRef::current().cpu_time()) {
+    ran_past(usage, ThreadRef::current().cpu_time(), after)
+}
+
+/// Whether the thread of `usage`, whose CPU time is `cpu_now`, ran on the
+/// CPU for `after` since the poll began (unknown: yes).
+fn ran_past(usage: &Usage, cpu_now: Option<Duration>, after: Duration) -> bool {
+    match (usage.cpu_at_mark, cpu_now) {
         // The unmeasured start counts as if the task ran all of it.
         (Some(then), Some(now)) => now.saturating_sub(then) + usage.unmeasured >= after,
         _ => true,
@@ -476,11 +493,7 @@ impl RetakeLog {
     /// threshold (other Ps had room) has ended: reports it like a retaken
     /// one, if it ran on the CPU for the threshold.
     fn report_kept(&self, index: usize, kept: &Kept, after: Duration) {
-        let ran = match (kept.cpu_at_mark, kept.cpu_last) {
-            (Some(then), Some(last)) => last.saturating_sub(then) + kept.unmeasured,
-            _ => after,
-        };
-        if ran >= after {
+        if ran_past(&kept.usage, kept.cpu_last, after) {
             let why = "other workers ran the rest";
             self.warn(index, kept.task_id, kept.location, kept.since, why);
         }
