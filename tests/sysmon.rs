@@ -180,7 +180,7 @@ fn all_workers_blocked(how: Block) -> (Duration, u32, goro::Stats) {
     (worst, line, rt.handle().stats())
 }
 
-fn check_reports(line: u32) {
+fn check_reports(line: u32, retakes: u64) {
     let reports = REPORTS.lock().unwrap().clone();
     let site = format!("spawned at tests/sysmon.rs:{line}:");
     let ours: Vec<_> = reports.iter().filter(|r| r.contains(&site)).collect();
@@ -200,6 +200,19 @@ fn check_reports(line: u32) {
     assert!(
         ours.iter()
             .all(|r| r.contains("blocked worker") && r.contains(" ms;"))
+    );
+    // A report says the P moved only for a retake; the others kept their
+    // P while another worker had room.
+    let moved = ours
+        .iter()
+        .filter(|r| r.contains("its queue moved to another thread"))
+        .count();
+    assert!(retakes >= moved as u64, "{moved} moves, {retakes} retakes");
+    assert!(
+        ours.iter()
+            .all(|r| r.contains("its queue moved to another thread")
+                || r.contains("other workers ran the rest")),
+        "{ours:#?}"
     );
 }
 
@@ -225,7 +238,7 @@ fn assert_all_workers_retaken(how: Block, what: &str) {
         stats.retakes
     );
     assert!(worst < LATE, "ticker was {worst:?} late");
-    check_reports(line);
+    check_reports(line, stats.retakes);
 }
 
 #[test]
