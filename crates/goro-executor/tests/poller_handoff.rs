@@ -7,16 +7,14 @@
 
 mod common;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use goro_executor::{Driver, Runtime};
 
-use common::{Nap, PollerRole};
+use common::{Nap, PollerRole, on_worker, pending_once};
 
 /// How long the runtime settles before the driver wakes the task.
 const SETTLE: Duration = Duration::from_millis(300);
@@ -60,8 +58,7 @@ impl Driver for OneShot {
         let me = std::thread::current();
         let mut st = self.state.lock().unwrap();
         st.polls.push((me.id(), Instant::now()));
-        let on_worker = me.name().is_some_and(|n| n.contains("worker"));
-        if on_worker
+        if on_worker()
             && st
                 .waker
                 .as_ref()
@@ -87,24 +84,6 @@ impl Driver for OneShot {
     }
     fn timer_due_within(&self, _horizon: Duration) -> bool {
         !self.lazy
-    }
-}
-
-/// Pending until the driver wakes it once.
-struct WokenByDriver {
-    driver: Arc<OneShot>,
-    registered: bool,
-}
-
-impl Future for WokenByDriver {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.registered {
-            return Poll::Ready(());
-        }
-        self.registered = true;
-        self.driver.state.lock().unwrap().waker = Some((cx.waker().clone(), Instant::now()));
-        Poll::Pending
     }
 }
 
@@ -140,10 +119,9 @@ fn polls_while_the_former_poller_blocks(lazy: bool) {
     let d = driver.clone();
     // Spawned from outside the runtime: the main thread never polls.
     rt.spawn(async move {
-        WokenByDriver {
-            driver: d,
-            registered: false,
-        }
+        pending_once(move |w: &Waker| {
+            d.state.lock().unwrap().waker = Some((w.clone(), Instant::now()));
+        })
         .await;
         // Running on the worker that polled the driver: block it.
         let started = (std::thread::current().id(), Instant::now());

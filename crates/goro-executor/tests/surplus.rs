@@ -9,15 +9,13 @@
 
 mod common;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use goro_executor::{Driver, Runtime};
 
-use common::{Nap, PollerRole};
+use common::{Nap, PollerRole, on_worker, pending_once};
 
 /// How long the runtime settles before the driver wakes the tasks.
 const SETTLE: Duration = Duration::from_millis(300);
@@ -52,9 +50,7 @@ impl Driver for Batch {
         self.role.is_polling()
     }
     fn poll(&self, timeout: Option<Duration>) {
-        let on_worker = std::thread::current()
-            .name()
-            .is_some_and(|n| n.contains("worker"));
+        let on_worker = on_worker();
         let mut st = self.state.lock().unwrap();
         let due = st.wakers.len() == REST + 1
             && st.last_registered.is_some_and(|at| at.elapsed() >= SETTLE);
@@ -84,26 +80,6 @@ impl Driver for Batch {
     }
 }
 
-/// Pending until the driver wakes it once.
-struct WokenByDriver {
-    driver: Arc<Batch>,
-    registered: bool,
-}
-
-impl Future for WokenByDriver {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.registered {
-            return Poll::Ready(());
-        }
-        self.registered = true;
-        let mut st = self.driver.state.lock().unwrap();
-        st.wakers.push(cx.waker().clone());
-        st.last_registered = Some(Instant::now());
-        Poll::Pending
-    }
-}
-
 #[test]
 fn a_small_surplus_does_not_wait_for_a_blocked_polling_worker() {
     let driver = Arc::new(Batch::default());
@@ -120,10 +96,11 @@ fn a_small_surplus_does_not_wait_for_a_blocked_polling_worker() {
     let spawn = |who: &'static str| {
         let (d, t) = (driver.clone(), tx.clone());
         rt.spawn(async move {
-            WokenByDriver {
-                driver: d,
-                registered: false,
-            }
+            pending_once(move |w: &Waker| {
+                let mut st = d.state.lock().unwrap();
+                st.wakers.push(w.clone());
+                st.last_registered = Some(Instant::now());
+            })
             .await;
             let woke = Instant::now();
             if who == "blocker" {

@@ -1,9 +1,12 @@
 //! Pieces shared by the tests that plug a driver of their own into a
 //! runtime (`Runtime::builder().driver(..)`).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Acquire, Release, SeqCst};
 use std::sync::{Condvar, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 /// The poller role of a test driver: what `Driver::try_acquire`,
@@ -45,5 +48,34 @@ impl Nap {
     pub fn notify(&self) {
         *self.notified.lock().unwrap() = true;
         self.cv.notify_all();
+    }
+}
+
+/// Whether this thread is one of the runtime's workers (by its name).
+pub fn on_worker() -> bool {
+    std::thread::current()
+        .name()
+        .is_some_and(|n| n.contains("worker"))
+}
+
+/// A future that is pending once, handing its waker to `register` (a test
+/// driver keeps it to wake later), and ready when polled again.
+pub struct PendingOnce<F>(Option<F>);
+
+/// See [`PendingOnce`].
+pub fn pending_once<F: FnOnce(&Waker) + Unpin>(register: F) -> PendingOnce<F> {
+    PendingOnce(Some(register))
+}
+
+impl<F: FnOnce(&Waker) + Unpin> Future for PendingOnce<F> {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.0.take() {
+            Some(register) => {
+                register(cx.waker());
+                Poll::Pending
+            }
+            None => Poll::Ready(()),
+        }
     }
 }
