@@ -79,7 +79,6 @@ struct Seen {
 struct Kept {
     task_id: u64,
     location: Option<&'static Location<'static>>,
-    since: Instant,
     /// What the monitor saw of the thread, as for a retake.
     usage: Usage,
     /// The thread's CPU time at the latest look during the poll.
@@ -181,7 +180,7 @@ impl Retaker {
             let seen = &mut self.seen[index];
             if word != seen.word || !word.is_lent() {
                 if let Some(kept) = seen.kept {
-                    log.report_kept(index, &kept, after);
+                    log.report_kept(index, &kept, seen.since, after);
                 }
                 *seen = Seen::new(word, now);
                 continue;
@@ -233,7 +232,6 @@ impl Retaker {
                             Kept {
                                 task_id,
                                 location,
-                                since: seen.since,
                                 usage: Usage::new(seen.since, mark_at, mark_cpu, blocked),
                                 cpu_last,
                             }
@@ -277,7 +275,10 @@ impl Retaker {
     pub(crate) fn report_kept_polls(&mut self, shared: &Shared, after: Duration) {
         for (index, seen) in self.seen.iter_mut().enumerate() {
             if let Some(kept) = seen.kept.take() {
-                shared.monitor.retakes.report_kept(index, &kept, after);
+                shared
+                    .monitor
+                    .retakes
+                    .report_kept(index, &kept, seen.since, after);
             }
         }
     }
@@ -490,12 +491,13 @@ impl RetakeLog {
     }
 
     /// Called by the monitor when a computing poll that kept its P past the
-    /// threshold (other Ps had room) has ended: reports it like a retaken
-    /// one, if it ran on the CPU for the threshold.
-    fn report_kept(&self, index: usize, kept: &Kept, after: Duration) {
+    /// threshold (other Ps had room) has ended, or at shutdown: reports it
+    /// like a retaken one, if it ran on the CPU for the threshold. `since`:
+    /// when the monitor first saw the poll.
+    fn report_kept(&self, index: usize, kept: &Kept, since: Instant, after: Duration) {
         if ran_past(&kept.usage, kept.cpu_last, after) {
             let why = "other workers ran the rest";
-            self.warn(index, kept.task_id, kept.location, kept.since, why);
+            self.warn(index, kept.task_id, kept.location, since, why);
         }
     }
 
