@@ -121,6 +121,38 @@ pub(crate) fn in_remote_poll() -> bool {
     REMOTE_POLL.try_with(Cell::get).unwrap_or(false)
 }
 
+#[cfg(not(loom))]
+thread_local! {
+    /// How many `block_on` calls are running on this thread (nested ones
+    /// count too).
+    static BLOCK_ON: Cell<u32> = const { Cell::new(0) };
+}
+#[cfg(loom)]
+loom::thread_local! {
+    static BLOCK_ON: Cell<u32> = Cell::new(0);
+}
+
+/// Marks this thread as running a `block_on` future until the guard drops.
+pub(crate) fn mark_block_on() -> BlockOnMark {
+    BLOCK_ON.with(|c| c.set(c.get() + 1));
+    BlockOnMark(())
+}
+
+/// Ends what [`mark_block_on`] began.
+pub(crate) struct BlockOnMark(());
+
+impl Drop for BlockOnMark {
+    fn drop(&mut self) {
+        let _ = BLOCK_ON.try_with(|c| c.set(c.get() - 1));
+    }
+}
+
+/// Whether this thread is inside a runtime's `block_on`.
+#[inline]
+pub(crate) fn in_block_on() -> bool {
+    BLOCK_ON.try_with(Cell::get).unwrap_or(0) > 0
+}
+
 /// Whether this thread is a worker thread of any goro runtime.
 pub(crate) fn is_worker_thread() -> bool {
     with_worker(|w| w.is_some())

@@ -101,17 +101,6 @@ impl Core {
         self.ring.push_back(task, |t| shared.queues.global.push(t));
     }
 
-    /// Queues a task that I/O or a timer woke: on the ring while it has
-    /// room, else on the queue of woken tasks, never in a ring overflow to
-    /// the global queue's tail.
-    fn push_woken(&mut self, shared: &Shared, task: Runnable) {
-        if self.ring.remaining() > 0 {
-            self.push_back(shared, task);
-        } else {
-            shared.queues.io_ready.push(task);
-        }
-    }
-
     /// Go's `findRunnable`. Returns `None` only at shutdown.
     pub(crate) fn find_runnable(&mut self, shared: &Shared, polled: &Polled) -> Option<Runnable> {
         let mut was_poller = false;
@@ -289,17 +278,31 @@ impl Core {
         self.tick = self.tick.wrapping_add(1);
         if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
             // A busy worker also polls now and then, so ready I/O does not
-            // wait for a worker to run dry (tokio's `event_interval`).
+            // wait for a worker to run dry (tokio's `event_interval`). What
+            // it wakes joins the other woken tasks: on the ring it would
+            // wait behind the ring's turn below, which a busy worker gets
+            // one tick in 122 (issue 18: timers woken on time sat there
+            // for 60 ms while a spawning loop kept the global queue full).
             if let Some(task) = self.poll_driver(shared, polled) {
-                self.push_woken(shared, task);
+                shared.queues.io_ready.push(task);
+            }
+            // The global queue's turn (Go's), and the ring's: woken tasks
+            // go before the ring (below), so a steady stream of them would
+            // starve it. They take turns going first, so a global queue
+            // that never empties does not starve the ring either.
+            let ring_first = (self.tick / GLOBAL_QUEUE_INTERVAL) % 2 == 1;
+            if ring_first {
+                if let Some(task) = self.ring.pop() {
+                    return Some(task);
+                }
             }
             if let Some(task) = shared.queues.global.pop() {
                 return Some(task);
             }
-            // The ring's turn too: woken tasks go before it (below), so a
-            // steady stream of them would otherwise starve it.
-            if let Some(task) = self.ring.pop() {
-                return Some(task);
+            if !ring_first {
+                if let Some(task) = self.ring.pop() {
+                    return Some(task);
+                }
             }
         }
         if let Some(task) = shared.ps.get(self.index).runnext().take() {
@@ -413,5 +416,74 @@ impl Core {
             shared.idle.stop_spinning();
         }
         moved
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::Arc;
+
+    use super::GLOBAL_QUEUE_INTERVAL;
+    use crate::machine::ThreadConfig;
+    use crate::shared::{Config, Shared};
+    use crate::task::{Runnable, TaskMeta};
+    use crate::worker::Polled;
+
+    fn task() -> Runnable {
+        let meta = TaskMeta::new(std::panic::Location::caller(), None, false, 0);
+        let (r, t) = async_task::Builder::new()
+            .metadata(meta)
+            .spawn(|_| async {}, |r: Runnable| drop(r));
+        t.detach();
+        r
+    }
+
+    /// Issue 18: woken tasks go before the ring, and the 61st tick gave
+    /// the global queue its turn before the ring's, so while both kept
+    /// filling (a spawning loop, timers firing) a task on the ring never
+    /// ran. The two now take turns going first on that tick.
+    #[test]
+    fn the_ring_gets_a_turn_while_woken_and_global_tasks_keep_coming() {
+        let config = Config {
+            panic_aborts: false,
+            threads: ThreadConfig {
+                name: Arc::new(|i| format!("find-test-{i}")),
+                stack_size: None,
+                on_start: None,
+                on_stop: None,
+            },
+            driver: None,
+            retake_after: None,
+            schedtrace: None,
+            stats_hook: None,
+        };
+        let (shared, mut cores) = Shared::new(1, config, None);
+        let core = &mut cores[0];
+        let polled = Polled::default();
+        let on_ring = task();
+        let target = std::ptr::from_ref(on_ring.metadata());
+        core.push_back(&shared, on_ring);
+        for _ in 0..1_000 {
+            shared.queues.io_ready.push(task());
+            shared.queues.global.push(task());
+        }
+        let limit = 2 * GLOBAL_QUEUE_INTERVAL as usize;
+        let mut found = None;
+        for round in 1..=limit {
+            let t = core
+                .find_local_or_global(&shared, &polled)
+                .expect("the queues hold tasks");
+            if std::ptr::eq(t.metadata(), target) {
+                found = Some(round);
+                break;
+            }
+        }
+        assert!(
+            found.is_some(),
+            "the ring's task did not run in {limit} rounds"
+        );
+        assert!(!shared.queues.io_ready.is_empty() && !shared.queues.global.is_empty());
+        while shared.queues.io_ready.pop().is_some() {}
+        while shared.queues.global.pop().is_some() {}
     }
 }

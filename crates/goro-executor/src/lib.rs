@@ -73,6 +73,7 @@ mod lend;
 mod machine;
 mod monitor;
 mod p_table;
+mod pace;
 mod padded;
 mod park;
 mod processor;

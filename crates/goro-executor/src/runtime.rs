@@ -453,6 +453,7 @@ impl Handle {
             "goro: block_on called from a worker thread, which would block it; .await instead"
         );
         let _enter = context::enter(self.clone());
+        let _mark = context::mark_block_on();
         match &self.shared.driver {
             // Under loom a std park would block the model: park on the
             // runtime's own (loom-checked) parker instead.

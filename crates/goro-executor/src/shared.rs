@@ -273,6 +273,7 @@ impl Shared {
                 self.notify();
             } else {
                 self.schedule_remote(task);
+                self.pace_producer();
             }
             self.drain_if_finished();
         }

@@ -250,6 +250,14 @@ pub(crate) fn runs(shared: &Shared) -> bool {
     context::with_worker(|w| w.is_some_and(|w| w.belongs_to(shared)))
 }
 
+/// Whether this thread is a worker of `shared`'s runtime polling a task
+/// whose P was taken during the poll (retaken by the monitor, or handed off
+/// by `goro::blocking`): it runs the task without a P (`pace`).
+#[inline]
+pub(crate) fn lost_p(shared: &Shared) -> bool {
+    context::with_worker(|w| w.is_some_and(|w| w.belongs_to(shared) && w.lent.get().is_some()))
+}
+
 /// Whether this thread is a worker (of any runtime) inside a driver call
 /// whose wakes it collects ([`Polled::collect`]). A task of *another*
 /// runtime woken there was woken by I/O or a timer too: the reactor and its
