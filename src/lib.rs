@@ -153,6 +153,13 @@ fn global() -> &'static Runtime {
 /// it goes to a global runtime started on first use. Dropping the handle
 /// detaches the task (fire-and-forget).
 ///
+/// It never waits, with one exception where Go would preempt the caller: a
+/// loop in `block_on`, or in a task that has held its worker past the
+/// retake threshold, that spawns while the runtime's global queue holds
+/// more than 2,048 tasks per worker sleeps for short pauses, so that the
+/// workers get the CPU to run what it spawned (see the README's scheduler
+/// section).
+///
 /// # Examples
 ///
 /// ```

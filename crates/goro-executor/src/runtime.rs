@@ -383,7 +383,10 @@ impl Handle {
     /// Spawns a task onto this runtime. From a worker of this runtime the
     /// task goes to that worker's `runnext` slot and runs as soon as the
     /// current task yields; from elsewhere it goes to the global queue and
-    /// wakes an idle worker.
+    /// wakes an idle worker. From `block_on`, or from a task whose worker's
+    /// P was retaken during its poll, it sleeps for short pauses while the
+    /// global queue holds more than 2,048 tasks per worker (Go would
+    /// preempt such a spawning loop; goro paces it).
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
