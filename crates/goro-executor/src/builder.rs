@@ -303,20 +303,7 @@ impl Builder {
 /// retake pass itself), and `retake_after` as given.
 #[cfg(all(test, loom))]
 pub(crate) fn loom_runtime(n: usize, retake_after: Option<Duration>) -> Runtime {
-    let threads = ThreadConfig {
-        name: Arc::new(|i| format!("goro-loom-{i}")),
-        stack_size: None,
-        on_start: None,
-        on_stop: None,
-    };
-    let config = Config {
-        panic_aborts: false,
-        threads,
-        driver: None,
-        retake_after,
-        schedtrace: None,
-        stats_hook: None,
-    };
+    let config = Config::for_tests("goro-loom", retake_after);
     crate::block_on::prepare_parker();
     let (shared, cores) = Shared::new(n, config, None);
     let shared = Arc::new(shared);

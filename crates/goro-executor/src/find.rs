@@ -421,10 +421,7 @@ impl Core {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use std::sync::Arc;
-
     use super::GLOBAL_QUEUE_INTERVAL;
-    use crate::machine::ThreadConfig;
     use crate::shared::{Config, Shared};
     use crate::task::{Runnable, TaskMeta};
     use crate::worker::Polled;
@@ -444,19 +441,7 @@ mod tests {
     /// ran. The two now take turns going first on that tick.
     #[test]
     fn the_ring_gets_a_turn_while_woken_and_global_tasks_keep_coming() {
-        let config = Config {
-            panic_aborts: false,
-            threads: ThreadConfig {
-                name: Arc::new(|i| format!("find-test-{i}")),
-                stack_size: None,
-                on_start: None,
-                on_stop: None,
-            },
-            driver: None,
-            retake_after: None,
-            schedtrace: None,
-            stats_hook: None,
-        };
+        let config = Config::for_tests("find-test", None);
         let (shared, mut cores) = Shared::new(1, config, None);
         let core = &mut cores[0];
         let polled = Polled::default();

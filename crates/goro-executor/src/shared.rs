@@ -47,6 +47,27 @@ pub(crate) struct Config {
     pub(crate) stats_hook: Option<StatsHook>,
 }
 
+impl Config {
+    /// The settings of a runtime built inside the crate's own tests: threads
+    /// named `{prefix}-{i}`, no driver, no callbacks.
+    #[cfg(test)]
+    pub(crate) fn for_tests(prefix: &'static str, retake_after: Option<Duration>) -> Config {
+        Config {
+            panic_aborts: false,
+            threads: ThreadConfig {
+                name: Arc::new(move |i| format!("{prefix}-{i}")),
+                stack_size: None,
+                on_start: None,
+                on_stop: None,
+            },
+            driver: None,
+            retake_after,
+            schedtrace: None,
+            stats_hook: None,
+        }
+    }
+}
+
 /// See `Builder::stats_hook`.
 pub(crate) type StatsHook = Arc<dyn Fn(&mut Stats) + Send + Sync>;
 
