@@ -7,10 +7,10 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use goro_executor::{Handle, Runtime, spawn, yield_now};
+use goro_testkit::wait_until;
 
 const PROCS: usize = 2;
 /// The pacing mark for `PROCS` Ps (`pace::BACKLOG_PER_P` each).
@@ -45,14 +45,6 @@ fn spawn_loop(handle: &Handle, done: &Arc<AtomicUsize>) -> (usize, Samples) {
     (n, samples)
 }
 
-fn wait_for_all(done: &AtomicUsize, n: usize) {
-    let give_up = Instant::now() + Duration::from_secs(60);
-    while done.load(Relaxed) < n {
-        assert!(Instant::now() < give_up, "spawned tasks did not all run");
-        thread::sleep(Duration::from_millis(1));
-    }
-}
-
 #[test]
 fn a_spawning_loop_whose_p_was_retaken_is_paced() {
     let rt = Runtime::builder()
@@ -65,7 +57,7 @@ fn a_spawning_loop_whose_p_was_retaken_is_paced() {
     let (spawned, samples) = rt
         .block_on(rt.spawn(async move { spawn_loop(&h, &d) }))
         .unwrap();
-    wait_for_all(&done, spawned);
+    wait_until("every spawned task ran", || done.load(Relaxed) >= spawned);
     if goro_testkit::stress::under_valgrind() {
         return; // valgrind runs one thread at a time: no retake, no pacing race
     }
@@ -102,7 +94,7 @@ fn a_spawning_loop_in_block_on_is_paced() {
     let done = Arc::new(AtomicUsize::new(0));
     let (d, h) = (done.clone(), rt.handle().clone());
     let (spawned, samples) = rt.block_on(async move { spawn_loop(&h, &d) });
-    wait_for_all(&done, spawned);
+    wait_until("every spawned task ran", || done.load(Relaxed) >= spawned);
     if goro_testkit::stress::under_valgrind() {
         return; // valgrind runs one thread at a time: see under_valgrind
     }
