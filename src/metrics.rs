@@ -103,6 +103,11 @@ pub fn render(stats: &Stats) -> String {
     );
     m.counter("goro_polls_total", "Task polls.", s.polls);
     m.counter(
+        "goro_blocking_jobs_helped_total",
+        "Blocking-pool jobs that idle workers ran instead of sleeping.",
+        s.blocking_jobs_helped,
+    );
+    m.counter(
         "goro_retakes_total",
         "Workers retaken from threads stuck in one poll.",
         s.retakes,

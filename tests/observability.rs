@@ -572,6 +572,7 @@ fn prometheus_output_passes_a_format_check() {
         "goro_steals_total",
         "goro_parks_total",
         "goro_polls_total",
+        "goro_blocking_jobs_helped_total",
         "goro_retakes_total",
         "goro_monitor_wakeups_total",
         "goro_timers",

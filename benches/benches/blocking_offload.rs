@@ -22,7 +22,9 @@
 //! `peak_threads()`. [`ROUNDS`] rounds per runtime, interleaved
 //! (goro, tokio, smol, direct, goro, ...); the table shows the median ops/s.
 //! The `direct` row is a reference without any runtime or pool: 2 plain
-//! threads doing the same reads, about what 2 cores allow.
+//! threads doing the same reads, about what 2 cores allow. The
+//! `goro-nohelp` row is goro with `help_blocking_pool(false)`: idle workers
+//! leave every job to the pool's threads, as before they could run them.
 //!
 //! # `sleep-storm`: 100,000 closures that block
 //!
@@ -55,7 +57,7 @@ use goro_benches::child::run_child;
 use goro_benches::lines::{field, num};
 use goro_benches::procfs::{ThreadSampler, process_threads};
 use goro_benches::stats::median;
-use goro_benches::{ALLOCATOR, GoroRt, Offload, SmolRt, Spawn, TokioRt, WORKERS};
+use goro_benches::{ALLOCATOR, BenchRt, GoroRt, Offload, SmolRt, Spawn, TokioRt, WORKERS};
 
 /// Offloaded file reads per round.
 const OPS: usize = 100_000;
@@ -78,7 +80,9 @@ const CHILD_TIMEOUT: Duration = Duration::from_secs(180);
 /// Runtimes measured, in table order.
 const RUNTIMES: &[&str] = &["goro", "tokio", "smol"];
 /// `offload` rows: the runtimes, then the no-runtime reference.
-const OFFLOAD_ROWS: &[&str] = &["goro", "tokio", "smol", "direct"];
+const OFFLOAD_ROWS: &[&str] = &["goro", "tokio", "smol", "direct", "goro-nohelp"];
+/// `sleep-storm` rows.
+const SLEEP_ROWS: &[&str] = &["goro", "tokio", "smol", "goro-nohelp"];
 
 /// Target: goro's ops/s at least this multiple of tokio's.
 const TARGET_SPEEDUP: f64 = 2.0;
@@ -91,8 +95,7 @@ const TARGET_MAX_THREADS: usize = 16;
 /// Child side of `offload`: prints one `OFFLOAD` line. `sleep`: every
 /// closure is `thread::sleep(1 ms)` instead of the read (the `sleep-storm`
 /// shape: blocked jobs, which should get threads up to the cap).
-fn child_offload<R: Offload>(path: &Path, sleep: bool) {
-    let rt = R::new();
+fn child_offload<R: Offload>(rt: R, name: &str, path: &Path, sleep: bool) {
     let sub = rt.submitter();
     let sp = rt.spawner();
     // Build lazily created pools (goro's global pool, blocking's executor).
@@ -140,10 +143,13 @@ fn child_offload<R: Offload>(path: &Path, sleep: bool) {
         "every read must return the whole file"
     );
     let pool_peak = R::pool_peak_threads().map_or_else(|| "-".to_owned(), |n| n.to_string());
+    let helped = rt
+        .jobs_helped()
+        .map_or_else(|| "-".to_owned(), |n| n.to_string());
     println!(
         "OFFLOAD rt={} ops={OPS} secs={secs:.4} ops_per_s={:.0} peak_threads={peak} \
-         threads_before={threads_before} pool_peak={pool_peak}",
-        R::NAME,
+         threads_before={threads_before} pool_peak={pool_peak} helped={helped}",
+        name,
         OPS as f64 / secs
     );
     drop(rt);
@@ -273,7 +279,7 @@ struct OffloadRounds {
 fn offload(exe: &Path, file: &Path, job: &str, failed: &mut bool) {
     let file = file.to_str().expect("temp path is UTF-8");
     let rows: &[&str] = if job == "sleep" {
-        RUNTIMES
+        SLEEP_ROWS
     } else {
         OFFLOAD_ROWS
     };
@@ -432,9 +438,17 @@ fn main() {
                 let path = Path::new(path);
                 let sleep = arg(4) == Some("sleep");
                 match rt {
-                    "goro" => child_offload::<GoroRt>(path, sleep),
-                    "tokio" => child_offload::<TokioRt>(path, sleep),
-                    "smol" => child_offload::<SmolRt>(path, sleep),
+                    "goro" => child_offload(GoroRt::new(), rt, path, sleep),
+                    "goro-nohelp" => {
+                        let no_help = goro::Runtime::builder()
+                            .maxprocs(WORKERS)
+                            .help_blocking_pool(false)
+                            .build()
+                            .expect("build goro runtime");
+                        child_offload(GoroRt::from_runtime(no_help), rt, path, sleep);
+                    }
+                    "tokio" => child_offload(TokioRt::new(), rt, path, sleep),
+                    "smol" => child_offload(SmolRt::new(), rt, path, sleep),
                     "direct" => child_direct(path),
                     other => panic!("unknown runtime {other:?}"),
                 }

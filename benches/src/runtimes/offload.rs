@@ -35,6 +35,12 @@ pub trait Offload: BenchRt {
     fn pool_peak_threads() -> Option<usize> {
         None
     }
+
+    /// Jobs the runtime's idle workers ran instead of the pool's threads
+    /// (goro's `Stats::blocking_jobs_helped`), where it counts them.
+    fn jobs_helped(&self) -> Option<u64> {
+        None
+    }
 }
 
 impl Offload for GoroRt {
@@ -60,6 +66,10 @@ impl Offload for GoroRt {
 
     fn pool_peak_threads() -> Option<usize> {
         Some(goro_blocking::Pool::global().peak_threads())
+    }
+
+    fn jobs_helped(&self) -> Option<u64> {
+        Some(self.runtime().handle().stats().blocking_jobs_helped)
     }
 }
 

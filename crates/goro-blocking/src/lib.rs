@@ -13,6 +13,11 @@
 //! never past its cap (512 unless `GORO_MAX_BLOCKING_THREADS` says
 //! otherwise), and shrinks back after the keep-alive.
 //!
+//! The `goro` facade's runtime workers, when they have nothing else to do,
+//! run some of the global pool's queued jobs themselves while every pool
+//! thread is busy and recent jobs were short ([`GlobalPoolJobs`],
+//! [`HELP_MAX_JOB`]).
+//!
 //! # Examples
 //!
 //! ```
@@ -29,6 +34,7 @@ mod builder;
 mod env;
 mod error;
 pub mod fs;
+mod help;
 mod monitor;
 mod pool;
 mod shared;
@@ -41,6 +47,7 @@ pub use builder::{Builder, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
 pub use env::{ENV_VAR, MAX_THREADS_LIMIT, max_threads_from_env, parse_max_threads};
 pub use error::{InvalidValue, MaxThreadsError};
 pub use goro_executor::{JoinError, JoinHandle};
+pub use help::{GlobalPoolJobs, HELP_MAX_JOB};
 pub use monitor::GROW_TICK;
 pub use pool::Pool;
 pub use unblock::{DEFAULT_CAPACITY, Unblock};

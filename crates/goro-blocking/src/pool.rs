@@ -111,6 +111,11 @@ impl Pool {
         GLOBAL.get()
     }
 
+    /// The state the pool's threads share (`help` reads its queue).
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     /// Runs `f` on one of the pool's threads. Await the handle for its
     /// result; a panic in `f` reaches the handle as
     /// [`JoinError::is_panic`](goro_executor::JoinError::is_panic). Dropping

@@ -61,6 +61,8 @@ pub(crate) struct Shared {
     /// parallelism (capped by `max_threads`), so CPU-bound closures use
     /// every core at once.
     pub(crate) eager: usize,
+    /// How long jobs ran lately, for idle runtime workers (`help`).
+    pub(crate) job_times: crate::help::JobTimes,
 }
 
 impl Shared {
@@ -76,6 +78,7 @@ impl Shared {
             registry: Mutex::new(Vec::new()),
             shutdown: AtomicBool::new(false),
             eager: cpus.min(config.max_threads),
+            job_times: crate::help::JobTimes::new(),
             config,
         }
     }

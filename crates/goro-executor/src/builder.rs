@@ -40,6 +40,7 @@ pub struct Builder {
     retake_after: Option<Duration>,
     schedtrace: Option<Duration>,
     stats_hook: Option<StatsHook>,
+    jobs: crate::help::Jobs,
 }
 
 /// Where [`Builder::build`] gets the worker count.
@@ -67,6 +68,7 @@ impl Default for Builder {
             retake_after: None,
             schedtrace: None,
             stats_hook: None,
+            jobs: None,
         }
     }
 }
@@ -232,6 +234,18 @@ impl Builder {
         self
     }
 
+    /// Lets a worker that finds no task anywhere run one of `jobs`' queued
+    /// blocking jobs before it sleeps, instead of leaving every job to the
+    /// pool's threads (see [`BlockingJobs`](crate::BlockingJobs)). The job
+    /// runs like a task poll, so a job that lasts loses the worker its P as
+    /// a stuck poll does ([`Builder::retake_after`]). The `goro` facade
+    /// passes its global blocking pool. Without this call, workers only run
+    /// tasks.
+    pub fn help_with(mut self, jobs: Arc<dyn crate::BlockingJobs>) -> Self {
+        self.jobs = Some(jobs);
+        self
+    }
+
     /// Starts the workers.
     ///
     /// # Errors
@@ -277,6 +291,7 @@ impl Builder {
                 retake_after: (!retake_after.is_zero()).then_some(retake_after),
                 schedtrace,
                 stats_hook: self.stats_hook,
+                jobs: self.jobs,
             },
             watcher,
         );
@@ -351,6 +366,7 @@ impl fmt::Debug for Builder {
             .field("retake_after", &self.retake_after)
             .field("schedtrace", &self.schedtrace)
             .field("stats_hook", &self.stats_hook.is_some())
+            .field("help_with", &self.jobs.is_some())
             .finish_non_exhaustive()
     }
 }

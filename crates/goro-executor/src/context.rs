@@ -157,3 +157,25 @@ pub(crate) fn in_block_on() -> bool {
 pub(crate) fn is_worker_thread() -> bool {
     with_worker(|w| w.is_some())
 }
+
+/// Runs `f` as code outside any runtime runs: no current runtime, not a
+/// worker (a blocking job that an idle worker runs for the pool, `help`).
+/// `block_on` works in it, and the tasks it wakes or spawns go through the
+/// queues of a thread without a P.
+pub(crate) fn outside_runtime<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore {
+        worker: *const WorkerContext,
+        handle: Option<Handle>,
+    }
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = WORKER.try_with(|c| c.set(self.worker));
+            let handle = self.handle.take();
+            let _ = CONTEXT.try_with(|c| c.handle.replace(handle));
+        }
+    }
+    let worker = WORKER.with(|c| c.replace(ptr::null()));
+    let handle = CONTEXT.with(|c| c.handle.replace(None));
+    let _restore = Restore { worker, handle };
+    f()
+}

@@ -149,7 +149,13 @@ impl Core {
                     return Some(self.reset_spinning(shared, task));
                 }
             }
-            // Nothing anywhere: sleep, after the protocol's final recheck. The
+            // Nothing anywhere. Run a blocking job rather than sleep, if
+            // the pool has short ones queued (`help`).
+            if let Some(job) = shared.config.jobs.as_deref().and_then(|j| j.take()) {
+                self.job = true;
+                return Some(self.reset_spinning(shared, job));
+            }
+            // Nothing at all: sleep, after the protocol's final recheck. The
             // worker sleeps in the driver if it can take the poller role,
             // else on its own parker. A resize that retires this P counts as
             // work: it must not sleep through it (`Idle::wake_sleeper`).

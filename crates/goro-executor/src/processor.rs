@@ -40,6 +40,9 @@ pub(crate) struct Core {
     pub(crate) tick: u32,
     /// Whether this worker is counted in `Idle::num_spinning`.
     pub(crate) spinning: bool,
+    /// The runnable `find_runnable` returned is a blocking job (`help`),
+    /// not a task of this runtime.
+    pub(crate) job: bool,
     rng: u64,
     /// The number of the last poll this P was lent for (see `lend`).
     pub(crate) seq: u64,
@@ -96,6 +99,7 @@ pub(crate) fn new(index: usize, driver: Option<Arc<dyn Driver>>) -> (Box<Core>, 
         ring,
         tick: 0,
         spinning: false,
+        job: false,
         rng: 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(index as u64 + 1) | 1,
         seq: 0,
         steal_order: (0, Vec::new()),
@@ -172,6 +176,15 @@ impl Remote {
             .observe()
             .is_lent()
             .then(|| self.queue.watch.task_id.load(Relaxed))
+            .filter(|&id| id != crate::help::JOB_ID)
+    }
+
+    /// Records that a blocking job is about to run (`help`): no task, so
+    /// neither the monitor's report nor the task dump names one.
+    pub(crate) fn note_job(&self) {
+        let watch = &self.queue.watch;
+        watch.task_id.store(crate::help::JOB_ID, Relaxed);
+        watch.task_location.store(std::ptr::null_mut(), Relaxed);
     }
 
     /// Records the task about to be polled, for the monitor's report.

@@ -511,6 +511,11 @@ impl RetakeLog {
         since: Instant,
         then: &str,
     ) {
+        if task_id == crate::help::JOB_ID {
+            // A blocking job an idle worker ran for the pool (`help`): it
+            // was offloaded as it should be, and lost the P as designed.
+            return;
+        }
         {
             let mut reported = lock(&self.reported);
             if reported.len() >= MAX_REPORTED {

@@ -45,6 +45,8 @@ pub(crate) struct Config {
     pub(crate) schedtrace: Option<Duration>,
     /// Adds figures from outside the executor to each [`Stats`].
     pub(crate) stats_hook: Option<StatsHook>,
+    /// Blocking jobs idle workers run before they sleep (`help`).
+    pub(crate) jobs: crate::help::Jobs,
 }
 
 impl Config {
@@ -64,6 +66,7 @@ impl Config {
             retake_after,
             schedtrace: None,
             stats_hook: None,
+            jobs: None,
         }
     }
 }

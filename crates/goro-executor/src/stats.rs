@@ -97,6 +97,10 @@ pub struct Stats {
     pub parks: u64,
     /// Task polls.
     pub polls: u64,
+    /// Blocking-pool jobs that idle workers ran instead of sleeping (see
+    /// [`Builder::help_with`](crate::Builder::help_with)); they count as
+    /// polls too.
+    pub blocking_jobs_helped: u64,
     /// Ps the monitor took from threads stuck in one poll.
     pub retakes: u64,
     /// Times the monitor thread woke up.
@@ -172,6 +176,8 @@ impl Counter {
 /// only by the thread holding the P.
 pub(crate) struct ProcStats {
     pub(crate) steals: Counter,
+    /// Blocking jobs this P's workers ran instead of sleeping (`help`).
+    pub(crate) jobs: Counter,
     /// Scheduling latencies of the timed wakes this P polled.
     pub(crate) latency: Recorder,
 }
@@ -180,6 +186,7 @@ impl ProcStats {
     pub(crate) fn new() -> Self {
         ProcStats {
             steals: Counter::default(),
+            jobs: Counter::default(),
             latency: Recorder::new(),
         }
     }
@@ -212,10 +219,12 @@ pub(crate) fn snapshot(shared: &Shared) -> Stats {
     let (tasks_spawned, tasks_finished) = s.registry.totals();
     let mut sched_latency = LatencyHistogram::default();
     let mut steals = 0;
+    let mut blocking_jobs_helped = 0;
     let mut polls = 0;
     let mut parks = 0;
     for (_, p) in s.ps.table().iter() {
         steals += p.stats().steals.get();
+        blocking_jobs_helped += p.stats().jobs.get();
         p.stats().latency.add_to(&mut sched_latency);
         polls += p.polls();
         parks += p.parker().parks();
@@ -243,6 +252,7 @@ pub(crate) fn snapshot(shared: &Shared) -> Stats {
         steals,
         parks,
         polls,
+        blocking_jobs_helped,
         retakes: s.monitor.retakes.count(),
         monitor_wakeups: s.monitor.wakeups(),
         timers: 0,

@@ -122,12 +122,23 @@ impl WorkerContext {
             return false;
         };
         core.seq += 1;
+        let job = std::mem::take(&mut core.job);
         let (index, seq) = (core.index, core.seq);
         let p = self.shared.ps.get(index);
-        p.note_poll(task.metadata());
+        if job {
+            p.note_job();
+            p.stats().jobs.incr(); // while this thread still holds the P
+        } else {
+            p.note_poll(task.metadata());
+        }
         p.lend().lend(core, seq);
         self.lent.set(Some((index, seq)));
-        task.run();
+        match &self.shared.config.jobs {
+            Some(jobs) if job => crate::help::run_job(&**jobs, task),
+            _ => {
+                task.run();
+            }
+        }
         self.lent.set(None);
         let yielded = self.yielded.take();
         match p.lend().reclaim(seq) {
