@@ -289,8 +289,8 @@ pub fn set_default_maxprocs() -> usize {
 /// A snapshot of the scheduler's counters: workers running, idle and
 /// searching, OS threads of the process and of the blocking pool, live
 /// tasks (Go's `runtime.NumGoroutine()`) and totals, queue lengths, steals,
-/// parks, polls, retakes, pending timers, I/O sources and the scheduling
-/// latency histogram. See [`Stats`].
+/// parks, polls, retakes, blocking-pool jobs the workers ran, pending
+/// timers, I/O sources and the scheduling latency histogram. See [`Stats`].
 ///
 /// Of the runtime this thread is in (inside a task or a `block_on`), else
 /// of the global runtime, which this starts if nothing has yet. For another

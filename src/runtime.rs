@@ -114,7 +114,10 @@ impl Default for Builder {
 
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.fmt(f)
+        f.debug_struct("Builder")
+            .field("inner", &self.inner)
+            .field("help_blocking_pool", &self.help_blocking_pool)
+            .finish()
     }
 }
 
