@@ -122,6 +122,15 @@ impl fmt::Debug for Builder {
 }
 
 impl Builder {
+    /// Applies one setting of the executor's builder, keeping the facade's
+    /// own.
+    fn with_inner(self, f: impl FnOnce(goro_executor::Builder) -> goro_executor::Builder) -> Self {
+        Builder {
+            inner: f(self.inner),
+            ..self
+        }
+    }
+
     /// A builder with the defaults: as many workers as
     /// [`goro::procs::detect`](crate::procs::detect) says, named
     /// `goro-worker-N`, panics caught per task.
@@ -132,10 +141,7 @@ impl Builder {
     /// The number of workers (Go's `GOMAXPROCS`); see
     /// [`goro_executor::Builder::maxprocs`].
     pub fn maxprocs(self, n: usize) -> Self {
-        Builder {
-            help_blocking_pool: self.help_blocking_pool,
-            inner: self.inner.maxprocs(n),
-        }
+        self.with_inner(|b| b.maxprocs(n))
     }
 
     /// Takes the worker count from `watcher` (and follows it, if it is
@@ -155,10 +161,7 @@ impl Builder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn maxprocs_watcher(self, watcher: crate::procs::MaxProcsWatcher) -> Self {
-        Builder {
-            help_blocking_pool: self.help_blocking_pool,
-            inner: self.inner.maxprocs_watcher(watcher),
-        }
+        self.with_inner(|b| b.maxprocs_watcher(watcher))
     }
 
     /// Names worker threads; `f` gets the index of the worker (Go's P)
@@ -182,52 +185,34 @@ impl Builder {
     /// assert_eq!(name.unwrap(), "api-0");
     /// ```
     pub fn thread_name(self, f: impl Fn(usize) -> String + Send + Sync + 'static) -> Self {
-        Builder {
-            help_blocking_pool: self.help_blocking_pool,
-            inner: self.inner.thread_name(f),
-        }
+        self.with_inner(|b| b.thread_name(f))
     }
 
     /// The stack size of worker threads, in bytes.
     pub fn thread_stack_size(self, bytes: usize) -> Self {
-        Builder {
-            help_blocking_pool: self.help_blocking_pool,
-            inner: self.inner.thread_stack_size(bytes),
-        }
+        self.with_inner(|b| b.thread_stack_size(bytes))
     }
 
     /// Runs `f` on each worker thread when it starts.
     pub fn on_thread_start(self, f: impl Fn() + Send + Sync + 'static) -> Self {
-        Builder {
-            help_blocking_pool: self.help_blocking_pool,
-            inner: self.inner.on_thread_start(f),
-        }
+        self.with_inner(|b| b.on_thread_start(f))
     }
 
     /// Runs `f` on each worker thread just before it exits.
     pub fn on_thread_stop(self, f: impl Fn() + Send + Sync + 'static) -> Self {
-        Builder {
-            help_blocking_pool: self.help_blocking_pool,
-            inner: self.inner.on_thread_stop(f),
-        }
+        self.with_inner(|b| b.on_thread_stop(f))
     }
 
     /// Makes a panic in any task abort the process; see
     /// [`goro_executor::Builder::panic_aborts`].
     pub fn panic_aborts(self, yes: bool) -> Self {
-        Builder {
-            help_blocking_pool: self.help_blocking_pool,
-            inner: self.inner.panic_aborts(yes),
-        }
+        self.with_inner(|b| b.panic_aborts(yes))
     }
 
     /// How long one poll may hold a worker before the monitor retakes its
     /// P; see [`goro_executor::Builder::retake_after`].
     pub fn retake_after(self, after: Duration) -> Self {
-        Builder {
-            help_blocking_pool: self.help_blocking_pool,
-            inner: self.inner.retake_after(after),
-        }
+        self.with_inner(|b| b.retake_after(after))
     }
 
     /// Makes the monitor thread print a `SCHED` line to stderr every
@@ -245,10 +230,7 @@ impl Builder {
     /// # drop(rt);
     /// ```
     pub fn schedtrace(self, every: Duration) -> Self {
-        Builder {
-            help_blocking_pool: self.help_blocking_pool,
-            inner: self.inner.schedtrace(every),
-        }
+        self.with_inner(|b| b.schedtrace(every))
     }
 
     /// Whether a worker with nothing to do runs a queued job of the global

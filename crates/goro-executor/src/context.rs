@@ -163,19 +163,16 @@ pub(crate) fn is_worker_thread() -> bool {
 /// `block_on` works in it, and the tasks it wakes or spawns go through the
 /// queues of a thread without a P.
 pub(crate) fn outside_runtime<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore {
-        worker: *const WorkerContext,
-        handle: Option<Handle>,
-    }
-    impl Drop for Restore {
+    struct RestoreWorker(*const WorkerContext);
+    impl Drop for RestoreWorker {
         fn drop(&mut self) {
-            let _ = WORKER.try_with(|c| c.set(self.worker));
-            let handle = self.handle.take();
-            let _ = CONTEXT.try_with(|c| c.handle.replace(handle));
+            let _ = WORKER.try_with(|c| c.set(self.0));
         }
     }
-    let worker = WORKER.with(|c| c.replace(ptr::null()));
-    let handle = CONTEXT.with(|c| c.handle.replace(None));
-    let _restore = Restore { worker, handle };
+    let _worker = RestoreWorker(WORKER.with(|c| c.replace(ptr::null())));
+    // The entered runtime comes back as after any `enter`.
+    let _handle = EnterGuard {
+        previous: CONTEXT.with(|c| c.handle.replace(None)),
+    };
     f()
 }
