@@ -54,6 +54,70 @@ fn echo_round_trips() {
     });
 }
 
+/// Vectored writes of every shape arrive as the concatenation of their
+/// slices: small gathers go out as one copied `send`, large ones by
+/// `writev`, and a write into a full send buffer comes back partial and is
+/// resumed where it stopped.
+#[test]
+fn vectored_writes_small_and_large_arrive_in_order() {
+    rt(2).block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let reader = goro::go(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            // Let the writer fill the send buffer before draining it.
+            goro::time::sleep(Duration::from_millis(100)).await;
+            let mut all = Vec::new();
+            s.read_to_end(&mut all).await.unwrap();
+            all
+        });
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        let mut expected = Vec::new();
+        let mut n = 0u32;
+        let mut next = |len: usize| -> Vec<u8> {
+            (0..len)
+                .map(|_| {
+                    n = n.wrapping_add(1);
+                    (n % 251) as u8
+                })
+                .collect()
+        };
+        // (sizes of the slices of one write): empty slices, one slice, a
+        // small gather, one just past the copy limit, large ones.
+        let shapes: &[&[usize]] = &[
+            &[0, 0],
+            &[5],
+            &[100, 0, 13],
+            &[2048, 2048],
+            &[2048, 2049],
+            &[64 * 1024, 3, 200 * 1024],
+        ];
+        for _ in 0..40 {
+            for shape in shapes {
+                let slices: Vec<Vec<u8>> = shape.iter().map(|&len| next(len)).collect();
+                for sl in &slices {
+                    expected.extend_from_slice(sl);
+                }
+                let mut bufs: Vec<std::io::IoSlice<'_>> =
+                    slices.iter().map(|b| std::io::IoSlice::new(b)).collect();
+                let mut bufs = &mut bufs[..];
+                while !bufs.is_empty() {
+                    let wrote = c.write_vectored(bufs).await.unwrap();
+                    if wrote == 0 && bufs.iter().all(|b| b.is_empty()) {
+                        break;
+                    }
+                    std::io::IoSlice::advance_slices(&mut bufs, wrote);
+                }
+            }
+        }
+        c.close().await.unwrap();
+        drop(c);
+        let got = reader.await.unwrap();
+        assert_eq!(got.len(), expected.len());
+        assert!(got == expected, "the bytes arrived out of order or changed");
+    });
+}
+
 #[test]
 fn connect_to_a_closed_port_is_refused() {
     rt(1).block_on(async {

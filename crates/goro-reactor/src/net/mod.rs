@@ -13,6 +13,7 @@
 
 #[cfg(unix)]
 mod fd_limit;
+mod gather;
 mod read_uninit;
 mod tcp;
 mod udp;

@@ -409,7 +409,14 @@ fn poll_write_vectored(
     bufs: &[IoSlice<'_>],
 ) -> Poll<io::Result<usize>> {
     let len = bufs.iter().map(|b| b.len()).sum();
-    io.poll_stream(cx, true, len, |mut s| s.write_vectored(bufs))
+    io.poll_stream(cx, true, len, |s| {
+        super::gather::write_gathered(
+            bufs,
+            len,
+            |b| (&mut &*s).write(b),
+            |bs| (&mut &*s).write_vectored(bs),
+        )
+    })
 }
 
 fn poll_close(io: &Async<net::TcpStream>) -> Poll<io::Result<()>> {
