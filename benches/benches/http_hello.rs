@@ -214,8 +214,13 @@ fn main() {
     let servers = selected(&args, SERVERS);
     let go = go_if_selected(&servers, "http_hello");
     let mut results: Vec<(&str, Vec<Run>)> = servers.iter().map(|s| (*s, Vec::new())).collect();
+    let n = results.len();
     for round in 0..rounds {
-        for (name, runs) in &mut results {
+        // Each round starts one server later, so no server always runs
+        // first (after the previous round's last) or right after the same
+        // neighbour.
+        for k in 0..n {
+            let (name, runs) = &mut results[(round + k) % n];
             let cmd = match *name {
                 "go" => match &go {
                     Some(p) => {
