@@ -2,13 +2,13 @@
 //!
 //! hyper writes a response as a head and a body slice (`writev(2)` with
 //! two iovecs). For a small response the kernel's vectored path costs more
-//! than copying the slices together in user space and sending one buffer:
-//! on loopback TCP, 113 bytes in two slices cost 5,252 ns of CPU per call
-//! with `writev`, 4,954 ns copied and sent with `send` (0.94x); 1,000 bytes
-//! 0.96x, 4,000 bytes 0.98x, 16,000 bytes 1.02x (`send` and `writev` of one
-//! buffer each on the sending thread, which also runs the receiver's side
-//! of loopback; measured on the project's 2-core VM, Linux 6.18). So up to
-//! [`COPY_MAX`] bytes goro copies; above it, `writev` as before.
+//! than copying the slices together in user space and sending one buffer.
+//! `benches/benches/gather_write.rs` (loopback TCP, the sending thread's CPU
+//! time per call, which includes the receiver's side of loopback), four
+//! runs on the project's 2-core VM, Linux 6.18, copied ÷ `writev`: 113
+//! bytes 0.96-0.99x, 900 bytes 0.94-0.95x, 3,900 bytes 0.95-0.97x, 16,100
+//! bytes 1.01-1.03x. So up to [`COPY_MAX`] bytes goro copies; above it,
+//! `writev` as before.
 //!
 //! `std`'s `write` on a socket is `send` with `MSG_NOSIGNAL`, so the copied
 //! path also never raises `SIGPIPE`, where `writev` can.
